@@ -1,0 +1,253 @@
+// Thin Node-API binding to Linux inotify: the syscalls and the batching live here, every policy
+// decision (what to watch, how to read a record, what an event means) lives in TypeScript.
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Builds an Error shaped like Node's own fs errors, so callers can switch on err.code.
+Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const std::string* path) {
+  std::string message = std::string(uv_err_name(-err)) + ": " + strerror(err) + ", " + syscall;
+  if (path != nullptr) message += " '" + *path + "'";
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  error.Set("errno", Napi::Number::New(env, -err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  if (path != nullptr) error.Set("path", Napi::Buffer<char>::Copy(env, path->data(), path->size()));
+  return error;
+}
+
+class Inotify : public Napi::ObjectWrap<Inotify> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Inotify",
+                       {
+                           InstanceMethod("addWatch", &Inotify::AddWatch),
+                           InstanceMethod("removeWatch", &Inotify::RemoveWatch),
+                           InstanceMethod("close", &Inotify::Close),
+                           InstanceMethod("ref", &Inotify::RefLoop),
+                           InstanceMethod("unref", &Inotify::UnrefLoop),
+                           InstanceAccessor("fd", &Inotify::Fd, nullptr),
+                       });
+  }
+
+  // new Inotify(onRecords): onRecords(buffer) is called once per drain of the fd with the raw
+  // struct inotify_event records read during that drain, back to back.
+  explicit Inotify(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Inotify>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "Inotify(onRecords): onRecords must be a function").ThrowAsJavaScriptException();
+      return;
+    }
+    fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd_ < 0) {
+      SyscallError(env, errno, "inotify_init1", nullptr).ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &Inotify::OnReadable);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ::close(fd_);
+      fd_ = -1;
+      Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
+      return;
+    }
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    context_ = std::make_unique<Napi::AsyncContext>(env, "inosync:inotify");
+    // While the fd is open the object must outlive any JS reference to it: events keep coming.
+    Ref();
+  }
+
+  ~Inotify() override { Shutdown(false); }
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<Inotify*>(handle->data);
+    if (self == nullptr || self->fd_ < 0) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      self->Deliver(env, SyscallError(env, -status, "uv_poll", nullptr).Value());
+      return;
+    }
+    std::vector<char> batch;
+    alignas(struct inotify_event) char chunk[64 * 1024];
+    for (;;) {
+      ssize_t n = read(self->fd_, chunk, sizeof chunk);
+      if (n > 0) {
+        batch.insert(batch.end(), chunk, chunk + n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && batch.empty()) {
+        self->Deliver(env, SyscallError(env, errno, "read", nullptr).Value());
+        return;
+      }
+      break;
+    }
+    if (batch.empty()) return;
+    self->Deliver(env, env.Null(), Napi::Buffer<char>::Copy(env, batch.data(), batch.size()));
+  }
+
+  // One call into JavaScript per drain: onRecords(error, buffer).
+  void Deliver(Napi::Env env, Napi::Value error, Napi::Value records = Napi::Value()) {
+    std::vector<napi_value> args{error};
+    if (!records.IsEmpty()) args.push_back(records);
+    callback_.MakeCallback(Value(), args, *context_);
+    if (env.IsExceptionPending()) {
+      // No JS frame above us to take the exception: hand it to process 'uncaughtException'.
+      Napi::Error err = env.GetAndClearPendingException();
+      napi_fatal_exception(env, err.Value());
+    }
+  }
+
+  Napi::Value AddWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowClosed(env);
+    std::string path;
+    if (info.Length() >= 1 && info[0].IsBuffer()) {
+      auto buf = info[0].As<Napi::Buffer<char>>();
+      path.assign(buf.Data(), buf.Length());
+    } else if (info.Length() >= 1 && info[0].IsString()) {
+      path = info[0].As<Napi::String>().Utf8Value();
+    } else {
+      Napi::TypeError::New(env, "addWatch(path, mask): path must be a string or a Buffer").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (path.find('\0') != std::string::npos) {
+      Napi::TypeError::New(env, "addWatch(path, mask): path must not contain NUL bytes").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (info.Length() < 2 || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "addWatch(path, mask): mask must be a number").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
+    int wd = inotify_add_watch(fd_, path.c_str(), mask);
+    if (wd < 0) {
+      SyscallError(env, errno, "inotify_add_watch", &path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, wd);
+  }
+
+  // Returns false when the kernel no longer knows the wd (already removed or its directory gone).
+  Napi::Value RemoveWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowClosed(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "removeWatch(wd): wd must be a number").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    int wd = info[0].As<Napi::Number>().Int32Value();
+    if (inotify_rm_watch(fd_, wd) == 0) return Napi::Boolean::New(env, true);
+    if (errno == EINVAL) return Napi::Boolean::New(env, false);
+    SyscallError(env, errno, "inotify_rm_watch", nullptr).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown(true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  Napi::Value ThrowClosed(Napi::Env env) {
+    Napi::Error::New(env, "inotify instance is closed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  // Stop polling before closing the fd: libuv must never poll a closed (or reused) descriptor.
+  // release: drop the strong self-reference taken while open (not from the destructor, which
+  // only runs once that reference is gone or the environment is tearing down).
+  void Shutdown(bool release) {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+      callback_.Reset();
+      context_.reset();
+      if (release) Unref();
+    }
+  }
+
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Inotify", Inotify::Init(env));
+  Napi::Object constants = Napi::Object::New(env);
+#define INOSYNC_CONSTANT(name) constants.Set(#name, Napi::Number::New(env, static_cast<uint32_t>(name)))
+  INOSYNC_CONSTANT(IN_ACCESS);
+  INOSYNC_CONSTANT(IN_MODIFY);
+  INOSYNC_CONSTANT(IN_ATTRIB);
+  INOSYNC_CONSTANT(IN_CLOSE_WRITE);
+  INOSYNC_CONSTANT(IN_CLOSE_NOWRITE);
+  INOSYNC_CONSTANT(IN_CLOSE);
+  INOSYNC_CONSTANT(IN_OPEN);
+  INOSYNC_CONSTANT(IN_MOVED_FROM);
+  INOSYNC_CONSTANT(IN_MOVED_TO);
+  INOSYNC_CONSTANT(IN_MOVE);
+  INOSYNC_CONSTANT(IN_CREATE);
+  INOSYNC_CONSTANT(IN_DELETE);
+  INOSYNC_CONSTANT(IN_DELETE_SELF);
+  INOSYNC_CONSTANT(IN_MOVE_SELF);
+  INOSYNC_CONSTANT(IN_ALL_EVENTS);
+  INOSYNC_CONSTANT(IN_UNMOUNT);
+  INOSYNC_CONSTANT(IN_Q_OVERFLOW);
+  INOSYNC_CONSTANT(IN_IGNORED);
+  INOSYNC_CONSTANT(IN_ONLYDIR);
+  INOSYNC_CONSTANT(IN_DONT_FOLLOW);
+  INOSYNC_CONSTANT(IN_EXCL_UNLINK);
+#ifdef IN_MASK_CREATE
+  INOSYNC_CONSTANT(IN_MASK_CREATE);
+#else
+  constants.Set("IN_MASK_CREATE", Napi::Number::New(env, 0x10000000u));
+#endif
+  INOSYNC_CONSTANT(IN_MASK_ADD);
+  INOSYNC_CONSTANT(IN_ISDIR);
+  INOSYNC_CONSTANT(IN_ONESHOT);
+  INOSYNC_CONSTANT(IN_NONBLOCK);
+  INOSYNC_CONSTANT(IN_CLOEXEC);
+#undef INOSYNC_CONSTANT
+  exports.Set("constants", constants);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(inotify, Init)

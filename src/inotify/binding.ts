@@ -1,0 +1,97 @@
+// The TypeScript face of native/inotify.cc: loads the addon and decodes the raw records of a drain.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Every IN_* constant the kernel headers define, by name. */
+export type InotifyConstants = Readonly<Record<InotifyConstantName, number>>;
+
+export type InotifyConstantName =
+  | 'IN_ACCESS' | 'IN_MODIFY' | 'IN_ATTRIB' | 'IN_CLOSE_WRITE' | 'IN_CLOSE_NOWRITE' | 'IN_CLOSE'
+  | 'IN_OPEN' | 'IN_MOVED_FROM' | 'IN_MOVED_TO' | 'IN_MOVE' | 'IN_CREATE' | 'IN_DELETE'
+  | 'IN_DELETE_SELF' | 'IN_MOVE_SELF' | 'IN_ALL_EVENTS' | 'IN_UNMOUNT' | 'IN_Q_OVERFLOW'
+  | 'IN_IGNORED' | 'IN_ONLYDIR' | 'IN_DONT_FOLLOW' | 'IN_EXCL_UNLINK' | 'IN_MASK_CREATE'
+  | 'IN_MASK_ADD' | 'IN_ISDIR' | 'IN_ONESHOT' | 'IN_NONBLOCK' | 'IN_CLOEXEC';
+
+/** An error thrown by a syscall in the binding, shaped like Node's fs errors. */
+export interface InotifySyscallError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** The path as the kernel saw it (bytes). */
+  path?: Buffer;
+}
+
+/** One kernel record, decoded. `name` is empty for events on the watched directory itself. */
+export interface RawEvent {
+  wd: number;
+  mask: number;
+  cookie: number;
+  name: Buffer;
+}
+
+/** The native handle: one inotify instance, polled on Node's own loop. */
+export interface NativeInotify {
+  readonly fd: number;
+  addWatch(path: string | Buffer, mask: number): number;
+  /** False when the kernel no longer knows the wd. */
+  removeWatch(wd: number): boolean;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface Addon {
+  Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => NativeInotify;
+  constants: InotifyConstants;
+}
+
+function loadAddon(): Addon {
+  const require = createRequire(import.meta.url);
+  // Works from src/ (ts sources) and from dist/src/ (compiled): walk up to the package root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'build', 'Release', 'inotify.node');
+    if (existsSync(candidate)) return require(candidate) as Addon;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error('inosync: the native inotify addon is not built (build/Release/inotify.node is missing). Run `npm install` (or `npm run build`) in the inosync package directory.');
+}
+
+const addon = loadAddon();
+
+export const constants: InotifyConstants = addon.constants;
+
+/** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped). */
+export function decodeRecords(buffer: Buffer): RawEvent[] {
+  const events: RawEvent[] = [];
+  let offset = 0;
+  while (offset + 16 <= buffer.length) {
+    const wd = buffer.readInt32LE(offset);
+    const mask = buffer.readUInt32LE(offset + 4);
+    const cookie = buffer.readUInt32LE(offset + 8);
+    const len = buffer.readUInt32LE(offset + 12);
+    const raw = buffer.subarray(offset + 16, offset + 16 + len);
+    const nul = raw.indexOf(0);
+    events.push({ wd, mask, cookie, name: Buffer.from(nul === -1 ? raw : raw.subarray(0, nul)) });
+    offset += 16 + len;
+  }
+  return events;
+}
+
+/**
+ * Opens an inotify instance (IN_NONBLOCK|IN_CLOEXEC). `onBatch` runs once per drain of the fd
+ * with every record read in it; `onError` for a failing read (rare: the fd is gone).
+ */
+export function openInotify(
+  onBatch: (events: RawEvent[]) => void,
+  onError: (error: InotifySyscallError) => void = (error) => { throw error; },
+): NativeInotify {
+  return new addon.Inotify((error, records) => {
+    if (error) onError(error);
+    else if (records) onBatch(decodeRecords(records));
+  });
+}
