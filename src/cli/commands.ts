@@ -1,0 +1,5 @@
+// Every subcommand of the CLI, in the order `--help` lists them.
+import type { CommandModule } from 'yargs';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
+export const commands: CommandModule<object, any>[] = [];

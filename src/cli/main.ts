@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The inosync command line: wires yargs commands to the modules that do the work.
+import { basename } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { describeError, InosyncError } from '../errors.js';
+import { commands } from './commands.js';
+
+async function main(argv: string[]): Promise<void> {
+  // Installed as a symlink named inotifywait, inosync is a drop-in for it.
+  const invokedAs = basename(process.argv[1] ?? '');
+  const args = invokedAs === 'inotifywait' ? ['watch', ...argv] : argv;
+  let cli = yargs(args)
+    .scriptName(invokedAs === 'inotifywait' ? 'inotifywait' : 'inosync')
+    .strict()
+    .demandCommand(1, 'no command given')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode: 1 });
+    });
+  for (const command of commands) cli = cli.command(command);
+  await cli.help().alias('h', 'help').version().parseAsync();
+}
+
+main(hideBin(process.argv)).catch((error: unknown) => {
+  process.stderr.write(`${describeError(error)}\n`);
+  process.exit(error instanceof InosyncError ? error.exitCode : 1);
+});
