@@ -1,5 +1,6 @@
 // Every subcommand of the CLI, in the order `--help` lists them.
 import type { CommandModule } from 'yargs';
+import { limitsCommand } from './limits.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
-export const commands: CommandModule<object, any>[] = [];
+export const commands: CommandModule<object, any>[] = [limitsCommand];

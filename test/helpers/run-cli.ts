@@ -1,0 +1,83 @@
+// Runs the built `inosync` CLI as a real process: to completion (runCli) or in the background (startCli).
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CleanupContext } from './tmp.js';
+
+/** The compiled CLI entry point (dist/src/cli/main.js). */
+export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions extends Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'> {
+  /** Kill it and reject after this long; default 20 s. */
+  timeoutMs?: number;
+  /** Run the CLI through this command (e.g. ['unshare', '--user', ...]); the node command follows. */
+  prefix?: string[];
+  input?: string | Buffer;
+}
+
+function command(args: readonly string[], prefix: readonly string[] = []): [string, string[]] {
+  const argv = [...prefix, process.execPath, cliPath, ...args];
+  return [argv[0] as string, argv.slice(1)];
+}
+
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const { timeoutMs = 20_000, prefix, input, ...spawnOptions } = options;
+  return new Promise((resolve, reject) => {
+    const [file, argv] = command(args, prefix);
+    const child = spawn(file, argv, { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdin?.end(input ?? '');
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`inosync ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface BackgroundCli {
+  child: ChildProcess;
+  /** Everything written so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when the process ends (at once if it already has). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the CLI in the background; it is SIGKILLed when the test ends if still running. */
+export function startCli(t: CleanupContext, args: readonly string[], options: Omit<CliOptions, 'timeoutMs' | 'input'> = {}): BackgroundCli {
+  const { prefix, ...spawnOptions } = options;
+  const [file, argv] = command(args, prefix);
+  const child = spawn(file, argv, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => { output.stdout += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => { output.stderr += chunk.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    child,
+    get stdout() { return output.stdout; },
+    get stderr() { return output.stderr; },
+    exited,
+  };
+}
