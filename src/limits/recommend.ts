@@ -1,5 +1,5 @@
 // Recommended inotify limits for a set of trees, each with the reasoning a user can check.
-import { effectiveInstanceLimit, effectiveWatchLimit, SYSCTL, type InotifyLimits } from './read.js';
+import { effectiveInstanceLimit, effectiveWatchLimit, SYSCTL, type InotifyLimits, type KernelLimit } from './read.js';
 import type { InotifyUsage } from './usage.js';
 
 export interface Recommendation {
@@ -45,37 +45,31 @@ export interface AdviceInput {
   newInstances?: number;
 }
 
+/** A limit on things a user holds (watches, instances): enough when the need fits, else twice the need. */
+function countedLimit(limit: KernelLimit, need: number, step: number, why: string, cost: (target: number) => string): Recommendation {
+  const sufficient = need <= limit.value;
+  const target = Math.max(limit.value, roundUp(need * HEADROOM, step));
+  return {
+    sysctl: limit.sysctl,
+    current: limit.value,
+    recommended: sufficient ? limit.value : target,
+    sufficient,
+    reason: `${why}; ${sufficient ? `fits under ${n(limit.value)}` : `twice that, for growth and other watchers, rounded up: ${n(target)}${cost(target)}`}`,
+  };
+}
+
 export function adviseLimits({ limits, usage, directories, newInstances = 1 }: AdviceInput): LimitAdvice {
   const watchLimit = effectiveWatchLimit(limits);
   const instanceLimit = effectiveInstanceLimit(limits);
 
   const watchNeed = usage.watches + directories;
-  const watchTarget = Math.max(watchLimit.value, roundUp(watchNeed * HEADROOM, 8192));
-  const watchesOk = watchNeed <= watchLimit.value;
-  const watches: Recommendation = {
-    sysctl: watchLimit.sysctl,
-    current: watchLimit.value,
-    recommended: watchesOk ? watchLimit.value : watchTarget,
-    sufficient: watchesOk,
-    reason:
-      `one watch per directory: ${n(directories)} for the given trees + ${n(usage.watches)} this user already holds = ${n(watchNeed)}; ` +
-      (watchesOk
-        ? `fits under ${n(watchLimit.value)}`
-        : `twice that, for growth and other watchers, rounded up: ${n(watchTarget)} (at most ~${mebibytes(watchTarget * BYTES_PER_WATCH)} of kernel memory, used only by watches actually held)`),
-  };
-
+  const watches = countedLimit(watchLimit, watchNeed, 8192,
+    `one watch per directory: ${n(directories)} for the given trees + ${n(usage.watches)} this user already holds = ${n(watchNeed)}`,
+    (target) => ` (at most ~${mebibytes(target * BYTES_PER_WATCH)} of kernel memory, used only by watches actually held)`);
   const instanceNeed = usage.instances + newInstances;
-  const instanceTarget = Math.max(instanceLimit.value, roundUp(instanceNeed * HEADROOM, 128));
-  const instancesOk = instanceNeed <= instanceLimit.value;
-  const instances: Recommendation = {
-    sysctl: instanceLimit.sysctl,
-    current: instanceLimit.value,
-    recommended: instancesOk ? instanceLimit.value : instanceTarget,
-    sufficient: instancesOk,
-    reason:
-      `inosync opens ${newInstances} instance for all its trees; this user holds ${n(usage.instances)} already = ${n(instanceNeed)}; ` +
-      (instancesOk ? `fits under ${n(instanceLimit.value)}` : `twice that, rounded up: ${n(instanceTarget)}`),
-  };
+  const instances = countedLimit(instanceLimit, instanceNeed, 128,
+    `inosync opens ${newInstances} instance for all its trees; this user holds ${n(usage.instances)} already = ${n(instanceNeed)}`,
+    () => '');
 
   // A burst bigger than the queue overflows it, and an overflow costs a rescan and a full resync of the
   // tree. A queue of four events per directory rides out a storm that touches every directory.
