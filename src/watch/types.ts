@@ -5,7 +5,10 @@
 export interface TreeEvent {
   /** The root this event belongs to, exactly as the caller gave it. */
   root: Buffer;
-  /** Absolute path of the watched directory (or watched file), with a trailing '/' for directories: inotifywait's %w. */
+  /**
+   * Path of the watched directory (or watched file), with a trailing '/' for directories: inotifywait's %w.
+   * Built from the root as given (absolute when the root was given absolute).
+   */
   dir: Buffer;
   /** Entry name inside `dir`, empty for events on the watched object itself: inotifywait's %f. */
   name: Buffer;
@@ -37,5 +40,8 @@ export interface Change {
   isDir: boolean;
 }
 
-/** Decides whether a path (relative to its root) is left out: excluded directories are never watched. */
-export type ExcludeFn = (relativePath: Buffer, isDir: boolean) => boolean;
+/**
+ * Decides whether a path (relative to its root, never empty) is left out: excluded directories are never
+ * watched, and no event or change is emitted for an excluded path. `root` is the root as the caller gave it.
+ */
+export type ExcludeFn = (relativePath: Buffer, isDir: boolean, root: Buffer) => boolean;

@@ -1,0 +1,62 @@
+// Temporary directories and trees for tests. Paths may be Buffers: test names need not be valid UTF-8.
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The subset of node:test's TestContext this module needs (cleanup registration). */
+export interface CleanupContext {
+  after(fn: () => void | Promise<void>): void;
+}
+
+/** A fresh directory under os.tmpdir(), removed (recursively) when the test ends. */
+export function tempDir(t: CleanupContext, prefix = 'inosync-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Joins path parts with '/' as bytes, so parts may hold any byte except '/' and NUL. */
+export function bytesPath(...parts: Array<string | Buffer>): Buffer {
+  const slash = Buffer.from('/');
+  return Buffer.concat(parts.flatMap((part, i) => (i === 0 ? [Buffer.from(part)] : [slash, Buffer.from(part)])));
+}
+
+/** File names that break naive tools: each must round-trip exactly as bytes. */
+export const oddNames = {
+  newline: Buffer.from('new\nline'),
+  leadingDash: Buffer.from('-rf --delete'),
+  star: Buffer.from('*'),
+  shell: Buffer.from('$(touch pwned) `x`'),
+  nonUtf8: Buffer.from([0x66, 0xff, 0x6f]),
+} as const;
+
+/**
+ * One entry of a tree. A string or Buffer path ending in '/' is a directory, any other a file
+ * (empty). Objects give content or a symlink target. Paths are relative to the tree root.
+ */
+export type TreeEntry = string | Buffer | { path: string | Buffer; content?: string | Buffer; symlinkTo?: string | Buffer };
+
+/** Creates entries under root in order (parents are created as needed). */
+export function makeTree(root: string | Buffer, entries: readonly TreeEntry[]): void {
+  for (const entry of entries) {
+    const spec = typeof entry === 'string' || Buffer.isBuffer(entry) ? { path: entry } : entry;
+    const rel = Buffer.from(spec.path);
+    const isDir = rel.length > 0 && rel[rel.length - 1] === 0x2f;
+    const path = bytesPath(root, isDir ? rel.subarray(0, rel.length - 1) : rel);
+    const parentEnd = path.lastIndexOf(0x2f);
+    if (parentEnd > 0) mkdirSync(path.subarray(0, parentEnd), { recursive: true });
+    if (isDir) mkdirSync(path, { recursive: true });
+    else if (spec.symlinkTo !== undefined) symlinkSync(Buffer.from(spec.symlinkTo), path);
+    else writeFileSync(path, spec.content ?? '');
+  }
+}
+
+/** `count` directories spread as d0/…/d{width-1}/… so that no directory holds more than `width` children. */
+export function directoryPaths(count: number, width = 10): string[] {
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const digits = i.toString(width).split('');
+    paths.push(digits.map((d) => `d${d}`).join('/') + '/');
+  }
+  return paths;
+}
