@@ -26,6 +26,10 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const std:
   return error;
 }
 
+// A read needs room for at least one record with the longest name (NAME_MAX + 1 + header).
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxBatchBytes = 4 * 1024 * 1024;
+
 class Inotify : public Napi::ObjectWrap<Inotify> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -85,17 +89,21 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       self->Deliver(env, SyscallError(env, -status, "uv_poll", nullptr).Value());
       return;
     }
+    // Read straight into the batch (one copy into the JS Buffer later). The cap keeps a writer
+    // that outpaces us from holding the loop here: poll is level-triggered, so the rest of the
+    // queue comes on the next wake-up.
     std::vector<char> batch;
-    alignas(struct inotify_event) char chunk[64 * 1024];
     for (;;) {
-      ssize_t n = read(self->fd_, chunk, sizeof chunk);
-      if (n > 0) {
-        batch.insert(batch.end(), chunk, chunk + n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && batch.empty()) {
-        self->Deliver(env, SyscallError(env, errno, "read", nullptr).Value());
+      size_t used = batch.size();
+      if (used >= kMaxBatchBytes) break;
+      batch.resize(used + kReadChunk);
+      ssize_t n = read(self->fd_, batch.data() + used, kReadChunk);
+      int err = n < 0 ? errno : 0;
+      batch.resize(used + (n > 0 ? static_cast<size_t>(n) : 0));
+      if (n > 0) continue;
+      if (err == EINTR) continue;
+      if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && batch.empty()) {
+        self->Deliver(env, SyscallError(env, err, "read", nullptr).Value());
         return;
       }
       break;

@@ -1,0 +1,205 @@
+// The native inotify binding: syscalls, errors, batching and the life of the fd.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
+import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const bindingUrl = new URL('../../src/inotify/binding.js', import.meta.url).href;
+
+/** An instance that records every batch it is handed, closed when the test ends. */
+function recorder(t: CleanupContext): { inotify: NativeInotify; batches: RawEvent[][]; events: () => RawEvent[] } {
+  const batches: RawEvent[][] = [];
+  const inotify = openInotify((events) => batches.push(events));
+  t.after(() => inotify.close());
+  return { inotify, batches, events: () => batches.flat() };
+}
+
+/** Runs an ES module in a fresh node; resolves with its exit code and output, or rejects at the deadline. */
+function runModule(source: string, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not exit within ${timeoutMs} ms (it keeps the event loop alive); stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('addWatch takes a string path and reports events with the name as bytes', async (t) => {
+  const dir = tempDir(t);
+  const { inotify, events } = recorder(t);
+  const wd = inotify.addWatch(dir, constants.IN_CREATE);
+  assert.ok(wd > 0);
+  writeFileSync(join(dir, 'a file'), '');
+  const event = await waitFor(() => events().find((e) => e.mask & constants.IN_CREATE), { what: 'IN_CREATE' });
+  assert.deepEqual(event, { wd, mask: constants.IN_CREATE, cookie: 0, name: Buffer.from('a file') });
+});
+
+test('addWatch takes a Buffer path holding bytes that are not UTF-8, and names keep those bytes', async (t) => {
+  const dir = bytesPath(tempDir(t), oddNames.nonUtf8);
+  mkdirSync(dir);
+  const { inotify, events } = recorder(t);
+  const wd = inotify.addWatch(dir, constants.IN_CREATE);
+  writeFileSync(bytesPath(dir, oddNames.nonUtf8), '');
+  const event = await waitFor(() => events().find((e) => e.wd === wd), { what: 'IN_CREATE in the non-UTF-8 directory' });
+  assert.deepEqual(event.name, oddNames.nonUtf8);
+});
+
+test('addWatch errors carry code, errno, syscall and the path as bytes', (t) => {
+  const missing = bytesPath(tempDir(t), oddNames.nonUtf8, 'missing');
+  const { inotify } = recorder(t);
+  assert.throws(() => inotify.addWatch(missing, constants.IN_ALL_EVENTS), (error: InotifySyscallError) => {
+    assert.equal(error.code, 'ENOENT');
+    assert.equal(error.errno, -2);
+    assert.equal(error.syscall, 'inotify_add_watch');
+    assert.deepEqual(error.path, missing);
+    return true;
+  });
+});
+
+test('addWatch refuses a path with a NUL byte instead of watching a shorter path', (t) => {
+  const { inotify } = recorder(t);
+  assert.throws(() => inotify.addWatch(`${tempDir(t)}\0/x`, constants.IN_ALL_EVENTS), TypeError);
+});
+
+test('removeWatch returns true for a live wd, then IN_IGNORED arrives, and false for an unknown wd', async (t) => {
+  const dir = tempDir(t);
+  const { inotify, events } = recorder(t);
+  const wd = inotify.addWatch(dir, constants.IN_ALL_EVENTS);
+  assert.equal(inotify.removeWatch(wd), true);
+  await waitFor(() => events().some((e) => e.wd === wd && e.mask & constants.IN_IGNORED), { what: 'IN_IGNORED' });
+  assert.equal(inotify.removeWatch(wd), false);
+  assert.equal(inotify.removeWatch(987_654), false);
+});
+
+test('the events of one drain arrive in one call', async (t) => {
+  const dir = tempDir(t);
+  const { inotify, batches, events } = recorder(t);
+  inotify.addWatch(dir, constants.IN_CREATE);
+  // Synchronous writes: every event is queued in the kernel before the loop polls the fd once.
+  for (let i = 0; i < 200; i++) writeFileSync(join(dir, `f${i}`), '');
+  await waitFor(() => events().length >= 200, { what: '200 IN_CREATE events' });
+  assert.equal(batches.length, 1);
+});
+
+test('close() stops delivery: a second instance sees the change, the closed one does not', async (t) => {
+  const dir = tempDir(t);
+  const closed = recorder(t);
+  const witness = recorder(t);
+  closed.inotify.addWatch(dir, constants.IN_CREATE);
+  witness.inotify.addWatch(dir, constants.IN_CREATE);
+  closed.inotify.close();
+  writeFileSync(join(dir, 'after-close'), '');
+  await waitFor(() => witness.events().length > 0, { what: 'the witness to see the change' });
+  assert.deepEqual(closed.batches, []);
+  assert.equal(closed.inotify.fd, -1);
+  assert.throws(() => closed.inotify.addWatch(dir, constants.IN_CREATE), /closed/);
+});
+
+test('close() inside the callback ends delivery without a crash', async (t) => {
+  const dir = tempDir(t);
+  const batches: RawEvent[][] = [];
+  const inotify = openInotify((events) => {
+    batches.push(events);
+    inotify.close();
+  });
+  inotify.addWatch(dir, constants.IN_CREATE);
+  const witness = recorder(t);
+  witness.inotify.addWatch(dir, constants.IN_CREATE);
+  writeFileSync(join(dir, 'one'), '');
+  await waitFor(() => batches.length === 1, { what: 'the first batch' });
+  writeFileSync(join(dir, 'two'), '');
+  await waitFor(() => witness.events().length === 2, { what: 'the witness to see both changes' });
+  assert.equal(batches.length, 1);
+});
+
+test('after close() the process exits on its own', async () => {
+  const { code, stderr } = await runModule(`
+    import { openInotify, constants } from ${JSON.stringify(bindingUrl)};
+    const inotify = openInotify(() => {});
+    inotify.addWatch('/tmp', constants.IN_ALL_EVENTS);
+    inotify.close();
+  `);
+  assert.equal(code, 0, stderr);
+});
+
+test('unref() lets the process exit while a watch is still open', async () => {
+  const { code, stdout, stderr } = await runModule(`
+    import { openInotify, constants } from ${JSON.stringify(bindingUrl)};
+    const inotify = openInotify(() => {});
+    inotify.addWatch('/tmp', constants.IN_ALL_EVENTS);
+    inotify.unref();
+    process.on('exit', () => console.log(inotify.fd >= 0 ? 'open' : 'closed'));
+  `);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), 'open');
+});
+
+test('the inotify fd is not inherited by child processes (CLOEXEC)', async (t) => {
+  const { inotify } = recorder(t);
+  assert.equal(readlinkSync(`/proc/self/fd/${inotify.fd}`), 'anon_inode:inotify');
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  const pid = child.pid;
+  assert.ok(pid !== undefined);
+  // Wait for the exec: before it, /proc/<pid> shows node's own fds (forked, not yet closed on exec).
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep', { what: 'the child to exec sleep' });
+  const links = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
+  assert.ok(!links.includes('anon_inode:inotify'), `child fds: ${links.join(', ')}`);
+});
+
+test('a real queue overflow arrives as an IN_Q_OVERFLOW record with wd -1', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  const dir = tempDir(t);
+  const limitFile = '/proc/sys/fs/inotify/max_queued_events';
+  const saved = readFileSync(limitFile, 'utf8');
+  // The limit is global but read when an instance is created: lower it for that moment only.
+  const opened = ((): ReturnType<typeof recorder> => {
+    writeFileSync(limitFile, '16');
+    try {
+      return recorder(t);
+    } finally {
+      writeFileSync(limitFile, saved);
+    }
+  })();
+  opened.inotify.addWatch(dir, constants.IN_CREATE);
+  for (let i = 0; i < 40; i++) writeFileSync(join(dir, `f${i}`), '');
+  const overflow = await waitFor(() => opened.events().find((e) => e.mask & constants.IN_Q_OVERFLOW), { what: 'IN_Q_OVERFLOW' });
+  assert.equal(overflow.wd, -1);
+  assert.ok(opened.events().length <= 17);
+});
+
+test('closing instances while events pour in neither crashes nor leaks fds', async (t) => {
+  const dir = tempDir(t);
+  const { code, stdout, stderr } = await runModule(`
+    import { openInotify, constants } from ${JSON.stringify(bindingUrl)};
+    import { writeFileSync, readdirSync, rmSync } from 'node:fs';
+    const dir = ${JSON.stringify(dir)};
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    let rounds = 0;
+    function round() {
+      const inotify = openInotify(() => { if (Math.random() < 0.5) inotify.close(); });
+      inotify.addWatch(dir, constants.IN_ALL_EVENTS);
+      for (let i = 0; i < 50; i++) writeFileSync(dir + '/f' + (i % 7), String(i));
+      setImmediate(() => {
+        inotify.close();
+        if (++rounds < 300) round();
+        else console.log(readdirSync('/proc/self/fd').length - fdsBefore);
+      });
+    }
+    round();
+  `, 60_000);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), '0');
+});
