@@ -42,6 +42,7 @@ export interface Change {
 
 /**
  * Decides whether a path (relative to its root, never empty) is left out: excluded directories are never
- * watched, and no event or change is emitted for an excluded path. `root` is the root as the caller gave it.
+ * watched, and no event or change is emitted for an excluded path. `root`, the root as the caller gave it, is
+ * always passed by the watch tree (optional so that single-root callers may leave it out).
  */
-export type ExcludeFn = (relativePath: Buffer, isDir: boolean, root: Buffer) => boolean;
+export type ExcludeFn = (relativePath: Buffer, isDir: boolean, root?: Buffer) => boolean;
