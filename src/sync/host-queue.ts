@@ -1,0 +1,419 @@
+// One target's queue: what it still needs (a set of marks, pending remote moves, or a whole full sync), at
+// most one rsync to it at a time (so a delete is never overtaken by an older create), retries with backoff,
+// and a bound on its backlog past which it forgets the details and does one full sync instead. Each host
+// has its own queue, so a slow or dead host holds back nobody else; a shared limiter bounds the rsyncs
+// running at once across all of them.
+import { EventEmitter } from 'node:events';
+import type PQueue from 'p-queue';
+import type { Logger } from '../log/logger.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { PathSet } from './path-set.js';
+
+/** What one rsync run reported (the rsync transport's result, as far as the queue cares). */
+export interface BatchResult {
+  outcome: 'ok' | 'retry' | 'fatal';
+  exitCode: number | null;
+  /** Entries sent (created or updated) on the target. */
+  files: number;
+  /** Entries deleted on the target. */
+  deleted: number;
+  /** Bytes of file data sent, when the transport counts them. */
+  bytes?: number;
+  durationMs: number;
+  message: string;
+}
+
+/** The part of the rsync transport a host queue drives. */
+export interface TransferPort {
+  fullSync(signal: AbortSignal): Promise<BatchResult>;
+  transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult>;
+  /** Renames `from` to `to` on the target; false when it could not (the caller then sends instead). */
+  remoteMove(from: Buffer, to: Buffer): Promise<boolean>;
+}
+
+export type HostState = 'syncing' | 'idle' | 'retrying' | 'down' | 'stopped';
+
+/** What the queue emits after each rsync run (event 'batch'). */
+export interface BatchReport {
+  host: string;
+  kind: 'full' | 'batch';
+  /** Marks in the batch (0 for a full sync). */
+  marks: number;
+  result: BatchResult;
+}
+
+export interface HostStatus {
+  host: string;
+  state: HostState;
+  /** Marks waiting (paths or trees to send), plus pending remote moves. */
+  pending: number;
+  /** A full sync is owed (startup, forced, or a backlog that outgrew its bound). */
+  fullSyncPending: boolean;
+  /** The batch running now, if any. */
+  inFlight: { kind: 'full' | 'batch'; marks: number; startedAt: number } | null;
+  lastSuccessAt: number | null;
+  /** Age (ms) of the oldest change the target does not have yet; 0 when it is in line. */
+  lagMs: number;
+  /** Failures in a row (0 after a success). */
+  consecutiveFailures: number;
+  lastError: string | null;
+  nextRetryAt: number | null;
+  counters: HostCounters;
+}
+
+export interface HostCounters {
+  batches: number;
+  fullSyncs: number;
+  files: number;
+  deleted: number;
+  bytes: number;
+  failures: number;
+  remoteMoves: number;
+  remoteMoveFallbacks: number;
+  /** Times the backlog outgrew its bound and collapsed into a full sync. */
+  collapses: number;
+}
+
+export interface HostQueueOptions {
+  /** The target as the user wrote it: used in logs, status and events. */
+  name: string;
+  transport: TransferPort;
+  /** Shared by every host: bounds rsyncs running at once. */
+  limiter: PQueue;
+  backoff: BackoffOptions;
+  /** Marks (plus moves) past which the backlog becomes one full sync. */
+  maxPending: number;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface Move {
+  from: Buffer;
+  to: Buffer;
+}
+
+interface InFlight {
+  kind: 'full' | 'batch';
+  marks: PathSet | undefined;
+  startedAt: number;
+  /** When the oldest change it carries arrived. */
+  since: number;
+  controller: AbortController;
+}
+
+// Exit statuses that mean the host (or the way to it) is not there, as opposed to a batch that went wrong.
+const UNREACHABLE = new Set([5, 10, 12, 30, 35, 255]);
+
+export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [string, HostState] }> {
+  readonly name: string;
+  private pending = new PathSet();
+  private moves: Move[] = [];
+  /** The first sync of a host is a full one: it may hold anything. */
+  private full = true;
+  /** When the oldest change not yet taken into a batch arrived (0: none). */
+  private pendingSince = 0;
+  private inFlight: InFlight | undefined;
+  private queued = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt: number | null = null;
+  private failures = 0;
+  private lastFailureUnreachable = false;
+  private lastError: string | null = null;
+  private lastSuccessAt: number | null = null;
+  private stopped = false;
+  private lastState: HostState | undefined;
+  private readonly waiters = new Set<() => void>();
+  private readonly counters: HostCounters = {
+    batches: 0, fullSyncs: 0, files: 0, deleted: 0, bytes: 0, failures: 0, remoteMoves: 0, remoteMoveFallbacks: 0, collapses: 0,
+  };
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: HostQueueOptions) {
+    super();
+    this.name = options.name;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.pendingSince = this.now();
+  }
+
+  /** Starts the first (full) sync. */
+  start(): void {
+    this.kick();
+  }
+
+  /** Adds released marks; the set is copied, so one set may go to every host. */
+  add(marks: PathSet): void {
+    if (this.stopped || marks.size === 0) return;
+    if (this.full) return; // the full sync still to come covers it
+    this.touchPending();
+    this.pending.merge(marks);
+    this.bound();
+    this.kick();
+  }
+
+  /**
+   * A directory was renamed on the source: replay the rename on the target instead of sending the subtree
+   * again. Marks waiting under the old name follow it. Falls back to a plain send when the target may not
+   * have the old directory yet (it is itself still to be sent) or when the move fails there.
+   */
+  move(from: Buffer, to: Buffer): void {
+    if (this.stopped || this.full) return;
+    this.touchPending();
+    const running = this.inFlight;
+    const notThereYet = this.pending.coveredByTree(from) || running?.kind === 'full' || running?.marks?.coveredByTree(from) === true;
+    if (notThereYet) {
+      this.sendInstead(from, to);
+    } else {
+      const waiting = this.pending.detach(from);
+      if (waiting.size > 0) this.pending.merge(waiting, to);
+      // What the running batch sends under the old name will not be there once the move is replayed.
+      const sending = running?.marks?.copyAt(from);
+      if (sending && sending.size > 0) this.pending.merge(sending, to);
+      this.moves.push({ from, to });
+    }
+    this.bound();
+    this.kick();
+  }
+
+  /** Forgets the details and sends everything (SIGUSR1, a drifted target, an overflow). */
+  requestFullSync(reason: string): void {
+    if (this.stopped) return;
+    this.options.logger.info({ host: this.name, reason }, 'full sync requested');
+    this.collapse();
+    this.retryNow();
+  }
+
+  status(): HostStatus {
+    const running = this.inFlight;
+    const oldest = Math.min(running ? running.since : Infinity, this.hasWork() ? this.pendingSince : Infinity);
+    return {
+      host: this.name,
+      state: this.state(),
+      pending: this.pending.size + this.moves.length,
+      fullSyncPending: this.full,
+      inFlight: running ? { kind: running.kind, marks: running.marks?.size ?? 0, startedAt: running.startedAt } : null,
+      lastSuccessAt: this.lastSuccessAt,
+      lagMs: Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0,
+      consecutiveFailures: this.failures,
+      lastError: this.lastError,
+      nextRetryAt: this.retryAt,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** True when the target has everything it was given. */
+  get settled(): boolean {
+    return !this.hasWork() && !this.inFlight && !this.queued;
+  }
+
+  /** Resolves when settled; a host waiting out a backoff is tried again at once (it may be back). */
+  whenSettled(): Promise<void> {
+    this.retryNow();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!this.settled) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** What the target is still missing, for the log at shutdown. */
+  unsynced(sample = 5): { fullSync: boolean; marks: number; moves: number; sample: Buffer[] } {
+    const marks = new PathSet();
+    marks.merge(this.pending);
+    if (this.inFlight?.marks) marks.merge(this.inFlight.marks);
+    const full = this.full || this.inFlight?.kind === 'full';
+    return { fullSync: full, marks: marks.size, moves: this.moves.length, sample: marks.entries().slice(0, sample).map((e) => e.path) };
+  }
+
+  /** Stops for good: cancels the retry timer and aborts the running rsync. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryAt = null;
+    this.inFlight?.controller.abort();
+    this.emitState();
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private hasWork(): boolean {
+    return this.full || this.pending.size > 0 || this.moves.length > 0;
+  }
+
+  private touchPending(): void {
+    if (!this.hasWork()) this.pendingSince = this.now();
+  }
+
+  private state(): HostState {
+    if (this.stopped) return 'stopped';
+    if (this.inFlight || this.queued) return 'syncing';
+    if (this.retryTimer) return this.lastFailureUnreachable ? 'down' : 'retrying';
+    return this.hasWork() ? 'syncing' : 'idle';
+  }
+
+  private emitState(): void {
+    const state = this.state();
+    if (state === this.lastState) return;
+    this.lastState = state;
+    this.emit('state', this.name, state);
+  }
+
+  private bound(): void {
+    if (this.pending.size + this.moves.length <= this.options.maxPending) return;
+    this.counters.collapses += 1;
+    this.options.logger.warn({ host: this.name, pending: this.pending.size, moves: this.moves.length, bound: this.options.maxPending },
+      'backlog past its bound: collapsing it into one full sync');
+    this.collapse();
+  }
+
+  private collapse(): void {
+    this.touchPending();
+    this.full = true;
+    this.pending.clear();
+    this.moves = [];
+  }
+
+  private retryNow(): void {
+    if (!this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryAt = null;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.stopped || this.inFlight || this.queued || this.retryTimer) {
+      this.emitState();
+      return;
+    }
+    if (!this.hasWork()) {
+      this.emitState();
+      for (const waiter of [...this.waiters]) waiter();
+      return;
+    }
+    this.queued = true;
+    this.emitState();
+    // The work is taken when the limiter lets the job run, not now: what arrives meanwhile joins it.
+    void this.options.limiter.add(() => this.runOne());
+  }
+
+  private async runOne(): Promise<void> {
+    this.queued = false;
+    if (this.stopped) return;
+    const controller = new AbortController();
+    const since = this.pendingSince;
+    let report: BatchReport;
+    if (this.full) {
+      this.full = false;
+      this.pending.clear();
+      this.moves = [];
+      this.pendingSince = this.now();
+      this.inFlight = { kind: 'full', marks: undefined, startedAt: this.now(), since, controller };
+      const result = await this.guard(() => this.options.transport.fullSync(controller.signal));
+      report = { host: this.name, kind: 'full', marks: 0, result };
+      if (result.outcome !== 'ok') {
+        this.full = true;
+        this.pendingSince = Math.min(this.pendingSince, since);
+      }
+    } else {
+      await this.replayMoves();
+      const marks = this.pending;
+      this.pending = new PathSet();
+      this.pendingSince = this.now();
+      if (marks.size === 0) {
+        this.kick();
+        return;
+      }
+      this.inFlight = { kind: 'batch', marks, startedAt: this.now(), since, controller };
+      const result = await this.guard(() => this.options.transport.transfer(marks.toBatch(), controller.signal));
+      report = { host: this.name, kind: 'batch', marks: marks.size, result };
+      if (result.outcome !== 'ok' && !this.full) {
+        this.touchPending();
+        this.pending.merge(marks);
+        this.pendingSince = Math.min(this.pendingSince, since);
+        this.bound();
+      }
+    }
+    this.inFlight = undefined;
+    this.account(report);
+    this.emit('batch', report);
+    this.kick();
+  }
+
+  /** A rename sent the plain way: the old name brought in line (deleted), the new one sent whole. */
+  private sendInstead(from: Buffer, to: Buffer): void {
+    this.pending.detach(from);
+    this.pending.add(from, 'path');
+    this.pending.add(to, 'tree');
+  }
+
+  /** Replays queued directory renames, in order; a failed one becomes a plain send of both names. */
+  private async replayMoves(): Promise<void> {
+    while (this.moves.length > 0 && !this.stopped) {
+      const { from, to } = this.moves.shift()!;
+      let moved = false;
+      try {
+        moved = await this.options.transport.remoteMove(from, to);
+      } catch (error) {
+        this.options.logger.warn({ host: this.name, err: error }, 'remote move failed');
+      }
+      if (moved) {
+        this.counters.remoteMoves += 1;
+      } else {
+        this.counters.remoteMoveFallbacks += 1;
+        this.options.logger.debug({ host: this.name, from: from.toString(), to: to.toString() }, 'remote move not possible: sending instead');
+        this.sendInstead(from, to);
+      }
+    }
+  }
+
+  /** A transport that throws is a failed batch like any other, never a crash of the agent. */
+  private async guard(run: () => Promise<BatchResult>): Promise<BatchResult> {
+    const started = this.now();
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { outcome: 'retry', exitCode: null, files: 0, deleted: 0, durationMs: this.now() - started, message };
+    }
+  }
+
+  private account({ kind, marks, result }: BatchReport): void {
+    const log = this.options.logger;
+    if (result.outcome === 'ok') {
+      this.failures = 0;
+      this.lastError = null;
+      this.lastSuccessAt = this.now();
+      this.counters.batches += 1;
+      if (kind === 'full') this.counters.fullSyncs += 1;
+      this.counters.files += result.files;
+      this.counters.deleted += result.deleted;
+      this.counters.bytes += result.bytes ?? 0;
+      log.info({ host: this.name, kind, marks, files: result.files, deleted: result.deleted, bytes: result.bytes, ms: Math.round(result.durationMs) }, 'synced');
+      return;
+    }
+    this.failures += 1;
+    this.counters.failures += 1;
+    this.lastError = result.message;
+    this.lastFailureUnreachable = result.exitCode === null ? /ssh|connect|refused|unreachable/i.test(result.message) : UNREACHABLE.has(result.exitCode);
+    if (this.stopped) return;
+    // A fatal outcome will not mend by itself soon: wait the longest delay, and say so loudly.
+    const delay = result.outcome === 'fatal' ? this.options.backoff.capMs : backoffDelay(this.failures, this.options.backoff, this.random);
+    const fields = { host: this.name, kind, marks, exitCode: result.exitCode, error: result.message, failures: this.failures, retryInMs: delay };
+    if (result.outcome === 'fatal') log.error(fields, 'rsync failed in a way retrying will not fix soon: check this host (its rsync, its disk, the options)');
+    else log.warn(fields, 'rsync failed: will retry');
+    this.retryAt = this.now() + delay;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAt = null;
+      this.kick();
+    }, delay);
+  }
+}

@@ -1,0 +1,214 @@
+// A set of paths to bring in line on a target, kept as a tree of path components so that a directory to
+// send whole swallows everything below it in O(depth), and a renamed directory's pending paths can follow it.
+// Paths are bytes relative to the source root ('' is the root itself); components are keyed as latin1
+// strings, which map bytes to code units one to one, so any file name survives the round trip.
+
+/**
+ * 'path': bring this one entry in line (send it if it exists on the source, delete it on the target if not).
+ * 'tree': send it whole, recursively, deleting on the target what the source no longer has below it.
+ */
+export type Mark = 'path' | 'tree';
+
+interface Node {
+  mark: Mark | undefined;
+  children: Map<string, Node> | undefined;
+  /** Marks in this subtree, this node's own included. */
+  count: number;
+}
+
+export interface MarkedPath {
+  path: Buffer;
+  mark: Mark;
+}
+
+const SLASH = 0x2f;
+
+function newNode(): Node {
+  return { mark: undefined, children: undefined, count: 0 };
+}
+
+/** Splits a relative path into components, ignoring empty ones ('a//b/' is 'a', 'b'). */
+export function components(path: Buffer): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path[i] === SLASH) {
+      if (i > start) parts.push(path.toString('latin1', start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+function cloneNode(node: Node): Node {
+  const copy: Node = { mark: node.mark, children: undefined, count: node.count };
+  if (node.children) {
+    copy.children = new Map();
+    for (const [name, child] of node.children) copy.children.set(name, cloneNode(child));
+  }
+  return copy;
+}
+
+export class PathSet {
+  private root: Node = newNode();
+
+  /** Number of marks held. */
+  get size(): number {
+    return this.root.count;
+  }
+
+  /** Adds a mark; returns false when an ancestor (or the path itself) is already a tree, which covers it. */
+  add(path: Buffer, mark: Mark): boolean {
+    return this.addParts(components(path), mark);
+  }
+
+  private addParts(parts: string[], mark: Mark): boolean {
+    const trail: Node[] = [];
+    let node = this.root;
+    for (const part of parts) {
+      if (node.mark === 'tree') return false;
+      trail.push(node);
+      node.children ??= new Map();
+      let child = node.children.get(part);
+      if (!child) {
+        child = newNode();
+        node.children.set(part, child);
+      }
+      node = child;
+    }
+    if (node.mark === 'tree' || (node.mark === 'path' && mark === 'path')) return false;
+    const before = node.count;
+    if (mark === 'tree') {
+      node.children = undefined;
+      node.count = 1;
+    } else {
+      node.count += 1;
+    }
+    node.mark = mark;
+    const delta = node.count - before;
+    for (const ancestor of trail) ancestor.count += delta;
+    return true;
+  }
+
+  /** True when the path, or a directory above it, is marked to be sent whole. */
+  coveredByTree(path: Buffer): boolean {
+    let node: Node | undefined = this.root;
+    for (const part of components(path)) {
+      if (node.mark === 'tree') return true;
+      node = node.children?.get(part);
+      if (!node) return false;
+    }
+    return node.mark === 'tree';
+  }
+
+  /** The mark on exactly this path, if any. */
+  markOf(path: Buffer): Mark | undefined {
+    return this.find(components(path))?.mark;
+  }
+
+  /** Drops the mark on exactly this path (not its descendants); returns whether there was one. */
+  unmark(path: Buffer): boolean {
+    const parts = components(path);
+    const trail = this.trail(parts);
+    if (!trail) return false;
+    const node = trail[trail.length - 1]!;
+    if (node.mark === undefined) return false;
+    node.mark = undefined;
+    for (const n of trail) n.count -= 1;
+    this.prune(parts, trail);
+    return true;
+  }
+
+  /** Removes and returns everything marked at or below `path`, as a set rooted at `path`. */
+  detach(path: Buffer): PathSet {
+    const parts = components(path);
+    const taken = new PathSet();
+    if (parts.length === 0) {
+      taken.root = this.root;
+      this.root = newNode();
+      return taken;
+    }
+    const trail = this.trail(parts);
+    if (!trail) return taken;
+    const node = trail[trail.length - 1]!;
+    const parent = trail[trail.length - 2]!;
+    parent.children!.delete(parts[parts.length - 1]!);
+    for (const n of trail.slice(0, -1)) n.count -= node.count;
+    this.prune(parts.slice(0, -1), trail.slice(0, -1));
+    taken.root = node;
+    return taken;
+  }
+
+  /** A copy of what is marked at or below `path`, as a set rooted at `path`. */
+  copyAt(path: Buffer): PathSet {
+    const copy = new PathSet();
+    const node = this.find(components(path));
+    if (node) copy.root = cloneNode(node);
+    return copy;
+  }
+
+  /** Merges `other` into this set with its root placed at `at` (default: this set's root). */
+  merge(other: PathSet, at: Buffer = Buffer.alloc(0)): void {
+    const base = components(at);
+    for (const { parts, mark } of other.walk()) this.addParts([...base, ...parts], mark);
+  }
+
+  clear(): void {
+    this.root = newNode();
+  }
+
+  /** Every mark, parents before children. */
+  entries(): MarkedPath[] {
+    const out: MarkedPath[] = [];
+    for (const { parts, mark } of this.walk()) out.push({ path: Buffer.from(parts.join('/'), 'latin1'), mark });
+    return out;
+  }
+
+  /** The marked paths split the way the transport takes them. */
+  toBatch(): { paths: Buffer[]; trees: Buffer[] } {
+    const paths: Buffer[] = [];
+    const trees: Buffer[] = [];
+    for (const { path, mark } of this.entries()) (mark === 'tree' ? trees : paths).push(path);
+    return { paths, trees };
+  }
+
+  private *walk(): Generator<{ parts: string[]; mark: Mark }> {
+    const stack: Array<{ node: Node; parts: string[] }> = [{ node: this.root, parts: [] }];
+    while (stack.length > 0) {
+      const { node, parts } = stack.pop()!;
+      if (node.mark) yield { parts, mark: node.mark };
+      if (node.children) for (const [name, child] of node.children) stack.push({ node: child, parts: [...parts, name] });
+    }
+  }
+
+  private find(parts: string[]): Node | undefined {
+    let node: Node | undefined = this.root;
+    for (const part of parts) {
+      node = node.children?.get(part);
+      if (!node) return undefined;
+    }
+    return node;
+  }
+
+  /** The nodes from the root down to `parts`, or undefined when the path holds nothing. */
+  private trail(parts: string[]): Node[] | undefined {
+    const trail: Node[] = [this.root];
+    let node = this.root;
+    for (const part of parts) {
+      const child = node.children?.get(part);
+      if (!child) return undefined;
+      trail.push(child);
+      node = child;
+    }
+    return trail;
+  }
+
+  /** Drops nodes left holding no mark, from the bottom of the trail up. */
+  private prune(parts: string[], trail: Node[]): void {
+    for (let i = parts.length; i > 0; i--) {
+      const node = trail[i]!;
+      if (node.count > 0) return;
+      trail[i - 1]!.children!.delete(parts[i - 1]!);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PathSet } from '../../src/sync/path-set.js';
+
+const b = (s: string): Buffer => Buffer.from(s);
+const listed = (set: PathSet): string[] => set.entries().map((e) => `${e.mark}:${e.path.toString('latin1')}`).sort();
+
+test('a directory to send whole swallows marks below it, already there or added later', () => {
+  const set = new PathSet();
+  set.add(b('a/b/c'), 'path');
+  set.add(b('a/x'), 'path');
+  set.add(b('a'), 'tree');
+  assert.equal(set.add(b('a/b/d'), 'path'), false);
+  assert.equal(set.add(b('a/b'), 'tree'), false);
+  assert.deepEqual(listed(set), ['tree:a']);
+  assert.equal(set.size, 1);
+});
+
+test('a path mark on a directory keeps the marks below it', () => {
+  const set = new PathSet();
+  set.add(b('d/f'), 'path');
+  set.add(b('d'), 'path');
+  assert.deepEqual(listed(set), ['path:d', 'path:d/f']);
+  assert.equal(set.size, 2);
+});
+
+test('a tree on the root is the whole source', () => {
+  const set = new PathSet();
+  set.add(b('x'), 'path');
+  set.add(Buffer.alloc(0), 'tree');
+  assert.deepEqual(set.toBatch(), { paths: [], trees: [Buffer.alloc(0)] });
+  assert.equal(set.coveredByTree(b('any/thing')), true);
+});
+
+test('names keep every byte: newline, non-UTF-8, leading dash', () => {
+  const set = new PathSet();
+  const odd = Buffer.concat([b('dir/-x\n'), Buffer.from([0xff, 0xfe])]);
+  set.add(odd, 'path');
+  assert.deepEqual(set.entries()[0]!.path, odd);
+});
+
+test('detach and merge move marks from one directory to another', () => {
+  const set = new PathSet();
+  set.add(b('old/a'), 'path');
+  set.add(b('old/sub'), 'tree');
+  set.add(b('keep'), 'path');
+  const moved = set.detach(b('old'));
+  assert.equal(set.size, 1);
+  set.merge(moved, b('new/place'));
+  assert.deepEqual(listed(set), ['path:keep', 'path:new/place/a', 'tree:new/place/sub']);
+  assert.equal(set.size, 3);
+});
+
+test('unmark drops one mark and prunes what is left empty', () => {
+  const set = new PathSet();
+  set.add(b('a/b/c'), 'path');
+  assert.equal(set.unmark(b('a/b/c')), true);
+  assert.equal(set.size, 0);
+  assert.deepEqual(set.entries(), []);
+  assert.equal(set.unmark(b('a/b/c')), false);
+});
+
+test('copyAt leaves the original untouched', () => {
+  const set = new PathSet();
+  set.add(b('d/f'), 'path');
+  const copy = set.copyAt(b('d'));
+  copy.add(b('g'), 'path');
+  assert.deepEqual(listed(copy), ['path:f', 'path:g']);
+  assert.deepEqual(listed(set), ['path:d/f']);
+});
