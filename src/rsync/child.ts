@@ -1,0 +1,132 @@
+// Runs one rsync or ssh child under a watchdog: argv only (no shell), stdin fed from a buffer, stdout and
+// stderr read line by line, and the whole process group killed on abort, on a deadline, or when it stalls.
+//
+// A stall is "the child read nothing for `stallMs`", sampled from /proc/PID/io (rchar): a live rsync always
+// reads something (source files, or the peer's data and keep-alives, which --timeout makes it send), while
+// one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
+// such a child first; this is the last line of defence when they do not.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export interface ChildSpec {
+  command: string;
+  args: string[];
+  stdin?: Buffer;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Kill when the child has read nothing for this long. */
+  stallMs?: number;
+  /** Kill when the child runs longer than this. */
+  deadlineMs?: number;
+  onStdoutLine?: (line: Buffer) => void;
+  onStderrLine?: (line: string) => void;
+}
+
+export interface ChildResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  /** Last few KB of stderr, for messages. */
+  stderrTail: string;
+  /** Set when we killed it, and why. */
+  killed?: 'aborted' | 'stalled' | 'deadline';
+  /** Set when the program could not be started at all (ENOENT...). */
+  spawnError?: Error;
+}
+
+const TAIL_BYTES = 4096;
+const TERM_GRACE_MS = 2000;
+const SAMPLE_MS = 1000;
+
+export function runChild(spec: ChildSpec): Promise<ChildResult> {
+  const started = performance.now();
+  return new Promise((resolvePromise) => {
+    // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
+    const child = spawn(spec.command, spec.args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: spec.env ?? process.env,
+      detached: true,
+      shell: false,
+    });
+    let stderrTail = '';
+    let killed: ChildResult['killed'];
+    let spawnError: Error | undefined;
+    let termTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const kill = (why: NonNullable<ChildResult['killed']>): void => {
+      if (killed !== undefined || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      killed = why;
+      signalGroup(child.pid, 'SIGTERM');
+      termTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS);
+    };
+
+    const onAbort = (): void => kill('aborted');
+    if (spec.signal?.aborted) queueMicrotask(onAbort);
+    else spec.signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
+    const stall = spec.stallMs === undefined || child.pid === undefined ? undefined : watchStall(child.pid, spec.stallMs, () => kill('stalled'));
+
+    splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
+    splitLines(child.stderr, (line) => {
+      const text = line.toString('utf8');
+      stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
+      spec.onStderrLine?.(text);
+    });
+    child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
+    child.stdin.end(spec.stdin ?? Buffer.alloc(0));
+
+    child.on('error', (error) => { spawnError = error; finish(null, null); });
+    child.on('close', (code, signal) => finish(code, signal));
+
+    function finish(exitCode: number | null, signal: NodeJS.Signals | null): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      clearTimeout(termTimer);
+      stall?.stop();
+      spec.signal?.removeEventListener('abort', onAbort);
+      const result: ChildResult = { exitCode, signal, durationMs: performance.now() - started, stderrTail: stderrTail.trimEnd() };
+      if (killed !== undefined) result.killed = killed;
+      if (spawnError !== undefined) result.spawnError = spawnError;
+      resolvePromise(result);
+    }
+  });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function splitLines(stream: NodeJS.ReadableStream, onLine: (line: Buffer) => void): void {
+  let pending = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    let data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let newline: number;
+    while ((newline = data.indexOf(0x0a)) >= 0) {
+      onLine(data.subarray(0, newline));
+      data = data.subarray(newline + 1);
+    }
+    pending = Buffer.from(data);
+  });
+  stream.on('end', () => { if (pending.length > 0) onLine(pending); });
+}
+
+function watchStall(pid: number, stallMs: number, onStall: () => void): { stop(): void } {
+  let last = -1;
+  let quietSince = performance.now();
+  const timer = setInterval(() => {
+    readFile(`/proc/${pid}/io`, 'utf8').then((io) => {
+      const rchar = Number(/^rchar: (\d+)/m.exec(io)?.[1] ?? -1);
+      const now = performance.now();
+      if (rchar !== last) { last = rchar; quietSince = now; }
+      else if (now - quietSince >= stallMs) onStall();
+    }, () => { /* exited, or /proc/PID/io unreadable: the deadline and rsync's own timeouts remain */ });
+  }, SAMPLE_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

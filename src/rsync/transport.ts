@@ -1,0 +1,354 @@
+// Turns "send these paths to this target" into rsync (and ssh) child processes.
+//
+// One Transport per target. The engine calls it one batch at a time (order per host is what keeps a delete
+// from being overtaken by an older create); nothing here queues or retries: a result says `retry` and the
+// engine decides when.
+//
+//   transfer({ paths, trees })
+//     paths: `rsync ATTRS --files-from=- --from0 --delete-missing-args --force SRC/ DST/`
+//            each path is sent if it exists on the source (a directory: itself, not its contents) and
+//            deleted on the target if it does not (a populated directory too: --force)
+//     trees: the same with `-r --delete`: listed directories are sent whole and pruned inside
+//   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`
+//
+// Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
+// ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it; the mechanism options
+// above, excludes, --timeout and the per-item output format are always added.
+//
+// A receiver whose rsync rejects --delete-missing-args (rsync issue #910: "invalid file mode ... protocol
+// incompatibility", exit 2; or too old to know it) is detected on first use; the batch is redone at once
+// with deletes sent as a filter list (delete-filter.ts), and the target stays on that method.
+import { lstat, rename } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InosyncError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { runChild, type ChildResult } from './child.js';
+import { deleteRules } from './delete-filter.js';
+import { classifyExit, worse, type Outcome } from './exit-codes.js';
+import { addCounts, countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
+import { runRemoteMove } from './remote-move.js';
+import { SshMaster } from './ssh-master.js';
+import { rsyncDestination, type Target } from './target.js';
+
+export type { Outcome } from './exit-codes.js';
+
+export interface Batch {
+  /** Paths relative to the source root: sent if they exist there, deleted on the target if not. */
+  paths: Buffer[];
+  /** Directories sent whole, recursively, with --delete inside; an empty Buffer is the whole root. */
+  trees: Buffer[];
+}
+
+export interface TransferResult {
+  outcome: Outcome;
+  /** Exit status of the last rsync that ran (the first failing one), null when killed or not started. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Items created or changed on the target, deletions not included. */
+  files: number;
+  deleted: number;
+  /** Regular files whose data was sent. */
+  sent: number;
+  bytes: number;
+  /** Directories rsync would not delete because they hold excluded (protected) entries on the target. */
+  kept: number;
+  durationMs: number;
+  /** One line for logs. */
+  message: string;
+  stderrTail: string;
+}
+
+export interface TransportOptions {
+  /** Source root directory. */
+  source: string;
+  target: Target;
+  /** Replaces the default attribute flags (DEFAULT_RSYNC_OPTIONS); the mechanism flags are always added. */
+  rsyncOptions?: string[];
+  /** rsync filter patterns, as --exclude. */
+  excludes?: string[];
+  /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
+  excludeFrom?: string[];
+  /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
+  timeoutSec?: number;
+  logger?: Logger;
+}
+
+/** What the classic mirror script keeps: links, perms, times, owner/group, devices, hard links, ACLs, xattrs. */
+export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X', ...(process.getuid?.() === 0 ? ['--numeric-ids'] : [])];
+
+/** Options the transport sets itself; a user's rsyncOptions may not touch them. */
+const RESERVED = /^(--files-from|--from0|-0$|--delete|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
+
+const DELETE_ARGS_REJECTED = /invalid file mode|protocol incompatib|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
+const PROTECTED_DIR = /cannot delete non-empty directory/;
+
+type DeleteMethod = 'missing-args' | 'filter-list';
+
+interface Run {
+  counts: ItemCounts;
+  child: ChildResult;
+  kept: number;
+  rejectedDeletes: boolean;
+  args: string[];
+}
+
+export class Transport {
+  readonly target: Target;
+  private readonly source: string;
+  private readonly attrs: string[];
+  private readonly filters: string[];
+  private readonly timeoutSec: number;
+  private readonly logger: Logger;
+  private readonly master: SshMaster | undefined;
+  private readonly stopping = new AbortController();
+  private deleteMethod: DeleteMethod = 'missing-args';
+
+  constructor(opts: TransportOptions) {
+    this.source = resolve(opts.source);
+    this.target = opts.target;
+    this.timeoutSec = opts.timeoutSec ?? 30;
+    this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
+    const user = opts.rsyncOptions ?? [];
+    const clash = user.find((o) => RESERVED.test(o));
+    if (clash !== undefined) {
+      throw new InosyncError(`rsync option "${clash}" is set by inosync itself`, 'Remove it from --rsync-opts; use --exclude/--exclude-from for filters.', { exitCode: 2 });
+    }
+    this.attrs = opts.rsyncOptions === undefined ? [...DEFAULT_RSYNC_OPTIONS] : [...user];
+    this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
+    this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
+  }
+
+  /** Which way deletes are sent to this target; 'filter-list' once its rsync rejected --delete-missing-args. */
+  get deleteMode(): DeleteMethod {
+    return this.deleteMethod;
+  }
+
+  /** Brings the ssh master up (no-op for local targets). A host that is down is a retry, not an error. */
+  async start(): Promise<TransferResult> {
+    const started = performance.now();
+    const state = await this.master?.ensure();
+    if (state === undefined || state.ok) return this.result('ok', started, emptyCounts(), 0, null, 'connected');
+    return this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
+  }
+
+  /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync. */
+  async fullSync(signal?: AbortSignal): Promise<TransferResult> {
+    const started = performance.now();
+    const down = await this.connect(started);
+    if (down) return down;
+    const run = await this.rsync(['-r', '--delete', '--force'], undefined, signal);
+    return this.finish(started, [run]);
+  }
+
+  async transfer(batch: Batch, signal?: AbortSignal): Promise<TransferResult> {
+    const started = performance.now();
+    if (batch.paths.length === 0 && batch.trees.length === 0) return this.result('ok', started, emptyCounts(), 0, null, 'nothing to send');
+    const down = await this.connect(started);
+    if (down) return down;
+    if (this.deleteMethod === 'missing-args') {
+      const runs = await this.sendLists(batch, ['--delete-missing-args'], signal);
+      if (!runs.some((r) => r.rejectedDeletes)) return this.finish(started, runs);
+      this.deleteMethod = 'filter-list';
+      this.logger.warn({ stderr: runs.find((r) => r.rejectedDeletes)?.child.stderrTail }, 'the receiving rsync rejects --delete-missing-args; sending deletes to this target as a filter list from now on');
+    }
+    return this.finish(started, await this.transferWithFilterDeletes(batch, signal));
+  }
+
+  /**
+   * Renames `from` to `to` (relative paths) on the target, for a directory renamed inside the source tree.
+   * False when it cannot be done (source missing on the target, destination already there, connection
+   * trouble): the caller then sends `to` as a tree and deletes `from` as usual. After true, sending `to` as
+   * a tree confirms the result and costs no file data.
+   */
+  async remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
+    if (!isPlainRelative(from) || !isPlainRelative(to)) return false;
+    if (this.target.kind === 'local') return moveLocally(this.target.path, from, to);
+    if (!(await this.master!.ensure()).ok) return false;
+    const moved = await runRemoteMove(this.master!, this.target.path, from, to, this.timeoutSec, this.stopping.signal);
+    this.logger.debug({ from: from.toString('latin1'), to: to.toString('latin1'), moved }, 'remote move');
+    return moved;
+  }
+
+  /** Kills running children, closes the ssh master and removes its control directory. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.master?.stop();
+  }
+
+  private async connect(started: number): Promise<TransferResult | undefined> {
+    if (this.master === undefined) return undefined;
+    const state = await this.master.ensure();
+    return state.ok ? undefined : this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
+  }
+
+  /** The paths run, then the trees run (each only when it has something to do); stops at the first failure. */
+  private async sendLists(batch: Batch, missingArgs: string[], signal?: AbortSignal): Promise<Run[]> {
+    const runs: Run[] = [];
+    if (batch.paths.length > 0) {
+      runs.push(await this.rsync(['--files-from=-', '--from0', '--force', ...missingArgs], nulList(batch.paths), signal));
+    }
+    if (batch.trees.length > 0 && runs.every(succeeded)) {
+      runs.push(await this.rsync(['-r', '--delete', '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
+    }
+    return runs;
+  }
+
+  /** Sends what exists with --ignore-missing-args, and deletes what does not with a filter-list run. */
+  private async transferWithFilterDeletes(batch: Batch, signal?: AbortSignal): Promise<Run[]> {
+    const missing: Buffer[] = [];
+    const present: Batch = { paths: [], trees: [] };
+    for (const key of ['paths', 'trees'] as const) {
+      for (const path of batch[key]) {
+        if (await existsOnSource(this.source, path)) present[key].push(path);
+        else missing.push(path);
+      }
+    }
+    const runs = await this.sendLists(present, ['--ignore-missing-args'], signal);
+    if (missing.length > 0 && runs.every(succeeded)) {
+      runs.push(await this.rsync(['-r', '--delete', '--force', '--from0', '--include-from=-', '--exclude=*'], deleteRules(missing), signal));
+    }
+    return runs;
+  }
+
+  private async rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal): Promise<Run> {
+    const shell = this.master === undefined ? [] : ['-e', this.master.rsyncShell()];
+    const args = [
+      ...this.attrs, ...shell, `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
+      ...this.filters, ...mechanism,
+      '--', `${this.source}/`, rsyncDestination(this.target),
+    ];
+    const counts = emptyCounts();
+    let kept = 0;
+    let rejectedDeletes = false;
+    const usesMissingArgs = mechanism.includes('--delete-missing-args');
+    this.logger.debug({ args }, 'rsync');
+    const child = await runChild({
+      command: 'rsync',
+      args,
+      ...(stdin === undefined ? {} : { stdin }),
+      signal: signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal]),
+      stallMs: (this.timeoutSec * 2 + 5) * 1000,
+      onStdoutLine: (line) => { countLine(counts, line); },
+      onStderrLine: (line) => {
+        if (PROTECTED_DIR.test(line)) kept++;
+        if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
+      },
+    });
+    // Only a failing run can mean the receiver rejected the flag; the same words in a successful run are noise.
+    rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
+    return { counts, child, kept, rejectedDeletes, args };
+  }
+
+  private finish(started: number, runs: Run[]): TransferResult {
+    const counts = emptyCounts();
+    let outcome: Outcome = 'ok';
+    let kept = 0;
+    let last: Run | undefined;
+    const reasons: string[] = [];
+    for (const run of runs) {
+      addCounts(counts, run.counts);
+      kept += run.kept;
+      last = run;
+      const meaning = run.child.spawnError !== undefined
+        ? { outcome: 'fatal' as const, meaning: `rsync could not be started: ${run.child.spawnError.message}` }
+        : classifyExit(run.child.exitCode, run.child.signal);
+      if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
+      if (meaning.outcome !== 'ok' || run.child.exitCode !== 0) reasons.push(meaning.meaning);
+      outcome = worse(outcome, meaning.outcome);
+      if (meaning.outcome !== 'ok') break;
+    }
+    if (kept > 0) reasons.push(`${kept} deleted director${kept === 1 ? 'y' : 'ies'} kept on the target: they hold excluded entries`);
+    const summary = `${counts.changed} changed, ${counts.deleted} deleted, ${counts.sent} files sent`;
+    const message = reasons.length === 0 ? summary : `${summary}; ${reasons.join('; ')}`;
+    const result = this.result(outcome, started, counts, kept, last?.child ?? null, message);
+    if (outcome === 'fatal') this.logger.error({ exitCode: result.exitCode, stderr: result.stderrTail, args: last?.args }, `rsync to ${this.target.spec} failed and will fail the same way again: ${message}`);
+    return result;
+  }
+
+  private result(outcome: Outcome, started: number, counts: ItemCounts, kept: number, child: ChildResult | null, message: string, exitCode: number | null = child?.exitCode ?? null): TransferResult {
+    return {
+      outcome,
+      exitCode,
+      signal: child?.signal ?? null,
+      files: counts.changed,
+      deleted: counts.deleted,
+      sent: counts.sent,
+      bytes: counts.bytes,
+      kept,
+      durationMs: performance.now() - started,
+      message,
+      stderrTail: child?.stderrTail ?? '',
+    };
+  }
+}
+
+function succeeded(run: Run): boolean {
+  return classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
+}
+
+function nulList(paths: Buffer[]): Buffer {
+  return Buffer.concat(paths.flatMap((p) => {
+    const relative = stripLeadingSlashes(p);
+    return [relative.length === 0 ? DOT : relative, NUL];
+  }));
+}
+
+const NUL = Buffer.from([0]);
+const DOT = Buffer.from('.');
+
+function stripLeadingSlashes(path: Buffer): Buffer {
+  let i = 0;
+  while (i < path.length && path[i] === 0x2f) i++;
+  return path.subarray(i);
+}
+
+/** A non-empty relative path without NUL bytes or `.`/`..` components. */
+function isPlainRelative(path: Buffer): boolean {
+  if (path.length === 0 || path[0] === 0x2f || path.includes(0)) return false;
+  const text = path.toString('latin1');
+  return text.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+async function existsOnSource(source: string, path: Buffer): Promise<boolean> {
+  try {
+    await lstat(Buffer.concat([Buffer.from(`${source}/`), stripLeadingSlashes(path)]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function moveLocally(root: string, from: Buffer, to: Buffer): Promise<boolean> {
+  const base = Buffer.from(`${root}/`);
+  const source = Buffer.concat([base, from]);
+  const destination = Buffer.concat([base, to]);
+  try {
+    await lstat(source);
+  } catch {
+    return false;
+  }
+  try {
+    await lstat(destination);
+    return false;
+  } catch {
+    // free: go on
+  }
+  try {
+    await rename(source, destination);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An rsync exclude file as --exclude values: blank lines and lines starting with ';' or '#' are comments. */
+function readExcludeFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InosyncError(`cannot read exclude file ${file}: ${(error as Error).message}`, 'Check the --exclude-from path.', { exitCode: 2, cause: error });
+  }
+  return text.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== '' && !/^[;#]/.test(line));
+}
