@@ -1,6 +1,7 @@
 // Every subcommand of the CLI, in the order `--help` lists them.
 import type { CommandModule } from 'yargs';
 import { limitsCommand } from './limits.js';
+import { statusCommand } from './status.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
-export const commands: CommandModule<object, any>[] = [limitsCommand];
+export const commands: CommandModule<object, any>[] = [limitsCommand, statusCommand];

@@ -1,0 +1,45 @@
+// The human form of an agent's status: one block per sync, one line per host (plus its last error).
+import type { AgentStatus, HostStatus } from './types.js';
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+function ago(iso: string | null, now: number): string {
+  return iso === null ? 'never' : `${formatDuration(now - Date.parse(iso))} ago`;
+}
+
+function hostLines(host: HostStatus, now: number): string[] {
+  const inFlight = host.inFlight
+    ? `${host.inFlight.full ? 'full sync' : `${n(host.inFlight.paths)} paths`} for ${formatDuration(now - Date.parse(host.inFlight.startedAt))}`
+    : 'none';
+  const fields = [
+    host.state.padEnd(8),
+    `pending ${n(host.pending)}`,
+    `in flight ${inFlight}`,
+    `last success ${ago(host.lastSuccess, now)}`,
+    `lag ${host.lagMs === null ? '-' : formatDuration(host.lagMs)}`,
+    `failures ${host.failures}`,
+  ];
+  const lines = [`  ${host.target}`, `    ${fields.join('  ')}`];
+  if (host.lastError) lines.push(`    last error: ${host.lastError.split('\n')[0]}`);
+  return lines;
+}
+
+export function renderStatus(status: AgentStatus, now = Date.now()): string {
+  const lines = [`inosync ${status.version}, pid ${status.pid}, up ${formatDuration(now - Date.parse(status.startedAt))}`];
+  for (const sync of status.syncs) {
+    const c = sync.counters;
+    lines.push(`${sync.source}  (${n(sync.watches)} watches, ${n(c.events)} events, ${n(c.overflows)} overflows, ${n(c.rescans)} rescans)`);
+    for (const host of sync.hosts) lines.push(...hostLines(host, now));
+  }
+  if (status.syncs.length === 0) lines.push('no syncs configured');
+  return `${lines.join('\n')}\n`;
+}

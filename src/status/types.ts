@@ -1,0 +1,58 @@
+// What a running agent tells `inosync status` and the metrics endpoint: one snapshot, per sync and per host.
+
+export type HostState = 'syncing' | 'idle' | 'retrying' | 'down';
+
+export interface BatchInFlight {
+  /** Paths in the batch (0 for a full sync of the tree). */
+  paths: number;
+  full: boolean;
+  startedAt: string;
+}
+
+export interface HostCounters {
+  batches: number;
+  files: number;
+  bytes: number;
+  failures: number;
+}
+
+export interface HostStatus {
+  /** The target as the user wrote it ([user@]host:/path or a local directory). */
+  target: string;
+  state: HostState;
+  /** Paths waiting for this host (not counting the batch in flight). */
+  pending: number;
+  inFlight: BatchInFlight | null;
+  /** ISO time of the last batch that succeeded, null before the first. */
+  lastSuccess: string | null;
+  /** Age of the oldest change this host has not received yet, null when it is up to date. */
+  lagMs: number | null;
+  /** Failed batches in a row (0 once one succeeds). */
+  failures: number;
+  lastError: string | null;
+  counters: HostCounters;
+}
+
+export interface SyncCounters {
+  events: number;
+  overflows: number;
+  rescans: number;
+}
+
+export interface SyncStatus {
+  source: string;
+  /** Watches this sync holds now. */
+  watches: number;
+  hosts: HostStatus[];
+  counters: SyncCounters;
+}
+
+export interface AgentStatus {
+  pid: number;
+  version: string;
+  startedAt: string;
+  syncs: SyncStatus[];
+}
+
+/** Produces the current snapshot; called per request, so it must be cheap. */
+export type StatusSource = () => AgentStatus;
