@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
 import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { cannotLowerQueueLimit, withQueueLimit } from '../helpers/queue-limit.js';
 
 const bindingUrl = new URL('../../src/inotify/binding.js', import.meta.url).href;
 
@@ -160,19 +161,9 @@ test('the inotify fd is not inherited by child processes (CLOEXEC)', async (t) =
   assert.ok(!links.includes('anon_inode:inotify'), `child fds: ${links.join(', ')}`);
 });
 
-test('a real queue overflow arrives as an IN_Q_OVERFLOW record with wd -1', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+test('a real queue overflow arrives as an IN_Q_OVERFLOW record with wd -1', { skip: cannotLowerQueueLimit }, async (t) => {
   const dir = tempDir(t);
-  const limitFile = '/proc/sys/fs/inotify/max_queued_events';
-  const saved = readFileSync(limitFile, 'utf8');
-  // The limit is global but read when an instance is created: lower it for that moment only.
-  const opened = ((): ReturnType<typeof recorder> => {
-    writeFileSync(limitFile, '16');
-    try {
-      return recorder(t);
-    } finally {
-      writeFileSync(limitFile, saved);
-    }
-  })();
+  const opened = withQueueLimit(16, () => recorder(t));
   opened.inotify.addWatch(dir, constants.IN_CREATE);
   for (let i = 0; i < 40; i++) writeFileSync(join(dir, `f${i}`), '');
   const overflow = await waitFor(() => opened.events().find((e) => e.mask & constants.IN_Q_OVERFLOW), { what: 'IN_Q_OVERFLOW' });
