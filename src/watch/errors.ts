@@ -1,101 +1,112 @@
-// The watch tree's errors: each names the kernel limit or the path at fault and how to fix it.
-import { readFileSync } from 'node:fs';
+// The watch tree's errors: each names the kernel limit or the path at fault, and how to fix it.
+// Limit errors are built from a fresh survey of /proc (limits, what this user holds, what the trees need).
 import { InosyncError } from '../errors.js';
+import type { TreeToCount } from '../limits/count-dirs.js';
+import { effectiveInstanceLimit, effectiveWatchLimit, readInotifyLimits, SYSCTL } from '../limits/read.js';
+import { raiseCommands } from '../limits/recommend.js';
+import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
 
-/** Reads a number from /proc (undefined when the file is absent, e.g. an older kernel). */
-export function readProcNumber(path: string): number | undefined {
-  try {
-    const value = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+const n = (value: number): string => value.toLocaleString('en-US');
+const shown = (path: Buffer): string => JSON.stringify(path.toString());
+
+/** The part of a message that says which per-user-namespace limit bites, if it is lower than the sysctl. */
+function namespaceClause(survey: InotifySurvey, which: 'watches' | 'instances'): string {
+  const limit = which === 'watches' ? effectiveWatchLimit(survey.limits) : effectiveInstanceLimit(survey.limits);
+  const namespaced = which === 'watches' ? SYSCTL.nsWatches : SYSCTL.nsInstances;
+  return limit.sysctl === namespaced ? ` (this user namespace allows only ${n(limit.value)}: ${namespaced})` : '';
 }
 
-/** The effective limit: the sysctl, or the per-user-namespace limit (Linux >= 5.11) when that is lower. */
-function effectiveLimit(sysctlFile: string, namespaceFile: string): { sysctl?: number; namespace?: number; limit?: number } {
-  const sysctl = readProcNumber(sysctlFile);
-  const namespace = readProcNumber(namespaceFile);
-  const known = [sysctl, namespace].filter((n): n is number => n !== undefined);
-  return { sysctl, namespace, limit: known.length === 0 ? undefined : Math.min(...known) };
-}
-
-function persistFix(setting: string, value: number): string {
-  return `sysctl ${setting}=${value}` +
-    ` (as root; to keep it across reboots: echo ${setting}=${value} > /etc/sysctl.d/60-inosync.conf)`;
-}
-
-function roundUp(n: number, step: number): number {
-  return Math.ceil(n / step) * step;
+function raiseFix(survey: InotifySurvey, roots: readonly string[], extra: string): string {
+  const commands = raiseCommands(survey.advice, roots);
+  return [
+    commands.length > 0 ? `raise the limit: ${commands.join('; ')}.` : '',
+    survey.advice.namespaceNote ? `Note: ${survey.advice.namespaceNote}.` : '',
+    extra,
+  ].filter(Boolean).join(' ');
 }
 
 /** inotify_add_watch failed with ENOSPC: the per-user watch limit, not the disk. */
 export class WatchLimitError extends InosyncError {
-  readonly limit: number | undefined;
-  readonly needed: number;
+  readonly path: Buffer;
+  /** Watches the trees need (one per directory), when they could be counted. */
+  readonly needed: number | undefined;
 
-  constructor(needed: number, path: Buffer, options: { cause?: unknown } = {}) {
-    const { sysctl, namespace, limit } = effectiveLimit('/proc/sys/fs/inotify/max_user_watches', '/proc/sys/user/max_inotify_watches');
-    const current = sysctl === undefined ? 'unknown' : String(sysctl);
-    const scoped = namespace !== undefined && sysctl !== undefined && namespace < sysctl
-      ? ` (this user namespace allows only ${namespace}: /proc/sys/user/max_inotify_watches)`
-      : '';
-    const suggested = roundUp(Math.max(needed * 2, (limit ?? 8192) * 2), 1024);
-    super(
-      `inotify watch limit reached while watching ${JSON.stringify(path.toString())}: ` +
-        `fs.inotify.max_user_watches is ${current}${scoped}, and this tree needs ${needed} directories ` +
-        `(one watch each; watches held by other programs of the same user count against the same limit)`,
-      `raise the limit: ${persistFix('fs.inotify.max_user_watches', suggested)}, or exclude large directories`,
-      { cause: options.cause },
-    );
-    this.limit = limit;
-    this.needed = needed;
+  constructor(path: Buffer, survey: InotifySurvey | undefined, roots: readonly string[], options: { cause?: unknown } = {}) {
+    const prefix = `inotify watch limit reached (ENOSPC) while watching ${shown(path)}`;
+    if (survey === undefined) {
+      super(`${prefix}: fs.inotify.max_user_watches is too low for this tree`,
+        'raise it: sysctl -w fs.inotify.max_user_watches=<N> (and the same line in /etc/sysctl.d/60-inosync.conf to keep it); `inosync limits <dir>` computes N',
+        { cause: options.cause });
+    } else {
+      super(
+        `${prefix}: ${SYSCTL.watches} is ${n(survey.limits.maxUserWatches.value)}${namespaceClause(survey, 'watches')}, ` +
+          `this user holds ${n(survey.usage.watches)} watches already, and the watched trees need ${n(survey.directories)} directories (one watch each)`,
+        raiseFix(survey, roots, 'Or exclude large subtrees that need no watching.'),
+        { cause: options.cause },
+      );
+    }
+    this.path = path;
+    this.needed = survey?.directories;
   }
 }
 
-/** inotify_init1 failed with EMFILE: too many inotify instances for this user (or too many open files). */
+/** Surveys the limits and the trees, then builds the WatchLimitError (the survey failing leaves the numbers out). */
+export async function watchLimitError(path: Buffer, trees: readonly TreeToCount[], cause: unknown): Promise<WatchLimitError> {
+  const survey = await surveyInotify(trees).catch(() => undefined);
+  return new WatchLimitError(path, survey, trees.map((t) => t.root.toString()), { cause });
+}
+
+/** inotify_init1 failed with EMFILE: too many inotify instances for this user, or no file descriptor left. */
 export class InstanceLimitError extends InosyncError {
-  constructor(options: { cause?: unknown } = {}) {
-    const { sysctl, namespace, limit } = effectiveLimit('/proc/sys/fs/inotify/max_user_instances', '/proc/sys/user/max_inotify_instances');
-    const scoped = namespace !== undefined && sysctl !== undefined && namespace < sysctl
-      ? ` (this user namespace allows only ${namespace}: /proc/sys/user/max_inotify_instances)`
-      : '';
-    super(
-      `cannot open an inotify instance: fs.inotify.max_user_instances is ${sysctl ?? 'unknown'}${scoped} ` +
-        'and this user has used them all (or the process ran out of file descriptors)',
-      `raise the limit: ${persistFix('fs.inotify.max_user_instances', roundUp((limit ?? 128) * 2, 128))}; ` +
-        'or stop other inotify watchers of this user; check `ulimit -n` too',
-      { cause: options.cause },
-    );
+  constructor(survey: InotifySurvey | undefined, options: { cause?: unknown } = {}) {
+    if (survey !== undefined && !survey.advice.instances.sufficient) {
+      super(
+        `cannot open an inotify instance (EMFILE): ${SYSCTL.instances} is ${n(survey.limits.maxUserInstances.value)}` +
+          `${namespaceClause(survey, 'instances')} and this user holds ${n(survey.usage.instances)} already`,
+        raiseFix(survey, [], 'Or stop inotify watchers of this user that are no longer needed (`inosync limits` lists them).'),
+        { cause: options.cause },
+      );
+    } else {
+      super(
+        `cannot open an inotify instance (EMFILE): the process has no file descriptor left, or ${SYSCTL.instances} is used up`,
+        'raise the open-files limit (ulimit -n, or LimitNOFILE= in the systemd unit); `inosync limits` shows the inotify instances held',
+        { cause: options.cause },
+      );
+    }
   }
 }
 
-/** A root cannot be watched: missing, not readable, not a directory where one is needed. */
+export async function instanceLimitError(cause: unknown): Promise<InstanceLimitError> {
+  return new InstanceLimitError(await surveyInotify([]).catch(() => undefined), { cause });
+}
+
+/** A root cannot be watched: missing, unreadable, or not reachable. */
 export class RootError extends InosyncError {
   readonly root: Buffer;
 
   constructor(root: Buffer, code: string | undefined, options: { cause?: unknown } = {}) {
-    const shown = JSON.stringify(root.toString());
-    const reason: Record<string, [string, string]> = {
+    const reasons: Record<string, [string, string]> = {
       ENOENT: ['does not exist', 'create it, or correct the path'],
-      ENOTDIR: ['is not a path to a directory or file (a parent is not a directory)', 'correct the path'],
-      EACCES: ['cannot be read: permission denied', `grant read and execute permission (ls -ld ${shown}), or run as a user who has it`],
+      ENOTDIR: ['cannot be reached: a component of the path is not a directory', 'correct the path'],
+      EACCES: ['cannot be read: permission denied', `grant read and execute permission (see ls -ld ${shown(root)}), or run as a user who has it`],
       ELOOP: ['is a symlink loop', 'point it at a real directory'],
     };
-    const [what, fix] = reason[code ?? ''] ?? [`cannot be watched (${code ?? 'unknown error'})`, 'check the path and its permissions'];
-    super(`watch root ${shown} ${what}`, fix, { cause: options.cause });
+    const [what, fix] = reasons[code ?? ''] ?? [`cannot be watched (${code ?? 'unknown error'})`, 'check the path and its permissions'];
+    super(`watch root ${shown(root)} ${what}`, fix, { cause: options.cause });
     this.root = root;
   }
 }
 
+export type RootGoneHow = 'deleted' | 'moved' | 'unmounted';
+
 /** A root was deleted, moved away or unmounted while watched: its changes can no longer be seen. */
 export class RootGoneError extends InosyncError {
   readonly root: Buffer;
-  readonly how: 'deleted' | 'moved' | 'unmounted';
+  readonly how: RootGoneHow;
 
-  constructor(root: Buffer, how: 'deleted' | 'moved' | 'unmounted') {
+  constructor(root: Buffer, how: RootGoneHow) {
     super(
-      `watch root ${JSON.stringify(root.toString())} was ${how === 'moved' ? 'moved away' : how}: its watches are gone`,
+      `watch root ${shown(root)} was ${how === 'moved' ? 'moved away' : how}: its changes can no longer be watched`,
       'restore the directory (or remount it) and restart inosync; a moved root is not followed to its new place',
     );
     this.root = root;
@@ -103,29 +114,37 @@ export class RootGoneError extends InosyncError {
   }
 }
 
-/** The kernel's event queue overflowed (IN_Q_OVERFLOW): events were lost and the roots are rescanned. */
+/** The kernel's event queue overflowed (IN_Q_OVERFLOW): events were lost, every root is rescanned. */
 export class QueueOverflowError extends InosyncError {
-  constructor() {
-    const current = readProcNumber('/proc/sys/fs/inotify/max_queued_events') ?? 16384;
+  readonly queueSize: number | undefined;
+
+  constructor(queueSize: number | undefined) {
+    const suggested = Math.max(16_384, (queueSize ?? 16_384) * 4);
     super(
-      `the inotify event queue overflowed (fs.inotify.max_queued_events is ${current}): events were lost, every root is rescanned`,
-      `raise the queue size: ${persistFix('fs.inotify.max_queued_events', roundUp(current * 4, 1024))}`,
+      `the inotify event queue overflowed (${SYSCTL.queuedEvents} is ${queueSize === undefined ? 'unknown' : n(queueSize)}): ` +
+        'events were lost; every root is rescanned',
+      `raise the queue: sysctl -w ${SYSCTL.queuedEvents}=${suggested} (and the same line in /etc/sysctl.d/60-inosync.conf to keep it); ` +
+        'it applies to inotify instances opened afterwards, so restart inosync',
     );
+    this.queueSize = queueSize;
   }
 }
 
-/** A directory inside the tree could not be watched (permission denied): its changes are not seen. */
+export async function queueOverflowError(): Promise<QueueOverflowError> {
+  const limits = await readInotifyLimits().catch(() => undefined);
+  return new QueueOverflowError(limits?.maxQueuedEvents.value);
+}
+
+/** A directory inside the tree could not be watched or listed (permission denied): its changes are not seen. */
 export class UnwatchableDirectoryError extends InosyncError {
   readonly path: Buffer;
 
   constructor(path: Buffer, code: string, options: { cause?: unknown } = {}) {
     super(
-      `cannot watch ${JSON.stringify(path.toString())} (${code}): changes below it are not seen`,
+      `cannot watch ${shown(path)} (${code}): changes below it are not seen`,
       'grant the watcher read and execute permission on it, or exclude it',
       { cause: options.cause },
     );
     this.path = path;
   }
 }
-
-export type WatchError = WatchLimitError | InstanceLimitError | RootError | RootGoneError | UnwatchableDirectoryError;

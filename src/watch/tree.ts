@@ -30,7 +30,8 @@ import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { constants as C, openInotify, type NativeInotify, type RawEvent, type InotifySyscallError } from '../inotify/binding.js';
 import { InosyncError } from '../errors.js';
-import { InstanceLimitError, QueueOverflowError, RootError, RootGoneError, UnwatchableDirectoryError, WatchLimitError } from './errors.js';
+import type { TreeToCount } from '../limits/count-dirs.js';
+import { instanceLimitError, queueOverflowError, RootError, RootGoneError, UnwatchableDirectoryError, watchLimitError } from './errors.js';
 import type { Change, ChangeKind, ExcludeFn, TreeEvent } from './types.js';
 
 export interface WatchTreeOptions {
@@ -173,14 +174,14 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       this.inotify = openInotify((events) => this.onBatch(events), (error) => this.onReadError(error));
     } catch (error) {
       this.closed = true;
-      throw errnoCode(error) === 'EMFILE' ? new InstanceLimitError({ cause: error }) : error;
+      throw errnoCode(error) === 'EMFILE' ? await instanceLimitError(error) : error;
     }
     if (!this.refed) this.inotify.unref();
     try {
       for (const root of this.roots) this.armRoot(root);
     } catch (error) {
-      this.close();
-      throw error;
+      this.close(); // before the survey, so that it counts what other programs hold, not our partial tree
+      throw errnoCode(error) === 'ENOSPC' ? await this.limitError(error) : error;
     }
   }
 
@@ -222,7 +223,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       wd = this.native().addWatch(root.path, isDir ? this.rootDirMask : this.fileMask);
     } catch (error) {
       const code = errnoCode(error);
-      if (code === 'ENOSPC') throw new WatchLimitError(countDirectories(this.roots.map((r) => r.path), this.walkOptions()), root.path, { cause: error });
+      if (code === 'ENOSPC') throw error;
       throw new RootError(root.given, code, { cause: error });
     }
     if (this.nodes.get(wd)?.live) return; // the same directory as another root: watched once
@@ -237,8 +238,14 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.expand(node, { report: false, strict: true });
   }
 
-  private walkOptions(): CountOptions {
-    return { recursive: this.recursive, exclude: this.exclude, followSymlinks: this.followSymlinks };
+  /** The directory roots, to count the watches they need. */
+  private trees(): TreeToCount[] {
+    return this.roots.filter((r) => isDirectory(r.path)).map((r) => ({ root: r.path, exclude: this.exclude }));
+  }
+
+  private async limitError(error: unknown): Promise<InosyncError> {
+    const path = (error as InotifySyscallError).path ?? Buffer.alloc(0);
+    return watchLimitError(path, this.trees(), error);
   }
 
   /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
@@ -321,11 +328,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     const code = errnoCode(error);
     if (code !== undefined && VANISHED.has(code)) return;
     if (code === 'ENOSPC') {
-      const limit = new WatchLimitError(countDirectories(this.roots.map((r) => r.path), this.walkOptions()), path, { cause: error });
-      if (mode.strict) throw limit;
+      if (mode.strict) throw error;
       if (!this.limitReported) {
         this.limitReported = true;
-        this.emit('error', limit);
+        void this.limitError(error).then((limit) => this.emitUnlessClosed('error', limit));
       }
       return;
     }
@@ -470,7 +476,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   private onEvent(event: RawEvent): void {
     if (event.mask & C.IN_Q_OVERFLOW) {
-      this.emit('warning', new QueueOverflowError());
+      void queueOverflowError().then((warning) => this.emitUnlessClosed('warning', warning));
       this.announceRescan(C.IN_Q_OVERFLOW);
       return;
     }
@@ -605,6 +611,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     return this.exclude !== undefined && rel.length > 0 && this.exclude(rel, isDir, root.given);
   }
 
+  private emitUnlessClosed(name: 'warning' | 'error', error: InosyncError): void {
+    if (!this.closed) this.emit(name, error);
+  }
+
   private emitEvent(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
     if (this.listenerCount('event') === 0) return;
     const path = absolutePath(node);
@@ -616,6 +626,14 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     const change: Change = { kind, root: root.given, path, isDir };
     if (from !== undefined) change.from = from;
     this.emit('change', change);
+  }
+}
+
+function isDirectory(path: Buffer): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -645,54 +663,4 @@ function subtree(node: WatchNode): WatchNode[] {
     stack.push(...n.children.values());
   }
   return all;
-}
-
-export interface CountOptions {
-  recursive?: boolean;
-  exclude?: ExcludeFn;
-  followSymlinks?: boolean;
-}
-
-/**
- * How many watches the roots need: one per directory (or file root), after exclusions. Missing and
- * unreadable entries are not counted. Used to size fs.inotify.max_user_watches.
- */
-export function countDirectories(roots: ReadonlyArray<string | Buffer>, options: CountOptions = {}): number {
-  const recursive = options.recursive ?? true;
-  let count = 0;
-  for (const given of roots) {
-    const root = trimSlashes(Buffer.from(given));
-    try {
-      statSync(root);
-    } catch {
-      continue;
-    }
-    count++;
-    const stack: Buffer[] = [Buffer.alloc(0)];
-    while (recursive && stack.length > 0) {
-      const rel = stack.pop() as Buffer;
-      const abs = joinPath(root, rel);
-      let entries: Dirent<Buffer>[];
-      try {
-        entries = readdirSync(abs, { encoding: 'buffer', withFileTypes: true });
-      } catch {
-        continue;
-      }
-      for (const entry of entries) {
-        let isDir = entry.isDirectory();
-        if (!isDir && entry.isSymbolicLink() && options.followSymlinks) {
-          try {
-            isDir = statSync(joinPath(abs, entry.name)).isDirectory();
-          } catch {
-            isDir = false;
-          }
-        }
-        const childRel = joinPath(rel, entry.name);
-        if (!isDir || options.exclude?.(childRel, true, Buffer.from(given))) continue;
-        count++;
-        stack.push(childRel);
-      }
-    }
-  }
-  return count;
 }
