@@ -1,5 +1,4 @@
 // Starts a WatchTree on a real directory for a test and collects what it emits.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { WatchTree, type WatchTreeOptions } from '../../src/watch/tree.js';
 import type { Change, ChangeKind, TreeEvent } from '../../src/watch/types.js';
 import type { InosyncError } from '../../src/errors.js';
@@ -46,18 +45,3 @@ export function pathsOf(changes: Change[], kind: ChangeKind): string[] {
   return changes.filter((c) => c.kind === kind).map((c) => c.path.toString('latin1'));
 }
 
-/**
- * Runs `fn` (synchronously) with a global /proc/sys value lowered, and puts it back at once. Another test may
- * have lowered the same value for an instant: never take such a passing value for the one to restore.
- */
-export function withProcValueLowered<T>(file: string, lowered: number, fn: () => T): T {
-  let saved = readFileSync(file, 'utf8');
-  const deadline = Date.now() + 1000;
-  while (Number.parseInt(saved, 10) <= lowered * 16 && Date.now() < deadline) saved = readFileSync(file, 'utf8');
-  writeFileSync(file, String(lowered));
-  try {
-    return fn();
-  } finally {
-    writeFileSync(file, saved);
-  }
-}
