@@ -1,0 +1,122 @@
+// `--on-sync CMD`: a user's program run after each successful batch for a host, without a shell.
+//
+// The program learns what happened from its environment: INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE,
+// INOSYNC_COUNT and INOSYNC_PATHS_FILE (the paths, relative to the source, NUL-separated: names may hold
+// newlines). A hook never holds syncing back: batches that succeed while a host's hook still runs are
+// gathered and handed to its next run, so a slow hook sees every path but never piles up processes.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+
+export interface SyncedBatch {
+  source: string;
+  /** The target as the user wrote it. */
+  target: string;
+  /** The host name ('localhost' for a local directory). */
+  host: string;
+  /** Paths the batch sent or deleted, relative to the source; empty for a full sync. */
+  paths: readonly Buffer[];
+  /** True for a full sync of the tree (startup, resync, verification). */
+  full: boolean;
+}
+
+export interface PostSyncHookOptions {
+  argv: readonly string[];
+  logger: Logger;
+  /** A run still going after this long is killed; default 5 minutes. */
+  timeoutMs?: number;
+}
+
+interface HostRun {
+  running: Promise<void> | null;
+  next: SyncedBatch | null;
+}
+
+const NUL = Buffer.alloc(1);
+
+function merge(a: SyncedBatch, b: SyncedBatch): SyncedBatch {
+  return { ...b, full: a.full || b.full, paths: [...a.paths, ...b.paths] };
+}
+
+export class PostSyncHook {
+  private readonly argv: readonly string[];
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly hosts = new Map<string, HostRun>();
+  private dir: Promise<string> | null = null;
+  private sequence = 0;
+
+  constructor(options: PostSyncHookOptions) {
+    this.argv = options.argv;
+    this.logger = options.logger.child({ hook: options.argv[0] });
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  /** Called after a successful batch; returns at once. */
+  notify(batch: SyncedBatch): void {
+    const key = `${batch.source}\0${batch.target}`;
+    let run = this.hosts.get(key);
+    if (!run) this.hosts.set(key, (run = { running: null, next: null }));
+    run.next = run.next ? merge(run.next, batch) : batch;
+    if (!run.running) this.drain(key, run);
+  }
+
+  private drain(key: string, run: HostRun): void {
+    const batch = run.next;
+    if (!batch) {
+      this.hosts.delete(key);
+      return;
+    }
+    run.next = null;
+    run.running = this.runOnce(batch).finally(() => {
+      run.running = null;
+      this.drain(key, run);
+    });
+  }
+
+  private async runOnce(batch: SyncedBatch): Promise<void> {
+    this.dir ??= mkdtemp(join(tmpdir(), 'inosync-hook-'));
+    const file = join(await this.dir, `paths-${process.pid}-${++this.sequence}`);
+    const log = this.logger.child({ target: batch.target, count: batch.paths.length });
+    try {
+      await writeFile(file, Buffer.concat(batch.paths.flatMap((p) => [p, NUL])), { mode: 0o600 });
+      const [program, ...args] = this.argv as [string, ...string[]];
+      const started = Date.now();
+      const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+        const child = spawn(program, args, {
+          shell: false,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: {
+            ...process.env,
+            INOSYNC_HOST: batch.host,
+            INOSYNC_TARGET: batch.target,
+            INOSYNC_SOURCE: batch.source,
+            INOSYNC_COUNT: String(batch.paths.length),
+            INOSYNC_FULL: batch.full ? '1' : '0',
+            INOSYNC_PATHS_FILE: file,
+          },
+        });
+        let errors = '';
+        child.stderr?.on('data', (chunk: Buffer) => { if (errors.length < 2000) errors += chunk.toString(); });
+        const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
+        child.on('error', (error) => { clearTimeout(timer); resolve({ code: null, signal: null, stderr: error.message }); });
+        child.on('close', (exitCode, exitSignal) => { clearTimeout(timer); resolve({ code: exitCode, signal: exitSignal, stderr: errors }); });
+      });
+      const ms = Date.now() - started;
+      if (code === 0) log.debug({ ms }, 'on-sync hook done');
+      else log.warn({ ms, code, signal, stderr: stderr.trim() }, 'on-sync hook failed (syncing goes on)');
+    } catch (error) {
+      log.warn({ err: error }, 'on-sync hook could not run (syncing goes on)');
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** Waits for the runs in progress (and the ones gathered behind them), then removes the paths directory. */
+  async close(): Promise<void> {
+    while (this.hosts.size > 0) await Promise.all([...this.hosts.values()].map((run) => run.running));
+    if (this.dir) await rm(await this.dir, { recursive: true, force: true });
+  }
+}
