@@ -229,11 +229,9 @@ export class Transport {
       ...(stdin === undefined ? {} : { stdin }),
       signal: signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal]),
       stallMs: (this.timeoutSec * 2 + 5) * 1000,
-      onStdoutLine: (line) => { countLine(counts, line); },
-      onStderrLine: (line) => {
-        if (PROTECTED_DIR.test(line)) kept++;
-        if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
-      },
+      // rsync reports a directory it would not delete as info, on stdout.
+      onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
+      onStderrLine: (line) => { if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true; },
     });
     // Only a failing run can mean the receiver rejected the flag; the same words in a successful run are noise.
     rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
