@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { limitsCommand } from './limits.js';
 import { statusCommand } from './status.js';
+import { syncCommand } from './sync.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
-export const commands: CommandModule<object, any>[] = [limitsCommand, statusCommand];
+export const commands: CommandModule<object, any>[] = [syncCommand, limitsCommand, statusCommand];

@@ -17,6 +17,8 @@ export interface BatchResult {
   files: number;
   /** Entries deleted on the target. */
   deleted: number;
+  /** Regular files whose data was sent, when the transport counts them. */
+  sent?: number;
   /** Bytes of file data sent, when the transport counts them. */
   bytes?: number;
   durationMs: number;
@@ -39,10 +41,12 @@ export interface BatchReport {
   kind: 'full' | 'batch';
   /** Marks in the batch (0 for a full sync). */
   marks: number;
+  /** The batch's paths (undefined for a full sync): for hooks that want to know what was sent. */
+  set: PathSet | undefined;
   result: BatchResult;
 }
 
-export interface HostStatus {
+export interface HostSnapshot {
   host: string;
   state: HostState;
   /** Marks waiting (paths or trees to send), plus pending remote moves. */
@@ -185,7 +189,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.retryNow();
   }
 
-  status(): HostStatus {
+  status(): HostSnapshot {
     const running = this.inFlight;
     const oldest = Math.min(running ? running.since : Infinity, this.hasWork() ? this.pendingSince : Infinity);
     return {
@@ -317,7 +321,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       this.pendingSince = this.now();
       this.inFlight = { kind: 'full', marks: undefined, startedAt: this.now(), since, controller };
       const result = await this.guard(() => this.options.transport.fullSync(controller.signal));
-      report = { host: this.name, kind: 'full', marks: 0, result };
+      report = { host: this.name, kind: 'full', marks: 0, set: undefined, result };
       if (result.outcome !== 'ok') {
         this.full = true;
         this.pendingSince = Math.min(this.pendingSince, since);
@@ -333,7 +337,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       }
       this.inFlight = { kind: 'batch', marks, startedAt: this.now(), since, controller };
       const result = await this.guard(() => this.options.transport.transfer(marks.toBatch(), controller.signal));
-      report = { host: this.name, kind: 'batch', marks: marks.size, result };
+      report = { host: this.name, kind: 'batch', marks: marks.size, set: marks, result };
       if (result.outcome !== 'ok' && !this.full) {
         this.touchPending();
         this.pending.merge(marks);
@@ -366,6 +370,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       }
       if (moved) {
         this.counters.remoteMoves += 1;
+        // Confirms the result: rsync finds every file in place, so this costs a listing, no file data.
+        this.pending.add(to, 'tree');
       } else {
         this.counters.remoteMoveFallbacks += 1;
         this.options.logger.debug({ host: this.name, from: from.toString(), to: to.toString() }, 'remote move not possible: sending instead');

@@ -215,7 +215,7 @@ test('remote moves: waiting marks follow the renamed directory, the move runs be
   await waitFor(() => transport.waiting === 1);
   assert.deepEqual(transport.calls.slice(2), [
     { kind: 'move', from: 'old', to: 'renamed' },
-    { kind: 'batch', paths: ['renamed/new-file'], trees: [] },
+    { kind: 'batch', paths: [], trees: ['renamed'] },
   ]);
   transport.finish();
   await q.whenSettled();
@@ -231,7 +231,7 @@ test('remote moves: what the running batch sends under the old name is sent agai
   q.move(Buffer.from('d'), Buffer.from('e'));
   transport.finish();
   await waitFor(() => transport.waiting === 1);
-  assert.deepEqual(transport.calls.slice(2), [{ kind: 'move', from: 'd', to: 'e' }, { kind: 'batch', paths: ['e/f'], trees: [] }]);
+  assert.deepEqual(transport.calls.slice(2), [{ kind: 'move', from: 'd', to: 'e' }, { kind: 'batch', paths: [], trees: ['e'] }]);
   transport.finish();
   await q.whenSettled();
 });

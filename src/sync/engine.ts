@@ -1,0 +1,286 @@
+// One sync: a source tree kept identical on one or more targets.
+//
+//   watch tree ──change──► change set (quiet window, max delay) ──marks──► one host queue per target
+//                                                                           └─► rsync transport
+//
+// Startup arms the watches first and only then starts each target's full sync (all in parallel, bounded by
+// the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
+// so nothing that happens during startup is lost, and a restart after a crash converges.
+import { EventEmitter } from 'node:events';
+import PQueue from 'p-queue';
+import { InosyncError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { Transport } from '../rsync/transport.js';
+import type { Target } from '../rsync/target.js';
+import type { SyncStatus, HostStatus } from '../status/types.js';
+import { QueueOverflowError } from '../watch/errors.js';
+import { WatchTree } from '../watch/tree.js';
+import type { Change } from '../watch/types.js';
+import { defaultBackoff, type BackoffOptions } from './backoff.js';
+import { ChangeSet } from './changeset.js';
+import { excludeFn } from './exclude.js';
+import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
+import type { PathSet } from './path-set.js';
+
+export interface SyncOptions {
+  /** The source directory. */
+  source: string;
+  targets: Target[];
+  /** rsync-style exclude patterns: not watched, not sent (and protected from deletion on the targets). */
+  excludes?: string[];
+  /** Replaces the transport's default attribute flags (-aHAX, --numeric-ids as root). */
+  rsyncOptions?: string[];
+  quietMs?: number;
+  maxDelayMs?: number;
+  /** rsyncs running at once across all targets of this sync. */
+  maxProcs?: number;
+  /** Replay directory renames on the targets instead of sending the subtree again. */
+  remoteMoves?: boolean;
+  /** Marks per host past which its backlog becomes one full sync. */
+  maxPending?: number;
+  backoff?: BackoffOptions;
+  /** rsync I/O timeout and ssh connect/keep-alive budget (s). */
+  timeoutSec?: number;
+  logger?: Logger;
+  /** Builds the transport for a target; the default is the rsync transport. */
+  transport?: (target: Target) => SyncTransport;
+}
+
+/** What the engine needs from a transport: the host queue's part, plus shutting it down. */
+export interface SyncTransport extends TransferPort {
+  stop(): Promise<void>;
+}
+
+export const syncDefaults = {
+  quietMs: 20,
+  maxDelayMs: 1000,
+  maxProcs: 4,
+  maxPending: 200_000,
+  timeoutSec: 30,
+} as const;
+
+export interface SyncCounters {
+  events: number;
+  overflows: number;
+  rescans: number;
+  remoteMoves: number;
+}
+
+/** What a host had not received when the agent stopped. */
+export interface Unsynced {
+  host: string;
+  fullSync: boolean;
+  marks: number;
+  moves: number;
+  sample: Buffer[];
+}
+
+export interface SyncEvents {
+  /** After every rsync run of every host. */
+  batch: [BatchReport];
+  /** A host changed state (syncing, idle, retrying, down, stopped). */
+  state: [string, HostState];
+  /** The watch tree is broken (root gone, watch limit hit after start): the sync cannot go on as it is. */
+  error: [InosyncError];
+  /** Something to tell the operator that the sync survives (overflow, unreadable directory). */
+  warning: [InosyncError];
+}
+
+interface Host {
+  target: Target;
+  queue: HostQueue;
+  transport: SyncTransport;
+}
+
+export class SyncEngine extends EventEmitter<SyncEvents> {
+  readonly source: string;
+  private readonly options: SyncOptions;
+  private readonly logger: Logger;
+  private readonly limiter: PQueue;
+  private readonly hosts = new Map<string, Host>();
+  private readonly tree: WatchTree;
+  private readonly changes: ChangeSet;
+  private readonly counters: SyncCounters = { events: 0, overflows: 0, rescans: 0, remoteMoves: 0 };
+  private started = false;
+  private stopping = false;
+
+  constructor(options: SyncOptions) {
+    super();
+    this.options = options;
+    this.source = options.source;
+    this.logger = (options.logger ?? silentLogger).child({ source: options.source });
+    this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
+    const exclude = excludeFn(options.excludes ?? []);
+    this.tree = new WatchTree({ roots: [options.source], ...(exclude ? { exclude } : {}) });
+    this.changes = new ChangeSet({
+      quietMs: options.quietMs ?? syncDefaults.quietMs,
+      maxDelayMs: options.maxDelayMs ?? syncDefaults.maxDelayMs,
+      onReady: (marks) => this.dispatch(marks),
+    });
+    for (const target of options.targets) this.addHost(target);
+  }
+
+  /**
+   * Arms the watches, then starts every target's full sync. Resolves once watching (the full syncs go on);
+   * rejects when the source cannot be watched (RootError, WatchLimitError, InstanceLimitError).
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('SyncEngine.start: already started');
+    this.started = true;
+    this.tree.on('change', (change) => this.onChange(change));
+    this.tree.on('warning', (warning) => {
+      if (warning instanceof QueueOverflowError) this.counters.overflows += 1;
+      this.logger.warn({ warning: warning.message, fix: warning.fix }, 'watch tree warning');
+      this.emit('warning', warning);
+    });
+    this.tree.on('error', (error) => {
+      this.logger.error({ error: error.message, fix: error.fix }, 'watch tree error');
+      this.emit('error', error);
+    });
+    await this.tree.start();
+    this.logger.info({ watches: this.tree.watchCount, targets: [...this.hosts.keys()] }, 'watching; starting the full sync of every target');
+    for (const host of this.hosts.values()) host.queue.start();
+  }
+
+  /** Adds a target at run time (config reload); it starts with a full sync. */
+  addTarget(target: Target): void {
+    if (this.hosts.has(target.spec)) throw new InosyncError(`target ${target.spec} is already synced from ${this.source}`, 'Give each target once.', { exitCode: 2 });
+    const host = this.addHost(target);
+    if (this.started && !this.stopping) host.queue.start();
+  }
+
+  /** Stops syncing a target at run time; what it had not received is returned (and dropped). */
+  async removeTarget(spec: string): Promise<Unsynced | undefined> {
+    const host = this.hosts.get(spec);
+    if (!host) return undefined;
+    this.hosts.delete(spec);
+    const left = { host: spec, ...host.queue.unsynced() };
+    host.queue.stop();
+    await host.transport.stop();
+    return left;
+  }
+
+  /** Forces a full sync of one target, or of all (SIGUSR1, a drifted target). */
+  resync(spec?: string, reason = 'requested'): void {
+    for (const host of this.hosts.values()) if (spec === undefined || host.target.spec === spec) host.queue.requestFullSync(reason);
+  }
+
+  /** The targets, as the user wrote them. */
+  get targets(): string[] {
+    return [...this.hosts.keys()];
+  }
+
+  /** True when every target has everything seen so far (nothing held, pending or in flight). */
+  get settled(): boolean {
+    return this.changes.size === 0 && [...this.hosts.values()].every((h) => h.queue.settled);
+  }
+
+  /** The snapshot `inosync status` and the metrics endpoint show. */
+  status(): SyncStatus {
+    return {
+      source: this.source,
+      watches: this.tree.watchCount,
+      hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
+      counters: { events: this.counters.events, overflows: this.counters.overflows, rescans: this.counters.rescans },
+    };
+  }
+
+  /** Everything the engine knows, per host in full detail. */
+  snapshot(): { source: string; watches: number; counters: SyncCounters; held: number; hosts: HostSnapshot[] } {
+    return {
+      source: this.source,
+      watches: this.tree.watchCount,
+      counters: { ...this.counters },
+      held: this.changes.size,
+      hosts: [...this.hosts.values()].map((h) => h.queue.status()),
+    };
+  }
+
+  /**
+   * Stops watching, sends what is held and pending to every host that takes it within `drainMs`, then
+   * stops every rsync and ssh master. Returns, per host, what was left unsynced (empty when all is sent).
+   */
+  async stop(drainMs = 0): Promise<Unsynced[]> {
+    if (this.stopping) return [];
+    this.stopping = true;
+    this.tree.close();
+    this.changes.flush();
+    this.changes.close();
+    const hosts = [...this.hosts.values()];
+    if (drainMs > 0 && this.started) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
+      await Promise.race([Promise.all(hosts.map((h) => h.queue.whenSettled())), deadline]);
+      clearTimeout(timer);
+    }
+    const left: Unsynced[] = [];
+    for (const host of hosts) {
+      const unsynced = host.queue.unsynced();
+      if (unsynced.fullSync || unsynced.marks > 0 || unsynced.moves > 0) left.push({ host: host.queue.name, ...unsynced });
+      host.queue.stop();
+    }
+    await Promise.all(hosts.map((h) => h.transport.stop()));
+    this.limiter.clear();
+    return left;
+  }
+
+  private addHost(target: Target): Host {
+    const transport = this.options.transport?.(target) ?? new Transport({
+      source: this.source,
+      target,
+      ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
+      excludes: this.options.excludes ?? [],
+      timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
+      logger: this.logger,
+    });
+    const queue = new HostQueue({
+      name: target.spec,
+      transport,
+      limiter: this.limiter,
+      backoff: this.options.backoff ?? defaultBackoff,
+      maxPending: this.options.maxPending ?? syncDefaults.maxPending,
+      logger: this.logger,
+    });
+    queue.on('batch', (report) => this.emit('batch', report));
+    queue.on('state', (name, state) => this.emit('state', name, state));
+    const host = { target, queue, transport };
+    this.hosts.set(target.spec, host);
+    return host;
+  }
+
+  private onChange(change: Change): void {
+    this.counters.events += 1;
+    if (change.kind === 'rescan') this.counters.rescans += 1;
+    if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
+      // Replayed on the targets at once, in order with what each host was already given; what the change
+      // set still holds under the old name follows the directory to its new one.
+      this.counters.remoteMoves += 1;
+      this.changes.rename(change.from, change.path);
+      for (const host of this.hosts.values()) host.queue.move(change.from, change.path);
+      return;
+    }
+    this.changes.add(change);
+  }
+
+  private dispatch(marks: PathSet): void {
+    for (const host of this.hosts.values()) host.queue.add(marks);
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function toHostStatus(s: HostSnapshot): HostStatus {
+  return {
+    target: s.host,
+    state: s.state === 'stopped' ? 'idle' : s.state,
+    pending: s.pending,
+    inFlight: s.inFlight ? { paths: s.inFlight.marks, full: s.inFlight.kind === 'full', startedAt: iso(s.inFlight.startedAt)! } : null,
+    lastSuccess: iso(s.lastSuccessAt),
+    lagMs: s.lagMs === 0 ? null : s.lagMs,
+    failures: s.consecutiveFailures,
+    lastError: s.lastError,
+    counters: { batches: s.counters.batches, files: s.counters.files, bytes: s.counters.bytes, failures: s.counters.failures },
+  };
+}
