@@ -1,0 +1,154 @@
+// Transfers to a real sshd on loopback: hostile names, remote moves, and the delete fallback for receivers
+// whose rsync rejects --delete-missing-args.
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RSYNC_OPTIONS, Transport, type TransportOptions } from '../../src/rsync/transport.js';
+import { parseTarget } from '../../src/rsync/target.js';
+import { compareTrees } from '../helpers/compare.js';
+import { startSshd, type SshHost } from '../helpers/sshd.js';
+import { bytesPath, makeTree, oddNames, tempDir } from '../helpers/tmp.js';
+
+let host: SshHost;
+const closing: Array<() => void | Promise<void>> = [];
+before(async () => { host = await startSshd({ after: (fn) => closing.push(fn) }); });
+after(async () => { for (const fn of closing) await fn(); });
+
+function setup(t: TestContext, options: Partial<TransportOptions> = {}): { src: string; dst: string; transport: Transport } {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  const transport = new Transport({ source: src, target: parseTarget(host.spec(dst), host.defaults), timeoutSec: 5, ...options });
+  t.after(() => transport.stop());
+  return { src, dst, transport };
+}
+
+const hostile: Buffer[] = [
+  Buffer.from('with space'),
+  ...Object.values(oddNames),
+  Buffer.from('-'.repeat(1) + 'e ssh evil'),
+  Buffer.alloc(255, 0x61),
+];
+
+function noPwnedAnywhere(...dirs: string[]): void {
+  for (const dir of [...dirs, homedir(), process.cwd(), tmpdir(), '/']) {
+    assert.equal(existsSync(join(dir, 'pwned')), false, `a file named pwned appeared in ${dir}`);
+  }
+}
+
+test('hostile names are created as files and directories, then deleted, byte for byte over ssh', async (t) => {
+  const { src, dst, transport } = setup(t);
+  assert.equal((await transport.start()).outcome, 'ok');
+  for (const name of hostile) {
+    writeFileSync(bytesPath(src, name), name);
+    mkdirSync(bytesPath(src, Buffer.concat([Buffer.from('d-'), name.subarray(0, 250)])));
+    writeFileSync(bytesPath(src, Buffer.concat([Buffer.from('d-'), name.subarray(0, 250)]), name), 'inside');
+  }
+  const entries = readdirSync(src, { encoding: 'buffer' });
+  const files = entries.filter((e) => !e.subarray(0, 2).equals(Buffer.from('d-')));
+  const dirs = entries.filter((e) => e.subarray(0, 2).equals(Buffer.from('d-')));
+
+  const sent = await transport.transfer({ paths: files, trees: dirs });
+  assert.equal(sent.outcome, 'ok', sent.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+
+  for (const entry of entries) rmSync(bytesPath(src, entry), { recursive: true });
+  const deleted = await transport.transfer({ paths: entries, trees: [] });
+  assert.equal(deleted.outcome, 'ok', deleted.message);
+  assert.deepEqual(readdirSync(dst), []);
+  noPwnedAnywhere(src, dst);
+});
+
+test('a full sync over ssh mirrors the tree and prunes the target', async (t) => {
+  const { src, dst, transport } = setup(t);
+  makeTree(src, [{ path: 'a/b/c', content: 'c' }, { path: 'l', symlinkTo: 'a/b' }]);
+  makeTree(dst, ['stale/s']);
+  const result = await transport.fullSync();
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('a remote move renames a populated directory on the target with no file data sent', async (t) => {
+  const { src, dst, transport } = setup(t);
+  const name = Buffer.from('moved $(touch pwned)\nname');
+  makeTree(src, Array.from({ length: 200 }, (_, i) => ({ path: `old/sub${i % 4}/f${i}`, content: `file ${i}` })));
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  renameSync(join(src, 'old'), bytesPath(src, name));
+
+  assert.equal(await transport.remoteMove(Buffer.from('old'), name), true);
+  const confirm = await transport.transfer({ paths: [Buffer.from('old')], trees: [name] });
+
+  assert.equal(confirm.outcome, 'ok', confirm.message);
+  assert.equal(confirm.sent, 0, 'no file data may travel for a moved directory');
+  assert.deepEqual(await compareTrees(src, dst), []);
+  noPwnedAnywhere(src, dst);
+});
+
+test('a remote move that cannot be done says so, and touches nothing', async (t) => {
+  const { dst, transport } = setup(t);
+  makeTree(dst, ['there/x', 'taken/y']);
+  assert.equal(await transport.remoteMove(Buffer.from('missing'), Buffer.from('new')), false);
+  assert.equal(await transport.remoteMove(Buffer.from('there'), Buffer.from('taken')), false, 'never clobbers');
+  assert.equal(await transport.remoteMove(Buffer.from('there'), Buffer.from('no/parent')), false);
+  assert.equal(await transport.remoteMove(Buffer.from('../escape'), Buffer.from('x')), false);
+  assert.deepEqual(readdirSync(dst).sort(), ['taken', 'there']);
+});
+
+test('a receiver that rejects --delete-missing-args gets deletes as a filter list, and keeps that method', async (t) => {
+  // A real receiving rsync that fails the way the builds of rsync issue #910 do when asked for the flag.
+  const rig = tempDir(t);
+  const wrapper = join(rig, 'old-rsync');
+  const rejections = join(rig, 'rejections');
+  writeFileSync(wrapper, [
+    '#!/bin/sh',
+    'for arg in "$@"; do',
+    '  if [ "$arg" = --delete-missing-args ]; then',
+    `    echo rejected >> '${rejections}'`,
+    '    echo \'rsync: [receiver] invalid file mode 00 for "x": protocol incompatibility\' >&2',
+    '    echo \'rsync error: protocol incompatibility (code 2) at flist.c(1083) [receiver=3.2.7]\' >&2',
+    '    exit 2',
+    '  fi',
+    'done',
+    'exec rsync "$@"',
+    '',
+  ].join('\n'));
+  chmodSync(wrapper, 0o755);
+  const { src, dst, transport } = setup(t, { rsyncOptions: [...DEFAULT_RSYNC_OPTIONS, `--rsync-path=${wrapper}`] });
+  const star = Buffer.from('*');
+  makeTree(src, [{ path: 'gone/deep/f', content: 'f' }, 'file', 'keep/k', { path: Buffer.concat([Buffer.from('keep/'), star]) }, { path: Buffer.concat([Buffer.from('keep/'), oddNames.newline]) }]);
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  rmSync(join(src, 'gone'), { recursive: true });
+  rmSync(join(src, 'file'));
+  rmSync(bytesPath(src, Buffer.from('keep/'), star));
+  rmSync(bytesPath(src, Buffer.from('keep/'), oddNames.newline));
+  writeFileSync(join(src, 'new'), 'n');
+
+  const first = await transport.transfer({ paths: [Buffer.from('gone'), Buffer.from('file'), Buffer.concat([Buffer.from('keep/'), star]), Buffer.concat([Buffer.from('keep/'), oddNames.newline]), Buffer.from('new')], trees: [] });
+  assert.equal(first.outcome, 'ok', first.message);
+  assert.equal(transport.deleteMode, 'filter-list');
+  assert.deepEqual(await compareTrees(src, dst), []);
+
+  rmSync(join(src, 'new'));
+  const second = await transport.transfer({ paths: [Buffer.from('new')], trees: [] });
+  assert.equal(second.outcome, 'ok', second.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+  assert.equal(readFileSync(rejections, 'utf8'), 'rejected\n', 'the rejected flag is tried once, not on every batch');
+});
+
+test('a host that hangs makes a transfer return retry within its timeouts, and it recovers', { timeout: 40_000 }, async (t) => {
+  const { src, dst, transport } = setup(t, { timeoutSec: 2 });
+  makeTree(src, [{ path: 'f', content: 'x' }]);
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  writeFileSync(join(src, 'g'), 'during the outage');
+
+  await host.block();
+  t.after(() => host.unblock());
+  const hung = await transport.transfer({ paths: [Buffer.from('g')], trees: [] });
+  assert.equal(hung.outcome, 'retry', hung.message);
+  await host.unblock();
+
+  const again = await transport.transfer({ paths: [Buffer.from('g')], trees: [] });
+  assert.equal(again.outcome, 'ok', again.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
