@@ -22,16 +22,19 @@
 //   then every root is walked again (missed directories watched, moved ones relinked, stale watches removed).
 // - Directories only (IN_ONLYDIR|IN_DONT_FOLLOW|IN_EXCL_UNLINK); symlinks are entries, never followed (unless
 //   followSymlinks). A root that is a symlink is resolved once, since the user named it. A root may be a file.
-// - Excluded directories are never watched; events and changes on excluded paths are not emitted.
+// - Excluded directories are never watched; events and changes on excluded paths are not emitted. A renamed
+//   directory keeps its watched subtree: exclusions are applied to the names that change, not re-applied below.
 // - A directory that vanishes while being watched or listed is skipped silently; one that cannot be read (EACCES) is
 //   skipped with a warning.
 // - Overlapping roots (one inside another): a directory is watched once, under the root that reached it first.
 import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { constants as C, openInotify, type NativeInotify, type RawEvent, type InotifySyscallError } from '../inotify/binding.js';
+import { constants as C, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../inotify/binding.js';
 import { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { instanceLimitError, queueOverflowError, RootError, RootGoneError, UnwatchableDirectoryError, watchLimitError } from './errors.js';
+import { absolutePath, joinPath, relativePath, trimSlashes, WatchModel, type WatchNode, type WatchRoot } from './model.js';
+import { MovePairing, type Sequenced } from './move-pairing.js';
 import type { Change, ChangeKind, ExcludeFn, TreeEvent } from './types.js';
 
 export interface WatchTreeOptions {
@@ -60,34 +63,6 @@ export interface WatchTreeEvents {
 export const CHANGE_EVENTS = C.IN_CREATE | C.IN_DELETE | C.IN_MODIFY | C.IN_ATTRIB | C.IN_CLOSE_WRITE |
   C.IN_MOVED_FROM | C.IN_MOVED_TO | C.IN_DELETE_SELF | C.IN_MOVE_SELF;
 
-const SLASH = 0x2f;
-
-interface Root {
-  /** As the caller gave it. */
-  given: Buffer;
-  /** Without trailing slashes. */
-  path: Buffer;
-  node?: WatchNode;
-  gone: boolean;
-}
-
-interface WatchNode {
-  wd: number;
-  root: Root;
-  /** Undefined for a root's node. */
-  parent: WatchNode | undefined;
-  name: Buffer;
-  isDir: boolean;
-  children: Map<string, WatchNode>;
-  /** False once detached (deleted, moved out, replaced): its events are dropped until IN_IGNORED. */
-  live: boolean;
-}
-
-interface Queued {
-  event: RawEvent;
-  at: number;
-}
-
 interface WalkMode {
   /** Report what listings find as synthetic creates. */
   report: boolean;
@@ -97,19 +72,7 @@ interface WalkMode {
   visited?: Set<WatchNode>;
 }
 
-const key = (name: Buffer): string => name.toString('latin1');
-
-function joinPath(a: Buffer, b: Buffer): Buffer {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  return a[a.length - 1] === SLASH ? Buffer.concat([a, b]) : Buffer.concat([a, Buffer.from('/'), b]);
-}
-
-function trimSlashes(path: Buffer): Buffer {
-  let end = path.length;
-  while (end > 1 && path[end - 1] === SLASH) end--;
-  return path.subarray(0, end);
-}
+const EMPTY = Buffer.alloc(0);
 
 function errnoCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -119,24 +82,16 @@ function errnoCode(error: unknown): string | undefined {
 const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 export class WatchTree extends EventEmitter<WatchTreeEvents> {
-  private readonly roots: Root[];
+  private readonly roots: WatchRoot[];
   private readonly recursive: boolean;
   private readonly exclude: ExcludeFn | undefined;
   private readonly followSymlinks: boolean;
-  private readonly movePairingMs: number;
   private readonly dirMask: number;
   private readonly rootDirMask: number;
   private readonly fileMask: number;
   private inotify: NativeInotify | undefined;
-  private readonly nodes = new Map<number, WatchNode>();
-  private liveCount = 0;
-  private queue: Queued[] = [];
-  private head = 0;
-  /** MOVED_TO events already consumed by a pairing (skipped when reached). */
-  private readonly consumed = new Set<RawEvent>();
-  /** Queued MOVED_TO events by cookie, for pairing in O(1). */
-  private readonly movedTo = new Map<number, RawEvent>();
-  private pairTimer: NodeJS.Timeout | undefined;
+  private readonly model = new WatchModel();
+  private readonly pairing: MovePairing;
   private rescanDue = false;
   private limitReported = false;
   private refed = true;
@@ -152,7 +107,11 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.recursive = options.recursive ?? true;
     this.exclude = options.exclude;
     this.followSymlinks = options.followSymlinks ?? false;
-    this.movePairingMs = options.movePairingMs ?? 25;
+    this.pairing = new MovePairing({
+      windowMs: options.movePairingMs ?? 25,
+      deliver: (item) => this.onSequenced(item),
+      drained: () => this.rescanIfDue(),
+    });
     const events = CHANGE_EVENTS | (options.extraEvents ?? 0);
     this.rootDirMask = events | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
     this.dirMask = this.rootDirMask | (this.followSymlinks ? 0 : C.IN_DONT_FOLLOW);
@@ -161,7 +120,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   /** Number of directories (and file roots) watched now. */
   get watchCount(): number {
-    return this.liveCount;
+    return this.model.liveCount;
   }
 
   /**
@@ -188,30 +147,28 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.pairTimer);
+    this.pairing.stop();
     this.inotify?.close();
-    this.nodes.clear();
-    this.queue = [];
-    this.liveCount = 0;
+    this.model.clear();
   }
 
   /** Keep the process alive while watching (default). */
   ref(): void {
     this.refed = true;
     this.inotify?.ref();
-    this.pairTimer?.ref();
+    this.pairing.ref();
   }
 
   /** Let the process exit even though watches are armed. */
   unref(): void {
     this.refed = false;
     this.inotify?.unref();
-    this.pairTimer?.unref();
+    this.pairing.unref();
   }
 
   // --- arming ------------------------------------------------------------------------------------
 
-  private armRoot(root: Root): void {
+  private armRoot(root: WatchRoot): void {
     let isDir: boolean;
     try {
       isDir = statSync(root.path).isDirectory();
@@ -226,16 +183,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       if (code === 'ENOSPC') throw error;
       throw new RootError(root.given, code, { cause: error });
     }
-    if (this.nodes.get(wd)?.live) return; // the same directory as another root: watched once
-    const node = this.newNode(wd, root, undefined, root.path, isDir);
+    if (this.model.get(wd)?.live) return; // the same directory as another root: watched once
+    const node = this.model.add(wd, root, undefined, root.path, isDir);
     root.node = node;
-    if (!isDir) return;
-    try {
-      readdirSync(root.path);
-    } catch (error) {
-      throw new RootError(root.given, errnoCode(error), { cause: error });
-    }
-    this.expand(node, { report: false, strict: true });
+    if (isDir) this.expand(node, { report: false, strict: true });
   }
 
   /** The directory roots, to count the watches they need. */
@@ -251,10 +202,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
   private expand(start: WatchNode, mode: WalkMode): void {
     const stack = [start];
-    while (stack.length > 0) {
+    while (stack.length > 0 && !this.closed) {
       const dir = stack.pop() as WatchNode;
       mode.visited?.add(dir);
-      for (const entry of this.list(dir)) {
+      for (const entry of this.list(dir, mode)) {
         const isDir = this.isDirEntry(dir, entry);
         const rel = joinPath(relativePath(dir), entry.name);
         if (this.isExcluded(dir.root, rel, isDir)) continue;
@@ -264,16 +215,17 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
         }
         if (isDir && this.recursive) {
           const child = this.watchDir(dir, entry.name, mode);
-          if (child) stack.push(child);
+          if (child) stack.push(child.node);
         }
       }
     }
   }
 
-  private list(dir: WatchNode): Dirent<Buffer>[] {
+  private list(dir: WatchNode, mode: WalkMode): Dirent<Buffer>[] {
     try {
       return readdirSync(absolutePath(dir), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
+      if (mode.strict && dir.parent === undefined) throw new RootError(dir.root.given, errnoCode(error), { cause: error });
       this.skipUnreadable(dir, error);
       return [];
     }
@@ -289,8 +241,12 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
   }
 
-  /** Watches parent/name and links it into the tree; undefined when it cannot or must not be watched. */
-  private watchDir(parent: WatchNode, name: Buffer, mode: WalkMode): WatchNode | undefined {
+  /**
+   * Watches parent/name and links it into the tree; undefined when it cannot or must not be watched.
+   * `known`: it was already watched at this very place (and so already listed).
+   */
+  private watchDir(parent: WatchNode, name: Buffer, mode: WalkMode): { node: WatchNode; known: boolean } | undefined {
+    if (this.closed) return undefined;
     const path = joinPath(absolutePath(parent), name);
     let wd: number;
     try {
@@ -299,17 +255,13 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       this.onAddWatchError(path, error, mode);
       return undefined;
     }
-    const existing = this.nodes.get(wd);
-    if (existing === undefined) {
-      this.detachChild(parent, name);
-      return this.newNode(wd, parent.root, parent, name, true);
-    }
-    if (existing.live && existing.parent === parent && existing.name.equals(name)) return existing;
+    const existing = this.model.get(wd);
+    if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), known: false };
+    if (existing.live && existing.parent === parent && existing.name.equals(name)) return { node: existing, known: true };
     if (existing.live && !this.isStale(existing, path)) return undefined; // the same directory reachable twice
     // A directory we knew elsewhere (a rename we did not see) or one being forgotten: it lives here now.
-    this.detachChild(parent, name);
-    this.relink(existing, parent, name);
-    return existing;
+    this.model.relink(existing, parent, name);
+    return { node: existing, known: false };
   }
 
   /** True when node's recorded path no longer leads to the directory now found at `path`. */
@@ -336,7 +288,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       return;
     }
     if (code === 'EACCES' || code === 'EPERM') {
-      this.emit('warning', new UnwatchableDirectoryError(path, code, { cause: error }));
+      this.emitWarning(new UnwatchableDirectoryError(path, code, { cause: error }));
       return;
     }
     throw error;
@@ -346,60 +298,22 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     const code = errnoCode(error);
     if (code !== undefined && VANISHED.has(code)) return;
     if (code === 'EACCES' || code === 'EPERM') {
-      this.emit('warning', new UnwatchableDirectoryError(absolutePath(dir), code, { cause: error }));
+      this.emitWarning(new UnwatchableDirectoryError(absolutePath(dir), code, { cause: error }));
       return;
     }
     throw error;
   }
 
-  // --- the model -----------------------------------------------------------------------------------
-
-  private newNode(wd: number, root: Root, parent: WatchNode | undefined, name: Buffer, isDir: boolean): WatchNode {
-    const node: WatchNode = { wd, root, parent, name, isDir, children: new Map(), live: true };
-    this.nodes.set(wd, node);
-    parent?.children.set(key(name), node);
-    this.liveCount++;
-    return node;
-  }
-
-  private relink(node: WatchNode, parent: WatchNode, name: Buffer): void {
-    if (node.parent && node.parent.children.get(key(node.name)) === node) node.parent.children.delete(key(node.name));
-    node.parent = parent;
-    node.name = name;
-    parent.children.set(key(name), node);
-    if (!node.live) {
-      node.live = true;
-      this.liveCount++;
-    }
-  }
-
-  /** Unlinks a subtree from the model; its watches stay in `nodes` until IN_IGNORED. */
-  private detach(node: WatchNode): void {
-    if (node.parent && node.parent.children.get(key(node.name)) === node) node.parent.children.delete(key(node.name));
-    for (const n of subtree(node)) {
-      if (n.live) this.liveCount--;
-      n.live = false;
-    }
-    node.children.clear();
-  }
-
-  private detachChild(parent: WatchNode, name: Buffer): void {
-    const child = parent.children.get(key(name));
-    if (child) this.detach(child);
-  }
-
   /** Removes the watches of a subtree the kernel would keep (moved out, excluded, stale). */
   private unwatch(node: WatchNode): void {
-    const all = subtree(node);
-    this.detach(node);
-    for (const n of all) {
+    for (const n of this.model.detach(node)) {
       let known = false;
       try {
-        known = this.native().removeWatch(n.wd);
+        known = !this.closed && this.native().removeWatch(n.wd);
       } catch {
         known = false;
       }
-      if (!known && this.nodes.get(n.wd) === n) this.nodes.delete(n.wd); // no IN_IGNORED will come
+      if (!known) this.model.forget(n); // no IN_IGNORED will come
     }
   }
 
@@ -411,76 +325,25 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   // --- events --------------------------------------------------------------------------------------
 
   private onBatch(events: RawEvent[]): void {
-    if (this.closed) return;
-    const at = Date.now();
-    for (const event of events) {
-      this.queue.push({ event, at });
-      if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
-    }
-    this.process();
+    if (!this.closed) this.pairing.push(events);
+  }
+
+  private onSequenced(item: Sequenced): void {
+    if (item.kind === 'move') this.onMove(item.from, item.to);
+    else this.onEvent(item.event);
   }
 
   private onReadError(error: InotifySyscallError): void {
     this.emit('error', new InosyncError(`reading inotify events failed: ${error.message}`, 'restart inosync; if it repeats, report a bug', { cause: error }));
   }
 
-  /** Handles queued events in kernel order; stops at a MOVED_FROM still waiting for its MOVED_TO. */
-  private process(): void {
-    while (!this.closed && this.head < this.queue.length) {
-      const { event, at } = this.queue[this.head] as Queued;
-      if (this.consumed.delete(event)) {
-        this.head++;
-        continue;
-      }
-      if (event.mask & C.IN_MOVED_FROM) {
-        const to = this.movedTo.get(event.cookie);
-        if (to === undefined) {
-          const wait = at + this.movePairingMs - Date.now();
-          if (wait > 0) {
-            this.armPairTimer(wait);
-            break;
-          }
-        } else {
-          this.movedTo.delete(event.cookie);
-          this.consumed.add(to);
-        }
-        this.head++;
-        this.onMove(event, to);
-        continue;
-      }
-      this.head++;
-      if (event.mask & C.IN_MOVED_TO && this.movedTo.get(event.cookie) === event) this.movedTo.delete(event.cookie);
-      this.onEvent(event);
-    }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (this.rescanDue && !this.closed) {
-      this.rescanDue = false;
-      this.rewalk();
-    }
-  }
-
-  private armPairTimer(ms: number): void {
-    if (this.pairTimer) return;
-    this.pairTimer = setTimeout(() => {
-      this.pairTimer = undefined;
-      this.process();
-    }, ms);
-    if (!this.refed) this.pairTimer.unref();
-  }
-
   private onEvent(event: RawEvent): void {
     if (event.mask & C.IN_Q_OVERFLOW) {
-      void queueOverflowError().then((warning) => this.emitUnlessClosed('warning', warning));
+      void queueOverflowError().then((warning) => this.emitWarning(warning));
       this.announceRescan(C.IN_Q_OVERFLOW);
       return;
     }
-    const node = this.nodes.get(event.wd);
+    const node = this.model.get(event.wd);
     if (node === undefined) {
       if (!(event.mask & C.IN_IGNORED)) this.announceRescan(0);
       return;
@@ -495,7 +358,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   private onSelfEvent(node: WatchNode, event: RawEvent): void {
-    this.emitEvent(node, Buffer.alloc(0), event.mask, event.cookie, false);
+    this.emitEvent(node, EMPTY, event.mask, event.cookie, false);
     const isRoot = node.parent === undefined;
     if (event.mask & C.IN_UNMOUNT) {
       if (isRoot) this.rootGone(node.root, 'unmounted');
@@ -504,13 +367,13 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
     if (!isRoot) return; // the parent's watch reports what happens to this directory as an entry
     if (event.mask & C.IN_DELETE_SELF) {
-      if (!node.isDir) this.emitChange('deleted', node.root, Buffer.alloc(0), false);
+      if (!node.isDir) this.emitChange('deleted', node.root, EMPTY, false);
       this.rootGone(node.root, 'deleted');
     } else if (event.mask & C.IN_MOVE_SELF) {
       this.rootGone(node.root, 'moved');
     } else {
       const kind = simpleKind(event.mask);
-      if (kind) this.emitChange(kind, node.root, Buffer.alloc(0), node.isDir);
+      if (kind) this.emitChange(kind, node.root, EMPTY, node.isDir);
     }
   }
 
@@ -521,10 +384,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.emitEvent(node, event.name, event.mask, event.cookie, false);
     if (event.mask & (C.IN_CREATE | C.IN_MOVED_TO)) {
       this.emitChange('created', node.root, rel, isDir);
-      if (isDir && this.recursive) this.adopt(node, event.name);
+      if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, event.name);
     } else if (event.mask & C.IN_DELETE) {
       this.emitChange('deleted', node.root, rel, isDir);
-      if (isDir) this.detachChild(node, event.name);
+      this.model.detachChild(node, event.name);
     } else {
       const kind = simpleKind(event.mask);
       if (kind) this.emitChange(kind, node.root, rel, isDir);
@@ -534,13 +397,17 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   /** A new or moved-in directory: watch it, then list it and report what it already holds. */
   private adopt(parent: WatchNode, name: Buffer): void {
     const child = this.watchDir(parent, name, { report: true, strict: false });
-    if (child) this.expand(child, { report: true, strict: false });
+    if (child && !child.known) this.expand(child.node, { report: true, strict: false });
+  }
+
+  private isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
+    return this.followSymlinks && isDirectory(joinPath(absolutePath(parent), name));
   }
 
   /** A MOVED_FROM, with its MOVED_TO when one came in time. */
   private onMove(from: RawEvent, to: RawEvent | undefined): void {
-    const source = this.nodes.get(from.wd);
-    const target = to === undefined ? undefined : this.nodes.get(to.wd);
+    const source = this.model.get(from.wd);
+    const target = to === undefined ? undefined : this.model.get(to.wd);
     if (source === undefined || (to !== undefined && target === undefined)) {
       this.announceRescan(0);
       return;
@@ -552,30 +419,32 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       !this.isExcluded(target.root, joinPath(relativePath(target), to.name), isDir);
     if (fromIn) this.emitEvent(source, from.name, from.mask, from.cookie, false);
     if (fromIn && toIn && source.root === target?.root && to !== undefined) {
-      const moved = source.children.get(key(from.name));
-      this.detachChild(target, to.name); // a rename replaces what was there
-      if (moved) this.relink(moved, target, to.name);
-      else if (isDir && this.recursive) this.adopt(target, to.name);
+      const moved = this.model.child(source, from.name);
+      if (moved) this.model.relink(moved, target, to.name); // replaces what the rename replaced
+      else {
+        this.model.detachChild(target, to.name);
+        if (isDir && this.recursive) this.adopt(target, to.name);
+      }
       this.emitEvent(target, to.name, to.mask, to.cookie, false);
       this.emitChange('moved', target.root, joinPath(relativePath(target), to.name), isDir, fromRel);
       return;
     }
     if (fromIn) {
       this.emitChange('deleted', source.root, fromRel, isDir);
-      const gone = source.children.get(key(from.name));
+      const gone = this.model.child(source, from.name);
       if (gone) this.unwatch(gone);
     }
     if (toIn && target !== undefined && to !== undefined) this.onEntryEvent(target, to);
   }
 
   private forget(node: WatchNode): void {
-    if (this.nodes.get(node.wd) === node) this.nodes.delete(node.wd);
+    this.model.forget(node);
     if (!node.live) return;
-    this.detach(node);
+    this.model.detach(node);
     if (node.parent === undefined && !node.root.gone) this.rootGone(node.root, 'deleted');
   }
 
-  private rootGone(root: Root, how: 'deleted' | 'moved' | 'unmounted'): void {
+  private rootGone(root: WatchRoot, how: 'deleted' | 'moved' | 'unmounted'): void {
     if (root.gone) return;
     root.gone = true;
     if (root.node) this.unwatch(root.node);
@@ -586,10 +455,16 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   private announceRescan(mask: number): void {
     for (const root of this.roots) {
       if (root.gone || !root.node) continue;
-      if (mask) this.emitEvent(root.node, Buffer.alloc(0), mask, 0, false);
-      this.emitChange('rescan', root, Buffer.alloc(0), root.node.isDir);
+      if (mask) this.emitEvent(root.node, EMPTY, mask, 0, false);
+      this.emitChange('rescan', root, EMPTY, root.node.isDir);
     }
     this.rescanDue = true;
+  }
+
+  private rescanIfDue(): void {
+    if (!this.rescanDue || this.closed) return;
+    this.rescanDue = false;
+    this.rewalk();
   }
 
   /** Walks every root again: watches missed directories, relinks moved ones, removes stale watches. */
@@ -600,14 +475,14 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       visited.add(root.node);
       if (root.node.isDir) this.expand(root.node, { report: false, strict: false, visited });
     }
-    for (const node of [...this.nodes.values()]) {
-      if (!visited.has(node) && this.nodes.get(node.wd) === node) this.unwatch(node);
+    for (const node of this.model.nodes()) {
+      if (!visited.has(node)) this.unwatch(node);
     }
   }
 
   // --- output --------------------------------------------------------------------------------------
 
-  private isExcluded(root: Root, rel: Buffer, isDir: boolean): boolean {
+  private isExcluded(root: WatchRoot, rel: Buffer, isDir: boolean): boolean {
     return this.exclude !== undefined && rel.length > 0 && this.exclude(rel, isDir, root.given);
   }
 
@@ -615,17 +490,21 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (!this.closed) this.emit(name, error);
   }
 
+  private emitWarning(error: InosyncError): void {
+    this.emitUnlessClosed('warning', error);
+  }
+
   private emitEvent(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
-    if (this.listenerCount('event') === 0) return;
+    if (this.closed || this.listenerCount('event') === 0) return;
     const path = absolutePath(node);
     const dir = node.isDir ? Buffer.concat([path, Buffer.from('/')]) : path;
     this.emit('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
   }
 
-  private emitChange(kind: ChangeKind, root: Root, path: Buffer, isDir: boolean, from?: Buffer): void {
+  private emitChange(kind: ChangeKind, root: WatchRoot, path: Buffer, isDir: boolean, from?: Buffer): void {
     const change: Change = { kind, root: root.given, path, isDir };
     if (from !== undefined) change.from = from;
-    this.emit('change', change);
+    if (!this.closed) this.emit('change', change);
   }
 }
 
@@ -642,25 +521,4 @@ function simpleKind(mask: number): ChangeKind | undefined {
   if (mask & C.IN_CLOSE_WRITE) return 'closed';
   if (mask & C.IN_ATTRIB) return 'attributes';
   return undefined;
-}
-
-function relativePath(node: WatchNode): Buffer {
-  const parts: Buffer[] = [];
-  for (let n: WatchNode | undefined = node; n?.parent !== undefined; n = n.parent) parts.push(n.name);
-  return parts.reverse().reduce(joinPath, Buffer.alloc(0));
-}
-
-function absolutePath(node: WatchNode): Buffer {
-  return joinPath(node.root.path, relativePath(node));
-}
-
-function subtree(node: WatchNode): WatchNode[] {
-  const all: WatchNode[] = [];
-  const stack = [node];
-  while (stack.length > 0) {
-    const n = stack.pop() as WatchNode;
-    all.push(n);
-    stack.push(...n.children.values());
-  }
-  return all;
 }
