@@ -402,7 +402,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       this.counters.files += result.files;
       this.counters.deleted += result.deleted;
       this.counters.bytes += result.bytes ?? 0;
-      log.info({ host: this.name, kind, marks, files: result.files, deleted: result.deleted, bytes: result.bytes, ms: Math.round(result.durationMs) }, 'synced');
+      log.info({ host: this.name, kind, marks, files: result.files, deleted: result.deleted, sent: result.sent, bytes: result.bytes, ms: Math.round(result.durationMs) }, 'synced');
       return;
     }
     this.failures += 1;

@@ -63,7 +63,11 @@ export async function waitForSameTree(a: string | Buffer, b: string | Buffer, op
   const { timeoutMs = 10_000, intervalMs = 25 } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const diffs = await compareTrees(a, b, options);
+    // An entry deleted while it is being listed (rsync still at work) is a difference, not an error.
+    const diffs = await compareTrees(a, b, options).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [`vanished while listed: ${String(error.path)}`];
+      throw error;
+    });
     if (diffs.length === 0) return;
     if (Date.now() >= deadline) throw new Error(`trees still differ after ${timeoutMs} ms:\n  ${describe(diffs)}`);
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -1,0 +1,84 @@
+// Whole-agent runs for the end-to-end tests: a source tree, local and loopback-ssh targets, the real
+// `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
+import { startCli, type BackgroundCli } from '../helpers/run-cli.js';
+import { startSshd, type SshHost } from '../helpers/sshd.js';
+import { tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+export interface Mirror {
+  /** Scratch space outside the source (for moves in and out). */
+  outside: string;
+  src: string;
+  /** Where each target's files land on this machine (ssh targets are on loopback). */
+  dirs: string[];
+  hosts: SshHost[];
+  /** `--target ...` and the ssh options for them. */
+  targetArgs: string[];
+}
+
+/** A source and `local` local targets plus `ssh` targets behind their own loopback sshd. */
+export async function makeMirror(t: CleanupContext, counts: { local: number; ssh: number }): Promise<Mirror> {
+  const base = tempDir(t, 'inosync-e2e-');
+  const src = join(base, 'src');
+  const outside = join(base, 'outside');
+  mkdirSync(src);
+  mkdirSync(outside);
+  const dirs: string[] = [];
+  const targetArgs: string[] = [];
+  for (let i = 0; i < counts.local; i++) {
+    const dir = join(base, `local${i}`);
+    mkdirSync(dir);
+    dirs.push(dir);
+    targetArgs.push('--target', dir);
+  }
+  const hosts = await Promise.all(Array.from({ length: counts.ssh }, () => startSshd(t)));
+  hosts.forEach((host, i) => {
+    const dir = join(base, `ssh${i}`);
+    mkdirSync(dir);
+    dirs.push(dir);
+    targetArgs.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
+    for (let k = 1; k < host.sshOptions.length; k += 2) targetArgs.push('--ssh-option', `${host.address}=${host.sshOptions[k]!}`);
+  });
+  return { outside, src, dirs, hosts, targetArgs };
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  host?: string;
+  kind?: string;
+  sent?: number;
+  files?: number;
+  [key: string]: unknown;
+}
+
+export interface Agent {
+  cli: BackgroundCli;
+  /** Every JSON log line so far. */
+  logs(): LogLine[];
+  waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** Starts `inosync sync` on the mirror and resolves once it watches. */
+export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
+  const cli = startCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', ...extra]);
+  const logs = (): LogLine[] => cli.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const agent: Agent = {
+    cli,
+    logs,
+    waitForLog: (predicate, what, timeoutMs = 10_000) => waitFor(() => {
+      if (cli.child.exitCode !== null) throw new Error(`the agent exited (${cli.child.exitCode}) before ${what}:\n${cli.stderr}`);
+      return logs().find(predicate);
+    }, { what, timeoutMs, intervalMs: 20 }),
+  };
+  await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
+  return agent;
+}
+
+/** Waits until every target equals the source (types, content, modes, symlinks, hard links). */
+export async function converged(mirror: Mirror, options: CompareOptions & { timeoutMs?: number } = {}): Promise<void> {
+  await Promise.all(mirror.dirs.map((dir) => waitForSameTree(mirror.src, dir, { hardLinks: true, timeoutMs: 15_000, ...options })));
+}
