@@ -8,6 +8,7 @@
 // rather than fail, so a dead master costs speed, never correctness.
 // ControlPersist is not used: it would detach the master from us and outlive the agent.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,12 @@ export class SshMaster {
   private dir: string | undefined;
   private child: ChildProcess | undefined;
   private starting: Promise<MasterState> | undefined;
+  private stopped = false;
+  // An agent that exits without stop() (an uncaught error, process.exit) still leaves no master or socket.
+  private readonly onExit = (): void => {
+    this.child?.kill('SIGTERM');
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+  };
 
   constructor(readonly target: SshTarget, private readonly options: SshMasterOptions) {}
 
@@ -65,6 +72,7 @@ export class SshMaster {
 
   /** Starts the master if it is not running; resolves when it accepts clients, or with why it could not. */
   ensure(): Promise<MasterState> {
+    if (this.stopped) return Promise.resolve({ ok: false, message: `the connection to ${this.target.spec} is shut down` });
     if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
       return Promise.resolve({ ok: true, message: '' });
     }
@@ -73,7 +81,10 @@ export class SshMaster {
   }
 
   private async launch(): Promise<MasterState> {
-    this.dir ??= await mkdtemp(join(tmpdir(), 'inosync-ssh-'));
+    if (this.dir === undefined) {
+      this.dir = await mkdtemp(join(tmpdir(), 'inosync-ssh-'));
+      process.once('exit', this.onExit);
+    }
     const socket = this.controlPath();
     await rm(socket, { force: true });
     const args = ['-M', '-N', '-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}`, ...this.baseOptions(), '--', this.target.host];
@@ -106,6 +117,7 @@ export class SshMaster {
 
   /** Closes the master and removes the control directory. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.starting?.catch(() => undefined);
     const child = this.child;
     this.child = undefined;
@@ -118,6 +130,7 @@ export class SshMaster {
     }
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+    process.off('exit', this.onExit);
   }
 }
 

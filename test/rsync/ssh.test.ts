@@ -136,6 +136,22 @@ test('a receiver that rejects --delete-missing-args gets deletes as a filter lis
   assert.equal(readFileSync(rejections, 'utf8'), 'rejected\n', 'the rejected flag is tried once, not on every batch');
 });
 
+test('a host that is down is a retry, not an error, and the next batch after it returns goes through', async (t) => {
+  const { src, dst, transport } = setup(t);
+  makeTree(src, [{ path: 'f', content: 'x' }]);
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  writeFileSync(join(src, 'f'), 'changed while the host was down');
+
+  await host.stop();
+  const down = await transport.transfer({ paths: [Buffer.from('f')], trees: [] });
+  await host.start();
+  assert.equal(down.outcome, 'retry', down.message);
+
+  const back = await transport.transfer({ paths: [Buffer.from('f')], trees: [] });
+  assert.equal(back.outcome, 'ok', back.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
 test('a host that hangs makes a transfer return retry within its timeouts, and it recovers', { timeout: 40_000 }, async (t) => {
   const { src, dst, transport } = setup(t, { timeoutSec: 2 });
   makeTree(src, [{ path: 'f', content: 'x' }]);
@@ -145,6 +161,7 @@ test('a host that hangs makes a transfer return retry within its timeouts, and i
   await host.block();
   t.after(() => host.unblock());
   const hung = await transport.transfer({ paths: [Buffer.from('g')], trees: [] });
+  t.diagnostic(`while hung: ${hung.message} (exit ${hung.exitCode}, ${Math.round(hung.durationMs)} ms)`);
   assert.equal(hung.outcome, 'retry', hung.message);
   await host.unblock();
 

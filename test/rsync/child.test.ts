@@ -1,0 +1,51 @@
+// The watchdog around every rsync/ssh child: stdin in, lines out, and the whole process group killed on
+// abort, on a deadline, or when the child stops reading anything.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { runChild } from '../../src/rsync/child.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('stdin is delivered and stdout comes back line by line, bytes intact', async () => {
+  const lines: Buffer[] = [];
+  const result = await runChild({ command: 'cat', args: [], stdin: Buffer.from('a\nb\xff\nlast', 'latin1'), onStdoutLine: (l) => lines.push(l) });
+  assert.equal(result.exitCode, 0);
+  assert.deepEqual(lines.map((l) => l.toString('latin1')), ['a', 'b\xff', 'last']);
+});
+
+test('a child that reads nothing for the stall limit is killed, and says so', async () => {
+  const result = await runChild({ command: 'sleep', args: ['60'], stallMs: 1500 });
+  assert.equal(result.killed, 'stalled');
+  assert.equal(result.exitCode, null);
+});
+
+test('a child past its deadline is killed', async () => {
+  const result = await runChild({ command: 'sleep', args: ['60'], deadlineMs: 200 });
+  assert.equal(result.killed, 'deadline');
+});
+
+test('abort kills the child and everything it started', async () => {
+  const controller = new AbortController();
+  let grandchild = 0;
+  const running = runChild({
+    command: 'sh', args: ['-c', 'sleep 60 & echo $!; wait'], signal: controller.signal,
+    onStdoutLine: (line) => { grandchild = Number(line.toString()); controller.abort(); },
+  });
+  const result = await running;
+  assert.equal(result.killed, 'aborted');
+  assert.ok(grandchild > 0);
+  await waitFor(() => !existsSync(`/proc/${grandchild}`) || /\) Z /.test(readStat(grandchild)), { what: 'the grandchild to die' });
+});
+
+test('a program that does not exist is a result, not a throw', async () => {
+  const result = await runChild({ command: 'inosync-no-such-program', args: [] });
+  assert.ok(result.spawnError);
+});
+
+function readStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return ') Z ';
+  }
+}
