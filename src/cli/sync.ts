@@ -4,10 +4,12 @@ import { InosyncError } from '../errors.js';
 import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.js';
 import { defaultBackoff } from '../sync/backoff.js';
-import { SyncEngine, syncDefaults, type SyncOptions, type Unsynced } from '../sync/engine.js';
+import { syncDefaults, type SyncOptions, type Unsynced } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
+import { createAgent } from './agent.js';
+import { withAgentOptions, type AgentArgs } from './agent-plan.js';
 
-export interface SyncArgs {
+export interface SyncArgs extends AgentArgs {
   source: string;
   target: string[];
   exclude: string[];
@@ -122,7 +124,7 @@ function logUnsynced(logger: Logger, left: Unsynced[]): void {
 
 export async function runSync(args: SyncArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'] });
-  const engine = new SyncEngine(syncOptionsFrom(args, logger));
+  const engine = await createAgent(args, logger, syncOptionsFrom);
   let signals = 0;
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => { done = resolve; });
@@ -167,7 +169,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
   describe: 'Keep targets (local directories or [user@]host:/path over ssh) identical to a source tree, live',
   builder: (yargs: Argv) => {
     let y = yargs
-      .option('source', { alias: 's', type: 'string', demandOption: true, describe: 'the directory to mirror' })
+      .option('source', { alias: 's', type: 'string', describe: 'the directory to mirror (or give --config)' })
       .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
       .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
       .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
@@ -194,6 +196,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
         }
         return true;
       });
+    y = withAgentOptions(y);
     for (const [command, description] of examples) y = y.example(command, description);
     return y.epilogue([
       'Startup: watches are armed first, then every target gets one full rsync (in parallel, up to --max-procs);',

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InosyncError } from '../errors.js';
-import { configSchema, FIELD_EXAMPLES, type InosyncConfig } from './schema.js';
+import { configSchema, FIELD_EXAMPLES, KNOWN_FIELDS, type InosyncConfig } from './schema.js';
 
 export type ConfigFormat = 'yaml' | 'json';
 
@@ -90,13 +90,13 @@ function closest(word: string, candidates: readonly string[]): string | null {
 }
 
 /** Field names allowed where an unknown key was found. */
-function knownKeys(path: readonly PropertyKey[]): string[] {
-  const depth = path.filter((p) => typeof p === 'string');
-  const last = depth[depth.length - 1];
-  if (last === undefined) return ['syncs', 'maxProcs', 'socket', 'metrics', 'logLevel', 'drainTimeoutMs'];
-  if (last === 'ssh') return ['port', 'identity', 'options'];
-  if (last === 'targets') return ['target', 'ssh'];
-  return ['source', 'targets', 'exclude', 'excludeFrom', 'rsyncOptions', 'ssh', 'quietMs', 'maxDelayMs', 'maxProcs', 'remoteMoves', 'verifyEvery', 'onSync'];
+function knownKeys(path: readonly PropertyKey[]): readonly string[] {
+  const keys = path.filter((p) => typeof p === 'string');
+  const last = keys[keys.length - 1];
+  if (last === undefined) return KNOWN_FIELDS.top;
+  if (last === 'ssh') return KNOWN_FIELDS.ssh;
+  if (last === 'targets') return KNOWN_FIELDS.target;
+  return KNOWN_FIELDS.sync;
 }
 
 function problemsOf(issue: z.core.$ZodIssue, format: ConfigFormat): ConfigProblem[] {

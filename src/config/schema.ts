@@ -4,7 +4,7 @@ import { parseTarget } from '../rsync/target.js';
 import { InosyncError } from '../errors.js';
 import { parseDurationMs } from './duration.js';
 
-const sshSchema = z.strictObject({
+export const sshSchema = z.strictObject({
   port: z.number().int().min(1).max(65_535).optional(),
   identity: z.string().min(1).optional(),
   /** Extra ssh arguments as words, e.g. ["-o", "Compression=no"]. */
@@ -25,7 +25,7 @@ const duration = z.union([z.string(), z.number()]).refine((value) => parseDurati
 
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
-const syncSchema = z.strictObject({
+export const syncSchema = z.strictObject({
   source: z.string().startsWith('/', { message: 'must be an absolute path' }),
   targets: z.array(targetSchema).min(1, { message: 'must list at least one target' }),
   exclude: z.array(z.string().min(1)).optional(),
@@ -35,6 +35,7 @@ const syncSchema = z.strictObject({
   quietMs: z.number().int().min(0).optional(),
   maxDelayMs: z.number().int().min(1).optional(),
   maxProcs: z.number().int().min(1).optional(),
+  maxPending: z.number().int().min(1).optional(),
   remoteMoves: z.boolean().optional(),
   verifyEvery: duration.optional(),
   onSync: command.optional(),
@@ -57,7 +58,10 @@ export const configSchema = z.strictObject({
   socket: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   metrics: z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, { message: 'is not HOST:PORT' }).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
-  drainTimeoutMs: z.number().int().min(0).optional(),
+  /** Seconds, as --drain-timeout. */
+  drainTimeout: z.number().min(0).optional(),
+  /** Seconds, as --timeout: rsync I/O timeout and ssh connect/keep-alive budget. */
+  timeout: z.number().min(1).optional(),
 }).superRefine((config, context) => {
   const seen = new Map<string, number>();
   config.syncs.forEach((sync, i) => {
@@ -66,6 +70,14 @@ export const configSchema = z.strictObject({
     else seen.set(sync.source, i);
   });
 });
+
+/** Field names allowed in each kind of mapping, for "did you mean" hints. */
+export const KNOWN_FIELDS = {
+  top: Object.keys(configSchema.shape),
+  sync: Object.keys(syncSchema.shape),
+  ssh: Object.keys(sshSchema.shape),
+  target: ['target', 'ssh'],
+} as const;
 
 export type InosyncConfig = z.infer<typeof configSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
@@ -107,5 +119,7 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   socket: '/run/inosync/inosync.sock',
   metrics: '127.0.0.1:9464',
   logLevel: 'info',
-  drainTimeoutMs: 30000,
+  drainTimeout: 10,
+  timeout: 30,
+  maxPending: 200000,
 };

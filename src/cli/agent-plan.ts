@@ -1,0 +1,142 @@
+// What the agent runs: the config file's syncs, with command-line flags given explicitly taking precedence.
+import type { Argv } from 'yargs';
+import { InosyncError } from '../errors.js';
+import type { Logger, LogLevel } from '../log/logger.js';
+import { requireDurationMs } from '../config/duration.js';
+import { loadConfig } from '../config/load.js';
+import type { InosyncConfig, SyncConfig } from '../config/schema.js';
+import { splitWords } from '../hooks/words.js';
+import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
+import { parseTarget, type Target } from '../rsync/target.js';
+import type { SyncOptions } from '../sync/engine.js';
+import { readPatternFile } from '../sync/exclude.js';
+import { defaultSocketPath } from '../status/socket-path.js';
+import type { SyncArgs } from './sync.js';
+
+/** The agent's own options on `inosync sync` (the engine's are in sync.ts). */
+export interface AgentArgs {
+  config?: string;
+  socket?: string;
+  metrics?: string;
+  'on-sync'?: string;
+  'verify-every'?: string;
+}
+
+export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
+  return yargs
+    .option('config', { alias: 'c', type: 'string', describe: 'YAML or JSON FILE describing one or more syncs (flags given explicitly override it); SIGHUP re-reads it' })
+    .option('socket', { type: 'string', describe: `status socket for \`inosync status\` (default ${defaultSocketPath()})` })
+    .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (a bare :PORT is 127.0.0.1)' })
+    .option('on-sync', { type: 'string', describe: 'COMMAND run after each successful batch per target, split into words but never given to a shell; env INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE, INOSYNC_COUNT, INOSYNC_FULL, INOSYNC_PATHS_FILE (NUL-separated paths)' })
+    .option('verify-every', { type: 'string', describe: 'DURATION (30m, 6h, 1d) between full passes that repair what inotify cannot see, logging what they repaired' })
+    .check((argv) => {
+      const a = argv as unknown as Partial<SyncArgs> & AgentArgs;
+      if (!a.source && !a.config) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: 2 });
+      if (a['verify-every'] !== undefined) requireDurationMs(a['verify-every'], '--verify-every');
+      if (a.metrics !== undefined) parseListenAddress(a.metrics);
+      if (a['on-sync'] !== undefined) splitWords(a['on-sync'], '--on-sync');
+      return true;
+    }) as unknown as Argv<T & AgentArgs>;
+}
+
+/** One sync as the agent runs it: the engine's options plus what the agent does around it. */
+export interface PlannedSync {
+  options: SyncOptions;
+  onSync: string[] | null;
+  verifyEveryMs: number | null;
+}
+
+export interface AgentPlan {
+  syncs: PlannedSync[];
+  socket: string;
+  metrics: ListenAddress | null;
+  logLevel: LogLevel | null;
+  /** Seconds, from the config file, when --drain-timeout was not given. */
+  drainTimeout: number | null;
+}
+
+const ALIASES: Record<string, string> = { s: 'source', t: 'target', c: 'config' };
+
+/** The long names of the flags present on a command line (`--x`, `--x=v`, `--no-x`, `-s`). */
+export function explicitFlags(argv: readonly string[]): Set<string> {
+  const flags = new Set<string>();
+  for (const word of argv) {
+    if (word === '--') break;
+    const long = /^--(?:no-)?([^=]+)/.exec(word);
+    if (long) flags.add(long[1] as string);
+    else if (/^-[a-zA-Z]$/.test(word)) flags.add(ALIASES[word.slice(1)] ?? word.slice(1));
+  }
+  return flags;
+}
+
+function targetsOf(sync: SyncConfig): Target[] {
+  return sync.targets.map((entry) => {
+    const spec = typeof entry === 'string' ? entry : entry.target;
+    const own = typeof entry === 'string' ? undefined : entry.ssh;
+    const port = own?.port ?? sync.ssh?.port;
+    const identity = own?.identity ?? sync.ssh?.identity;
+    return parseTarget(spec, {
+      sshOptions: [...(sync.ssh?.options ?? []), ...(own?.options ?? [])],
+      ...(port === undefined ? {} : { port }),
+      ...(identity === undefined ? {} : { identity }),
+    });
+  });
+}
+
+function commandOf(value: string | string[] | undefined): string[] | null {
+  if (value === undefined) return null;
+  return typeof value === 'string' ? splitWords(value, 'onSync') : value;
+}
+
+/** Engine options for a sync of the config file; flags named in `explicit` win over the file. */
+function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, explicit: Set<string>, logger: Logger): SyncOptions {
+  const pick = <T>(flag: string, cli: T, file: T | undefined): T => (explicit.has(flag) || file === undefined ? cli : file);
+  const cliExcludes = explicit.has('exclude') || explicit.has('exclude-from');
+  const rsyncOptions = explicit.has('rsync-opts') ? args['rsync-opts']?.trim().split(/\s+/).filter(Boolean) : sync.rsyncOptions;
+  return {
+    source: sync.source,
+    targets: targetsOf(sync),
+    excludes: cliExcludes
+      ? [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)]
+      : [...(sync.exclude ?? []), ...(sync.excludeFrom ?? []).flatMap(readPatternFile)],
+    ...(rsyncOptions === undefined ? {} : { rsyncOptions }),
+    quietMs: pick('quiet-ms', args['quiet-ms'], sync.quietMs),
+    maxDelayMs: pick('max-delay-ms', args['max-delay-ms'], sync.maxDelayMs),
+    maxProcs: pick('max-procs', args['max-procs'], sync.maxProcs ?? config.maxProcs),
+    maxPending: pick('max-pending', args['max-pending'], sync.maxPending),
+    remoteMoves: pick('remote-moves', args['remote-moves'], sync.remoteMoves),
+    backoff: { baseMs: args['retry-base-ms'], capMs: args['retry-max-ms'], jitter: 0.5 },
+    timeoutSec: pick('timeout', args.timeout, config.timeout),
+    logger,
+  };
+}
+
+/**
+ * Builds the plan from the config file (when --config is given) and the flags. `--source` with `--config`
+ * adds that sync, or replaces the file's sync of the same source. `cliSync` turns the flags into one sync.
+ */
+export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, logger: Logger, cliSync: () => SyncOptions): AgentPlan {
+  const config = args.config === undefined ? null : loadConfig(args.config);
+  const cliHook = args['on-sync'] === undefined ? null : splitWords(args['on-sync'], '--on-sync');
+  const cliVerify = args['verify-every'] === undefined ? null : requireDurationMs(args['verify-every'], '--verify-every');
+  const syncs: PlannedSync[] = (config?.syncs ?? []).map((sync) => ({
+    options: fromConfig(sync, config as InosyncConfig, args, explicit, logger),
+    onSync: cliHook ?? commandOf(sync.onSync),
+    verifyEveryMs: cliVerify ?? (sync.verifyEvery === undefined ? null : requireDurationMs(sync.verifyEvery, 'verifyEvery')),
+  }));
+  if (args.source) {
+    const options = cliSync();
+    const planned = { options, onSync: cliHook, verifyEveryMs: cliVerify };
+    const same = syncs.findIndex((s) => s.options.source === options.source);
+    if (same >= 0) syncs[same] = planned;
+    else syncs.push(planned);
+  }
+  const metrics = args.metrics ?? config?.metrics;
+  return {
+    syncs,
+    socket: args.socket ?? config?.socket ?? defaultSocketPath(),
+    metrics: metrics === undefined ? null : parseListenAddress(metrics),
+    logLevel: explicit.has('log-level') ? null : config?.logLevel ?? null,
+    drainTimeout: explicit.has('drain-timeout') ? null : config?.drainTimeout ?? null,
+  };
+}

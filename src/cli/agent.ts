@@ -1,0 +1,270 @@
+// The running agent: every sync of the plan, the status socket, metrics, hooks, periodic verification, and
+// live control (SIGHUP re-reads the config, SIGUSR1 forces a full resync). To `inosync sync` it looks like
+// one engine: start(), stop(drainMs) returning what was left unsynced, and 'error'.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InosyncError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { checkWatchBudget } from '../limits/budget.js';
+import { PostSyncHook } from '../hooks/post-sync.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import type { Target } from '../rsync/target.js';
+import { SyncEngine, type SyncOptions, type Unsynced } from '../sync/engine.js';
+import { excludeFn } from '../sync/exclude.js';
+import type { BatchReport } from '../sync/host-queue.js';
+import { startStatusServer, type StatusServer } from '../status/server.js';
+import type { AgentStatus } from '../status/types.js';
+import { explicitFlags, planAgent, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
+import type { SyncArgs } from './sync.js';
+
+/** Turns the sync flags (--source, --target, ...) into engine options: sync.ts's syncOptionsFrom. */
+export type CliSync = (args: SyncArgs, logger: Logger) => SyncOptions;
+
+interface RunningSync {
+  plan: PlannedSync;
+  engine: SyncEngine;
+  hook: PostSyncHook | null;
+  /** The hook's command as JSON, to tell when a reload changes it. */
+  hookCommand: string;
+  verifyTimer: NodeJS.Timeout | null;
+  /** Targets whose next full sync is a verification pass (its result is logged as a repair). */
+  verifying: Set<string>;
+}
+
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'inosync') return pkg.version ?? 'unknown';
+    } catch {
+      // not here: go up
+    }
+  }
+  return 'unknown';
+}
+
+/** What decides whether an engine can be kept when the config changes (targets are diffed one by one). */
+function engineKey(plan: PlannedSync): string {
+  const { targets: _targets, logger: _logger, ...rest } = plan.options;
+  return JSON.stringify(rest);
+}
+
+const targetKey = (target: Target): string => JSON.stringify(target);
+
+function hostOf(target: Target | undefined): string {
+  return target?.kind === 'ssh' ? target.host : 'localhost';
+}
+
+export class Agent extends EventEmitter<{ error: [InosyncError] }> {
+  private readonly args: SyncArgs & AgentArgs;
+  private readonly logger: Logger;
+  private readonly cliSync: CliSync;
+  private plan: AgentPlan;
+  private readonly running = new Map<string, RunningSync>();
+  private readonly startedAt = new Date().toISOString();
+  private readonly version = packageVersion();
+  private status: StatusServer | null = null;
+  private metrics: MetricsServer | null = null;
+  private stopping = false;
+  private reloading: Promise<void> = Promise.resolve();
+  private readonly onHup = (): void => { this.reloading = this.reloading.then(() => this.reload()); };
+  private readonly onUsr1 = (): void => this.resyncAll('SIGUSR1');
+
+  constructor(args: SyncArgs & AgentArgs, plan: AgentPlan, logger: Logger, cliSync: CliSync) {
+    super();
+    this.cliSync = cliSync;
+    this.args = args;
+    this.plan = plan;
+    this.logger = logger;
+    this.applyAgentSettings(plan);
+  }
+
+  /** Opens the status socket (and metrics), arms every sync's watches, starts their full syncs. */
+  async start(): Promise<void> {
+    this.status = await startStatusServer(this.plan.socket, () => this.snapshot(), this.logger);
+    if (this.plan.metrics) this.metrics = await startMetricsServer(this.plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
+    try {
+      await Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
+    } catch (error) {
+      await this.stop(0);
+      throw error;
+    }
+    process.on('SIGHUP', this.onHup);
+    process.on('SIGUSR1', this.onUsr1);
+    this.logger.info({ socket: this.status.path, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
+  }
+
+  async stop(drainMs: number): Promise<Unsynced[]> {
+    this.stopping = true;
+    process.off('SIGHUP', this.onHup);
+    process.off('SIGUSR1', this.onUsr1);
+    const syncs = [...this.running.values()];
+    this.running.clear();
+    const left = (await Promise.all(syncs.map((sync) => this.stopSync(sync, drainMs)))).flat();
+    await Promise.all([this.status?.close(), this.metrics?.close()]);
+    return left;
+  }
+
+  /** The snapshot behind `inosync status` and /metrics. */
+  snapshot(): AgentStatus {
+    return { pid: process.pid, version: this.version, startedAt: this.startedAt, syncs: [...this.running.values()].map((s) => s.engine.status()) };
+  }
+
+  resyncAll(reason: string): void {
+    this.logger.info({ reason }, 'full resync of every target');
+    for (const sync of this.running.values()) sync.engine.resync(undefined, reason);
+  }
+
+  /** Re-reads the config; a config with mistakes is logged and the running one kept. */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    let next: AgentPlan;
+    try {
+      next = planAgent(this.args, explicitFlags(process.argv.slice(2)), this.logger, () => this.cliSync(this.args, this.logger));
+      const added = next.syncs.filter((s) => !this.running.has(s.options.source));
+      if (added.length > 0) await checkWatchBudget(added.map(treeOf));
+    } catch (error) {
+      const e = error instanceof InosyncError ? { problem: error.message, fix: error.fix } : { problem: String(error) };
+      this.logger.error(e, 'SIGHUP: the new config is not used; still running the previous one');
+      return;
+    }
+    const wanted = new Map(next.syncs.map((s) => [s.options.source, s]));
+    for (const [source, sync] of this.running) {
+      if (wanted.has(source)) continue;
+      this.running.delete(source);
+      const left = await this.stopSync(sync, 0);
+      this.logger.info({ source, unsynced: left.map((u) => u.host) }, 'sync removed by the new config');
+    }
+    for (const planned of next.syncs) {
+      const current = this.running.get(planned.options.source);
+      if (!current) {
+        await this.startSync(planned).catch((error: unknown) => this.logger.error({ err: error, source: planned.options.source }, 'sync added by the new config could not start'));
+      } else if (engineKey(current.plan) !== engineKey(planned)) {
+        await this.replaceSync(current, planned);
+      } else {
+        await this.retarget(current, planned);
+      }
+    }
+    if (next.socket !== this.plan.socket) {
+      await this.status?.close();
+      this.status = await startStatusServer(next.socket, () => this.snapshot(), this.logger);
+    }
+    if (JSON.stringify(next.metrics) !== JSON.stringify(this.plan.metrics)) {
+      await this.metrics?.close();
+      this.metrics = next.metrics ? await startMetricsServer(next.metrics, createMetricsRegistry(() => this.snapshot()), this.logger) : null;
+    }
+    this.plan = next;
+    this.applyAgentSettings(next);
+    this.logger.info({ syncs: [...this.running.keys()] }, 'SIGHUP: config reloaded');
+  }
+
+  private applyAgentSettings(plan: AgentPlan): void {
+    if (plan.logLevel) this.logger.level = plan.logLevel;
+    if (plan.drainTimeout !== null) this.args['drain-timeout'] = plan.drainTimeout;
+  }
+
+  private async startSync(planned: PlannedSync): Promise<void> {
+    const engine = new SyncEngine(planned.options);
+    const sync: RunningSync = { plan: planned, engine, hook: null, hookCommand: 'null', verifyTimer: null, verifying: new Set() };
+    engine.on('error', (error) => { if (!this.stopping) this.emit('error', error); });
+    engine.on('batch', (report) => this.onBatch(sync, report));
+    await engine.start();
+    this.running.set(planned.options.source, sync);
+    this.setExtras(sync, planned);
+  }
+
+  /** Options an engine cannot change while running: a new engine takes over (its full sync carries whatever the old one still owed). */
+  private async replaceSync(current: RunningSync, planned: PlannedSync): Promise<void> {
+    const source = planned.options.source;
+    this.running.delete(source);
+    try {
+      await this.startSync(planned);
+    } catch (error) {
+      this.running.set(source, current);
+      this.logger.error({ err: error, source }, 'SIGHUP: the changed sync could not start; the previous one goes on');
+      return;
+    }
+    await this.stopSync(current, 0);
+    this.logger.info({ source }, 'sync restarted with its new options (a full sync of every target carries what was pending)');
+  }
+
+  private async retarget(sync: RunningSync, planned: PlannedSync): Promise<void> {
+    const before = new Map(sync.plan.options.targets.map((t) => [t.spec, targetKey(t)]));
+    const after = new Map(planned.options.targets.map((t) => [t.spec, t]));
+    for (const [spec, key] of before) {
+      const next = after.get(spec);
+      if (next && targetKey(next) === key) continue;
+      const left = await sync.engine.removeTarget(spec);
+      this.logger.info({ source: planned.options.source, target: spec, unsyncedPaths: left?.marks ?? 0 }, 'target removed by the new config');
+    }
+    for (const [spec, target] of after) {
+      if (before.get(spec) === targetKey(target)) continue;
+      sync.engine.addTarget(target);
+      this.logger.info({ source: planned.options.source, target: spec }, 'target added by the new config: full sync');
+    }
+    sync.plan = planned;
+    this.setExtras(sync, planned);
+  }
+
+  /** The hook and the verification timer, which change without touching the engine. */
+  private setExtras(sync: RunningSync, planned: PlannedSync): void {
+    const hookCommand = JSON.stringify(planned.onSync);
+    if (hookCommand !== sync.hookCommand) {
+      void sync.hook?.close();
+      sync.hook = planned.onSync ? new PostSyncHook({ argv: planned.onSync, logger: this.logger }) : null;
+      sync.hookCommand = hookCommand;
+    }
+    if (sync.verifyTimer) clearInterval(sync.verifyTimer);
+    sync.verifyTimer = null;
+    if (planned.verifyEveryMs) {
+      sync.verifyTimer = setInterval(() => {
+        for (const spec of sync.engine.targets) sync.verifying.add(spec);
+        this.logger.info({ source: planned.options.source }, 'verification pass: full sync of every target');
+        sync.engine.resync(undefined, 'verify');
+      }, planned.verifyEveryMs);
+      sync.verifyTimer.unref();
+    }
+  }
+
+  private onBatch(sync: RunningSync, report: BatchReport): void {
+    if (report.result.outcome !== 'ok') return;
+    if (report.kind === 'full' && sync.verifying.delete(report.host)) {
+      const repaired = report.result.files + report.result.deleted;
+      const details = { source: sync.plan.options.source, target: report.host, changed: report.result.files, deleted: report.result.deleted };
+      if (repaired > 0) this.logger.warn(details, `verification repaired ${repaired} item(s) the watches had not seen`);
+      else this.logger.info(details, 'verification found the target identical');
+    }
+    if (!sync.hook) return;
+    const target = sync.plan.options.targets.find((t) => t.spec === report.host);
+    sync.hook.notify({
+      source: sync.plan.options.source,
+      target: report.host,
+      host: hostOf(target),
+      paths: report.set?.entries().map((e) => e.path) ?? [],
+      full: report.kind === 'full',
+    });
+  }
+
+  private async stopSync(sync: RunningSync, drainMs: number): Promise<Unsynced[]> {
+    if (sync.verifyTimer) clearInterval(sync.verifyTimer);
+    const left = await sync.engine.stop(drainMs);
+    await sync.hook?.close();
+    return left;
+  }
+}
+
+function treeOf(planned: PlannedSync): { root: string; exclude?: ReturnType<typeof excludeFn> } {
+  const exclude = excludeFn(planned.options.excludes ?? []);
+  return exclude ? { root: planned.options.source, exclude } : { root: planned.options.source };
+}
+
+/** The agent for a command line: its plan (config and flags), checked against the watch budget before anything starts. */
+export async function createAgent(args: SyncArgs & AgentArgs, logger: Logger, cliSync: CliSync): Promise<Agent> {
+  const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => cliSync(args, logger));
+  if (plan.syncs.length === 0) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE with at least one sync.', { exitCode: 2 });
+  await checkWatchBudget(plan.syncs.map(treeOf));
+  return new Agent(args, plan, logger, cliSync);
+}
