@@ -18,9 +18,10 @@
 // A receiver whose rsync rejects --delete-missing-args (rsync issue #910: "invalid file mode ... protocol
 // incompatibility", exit 2; or too old to know it) is detected on first use; the batch is redone at once
 // with deletes sent as a filter list (delete-filter.ts), and the target stays on that method.
-import { lstat, rename } from 'node:fs/promises';
+import { lstat, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { runChild, type ChildResult } from './child.js';
@@ -91,6 +92,8 @@ interface Run {
   kept: number;
   rejectedDeletes: boolean;
   args: string[];
+  /** What went wrong although rsync exited well (set by checks of the run's effect). */
+  problem?: { outcome: Outcome; meaning: string };
 }
 
 export class Transport {
@@ -205,18 +208,36 @@ export class Transport {
       }
     }
     const runs = await this.sendLists(present, ['--ignore-missing-args'], signal);
-    if (missing.length > 0 && runs.every(succeeded)) {
-      runs.push(await this.rsync(['-r', '--delete', '--force', '--from0', '--include-from=-', '--exclude=*'], deleteRules(missing), signal));
-    }
+    if (missing.length === 0 || !runs.every(succeeded)) return runs;
+    const deleting = await this.rsync(['-r', '--delete', '--force', '--from0', '--include-from=-', '--exclude=*'], deleteRules(missing), signal);
+    runs.push(deleting);
+    if (succeeded(deleting) && deleting.kept === 0) runs.push(await this.verifyGone(missing, signal));
     return runs;
   }
 
-  private async rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal): Promise<Run> {
+  /**
+   * The filter-list rules are ours, so their effect is checked, not assumed: a dry run pulling the deleted
+   * paths from the target into an empty directory lists whichever of them are still there.
+   */
+  private async verifyGone(paths: Buffer[], signal?: AbortSignal): Promise<Run> {
+    const empty = await mkdtemp(join(tmpdir(), 'inosync-verify-'));
+    try {
+      const run = await this.rsync(['-n', '-dlD', '--no-implied-dirs', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(paths), signal, { attrs: [], from: rsyncDestination(this.target), to: `${empty}/` });
+      const left = run.counts.changed;
+      run.counts = emptyCounts();
+      if (succeeded(run) && left > 0) run.problem = { outcome: 'retry', meaning: `${left} deleted path${left === 1 ? ' is' : 's are'} still on the target after the filter-list delete` };
+      return run;
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  }
+
+  private async rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: { attrs: string[]; from: string; to: string }): Promise<Run> {
     const shell = this.master === undefined ? [] : ['-e', this.master.rsyncShell()];
     const args = [
-      ...this.attrs, ...shell, `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
+      ...(direction?.attrs ?? this.attrs), ...shell, `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
       ...this.filters, ...mechanism,
-      '--', `${this.source}/`, rsyncDestination(this.target),
+      '--', direction?.from ?? `${this.source}/`, direction?.to ?? rsyncDestination(this.target),
     ];
     const counts = emptyCounts();
     let kept = 0;
@@ -250,7 +271,7 @@ export class Transport {
       last = run;
       const meaning = run.child.spawnError !== undefined
         ? { outcome: 'fatal' as const, meaning: `rsync could not be started: ${run.child.spawnError.message}` }
-        : classifyExit(run.child.exitCode, run.child.signal);
+        : run.problem ?? classifyExit(run.child.exitCode, run.child.signal);
       if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
       if (meaning.outcome !== 'ok' || run.child.exitCode !== 0) reasons.push(meaning.meaning);
       outcome = worse(outcome, meaning.outcome);
@@ -282,7 +303,7 @@ export class Transport {
 }
 
 function succeeded(run: Run): boolean {
-  return classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
+  return run.problem === undefined && classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
 }
 
 function nulList(paths: Buffer[]): Buffer {
