@@ -49,6 +49,8 @@ export interface PlannedSync {
 export interface AgentPlan {
   syncs: PlannedSync[];
   socket: string;
+  /** False for the default path: another agent holding it then costs this one its socket, not its start. */
+  socketChosen: boolean;
   metrics: ListenAddress | null;
   logLevel: LogLevel | null;
   /** Seconds, from the config file, when --drain-timeout was not given. */
@@ -135,6 +137,7 @@ export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, log
   return {
     syncs,
     socket: args.socket ?? config?.socket ?? defaultSocketPath(),
+    socketChosen: (args.socket ?? config?.socket) !== undefined,
     metrics: metrics === undefined ? null : parseListenAddress(metrics),
     logLevel: explicit.has('log-level') ? null : config?.logLevel ?? null,
     drainTimeout: explicit.has('drain-timeout') ? null : config?.drainTimeout ?? null,

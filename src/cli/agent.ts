@@ -15,7 +15,7 @@ import type { Target } from '../rsync/target.js';
 import { SyncEngine, type SyncOptions, type Unsynced } from '../sync/engine.js';
 import { excludeFn } from '../sync/exclude.js';
 import type { BatchReport } from '../sync/host-queue.js';
-import { startStatusServer, type StatusServer } from '../status/server.js';
+import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
 import { explicitFlags, planAgent, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync.js';
@@ -84,7 +84,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
 
   /** Opens the status socket (and metrics), arms every sync's watches, starts their full syncs. */
   async start(): Promise<void> {
-    this.status = await startStatusServer(this.plan.socket, () => this.snapshot(), this.logger);
+    this.status = await this.openSocket(this.plan);
     if (this.plan.metrics) this.metrics = await startMetricsServer(this.plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
     try {
       await Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
@@ -94,7 +94,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     }
     process.on('SIGHUP', this.onHup);
     process.on('SIGUSR1', this.onUsr1);
-    this.logger.info({ socket: this.status.path, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
+    this.logger.info({ socket: this.status?.path ?? null, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
   }
 
   async stop(drainMs: number): Promise<Unsynced[]> {
@@ -150,7 +150,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     }
     if (next.socket !== this.plan.socket) {
       await this.status?.close();
-      this.status = await startStatusServer(next.socket, () => this.snapshot(), this.logger);
+      this.status = await this.openSocket(next);
     }
     if (JSON.stringify(next.metrics) !== JSON.stringify(this.plan.metrics)) {
       await this.metrics?.close();
@@ -159,6 +159,16 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.plan = next;
     this.applyAgentSettings(next);
     this.logger.info({ syncs: [...this.running.keys()] }, 'SIGHUP: config reloaded');
+  }
+
+  private async openSocket(plan: AgentPlan): Promise<StatusServer | null> {
+    try {
+      return await startStatusServer(plan.socket, () => this.snapshot(), this.logger);
+    } catch (error) {
+      if (!(error instanceof SocketBusyError) || plan.socketChosen) throw error;
+      this.logger.warn({ socket: plan.socket }, 'another agent holds the default status socket: this one runs without one (give it --socket PATH)');
+      return null;
+    }
   }
 
   private applyAgentSettings(plan: AgentPlan): void {

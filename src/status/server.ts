@@ -7,6 +7,9 @@ import type { Logger } from '../log/logger.js';
 import { MAX_REQUEST_BYTES, type StatusAnswer, type StatusRequest } from './protocol.js';
 import type { StatusSource } from './types.js';
 
+/** Another agent already answers on the socket path. */
+export class SocketBusyError extends InosyncError {}
+
 export interface StatusServer {
   readonly path: string;
   close(): Promise<void>;
@@ -30,7 +33,7 @@ async function claimPath(path: string): Promise<void> {
     probe.once('error', () => resolve(false));
   });
   if (live) {
-    throw new InosyncError(`another inosync agent is already running (it answers on ${path})`, 'Stop it first (`inosync status` shows it), or give this agent its own --socket PATH.');
+    throw new SocketBusyError(`another inosync agent is already running (it answers on ${path})`, 'Stop it first (`inosync status` shows it), or give this agent its own --socket PATH.');
   }
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
