@@ -34,11 +34,6 @@ export class SshMaster {
   private child: ChildProcess | undefined;
   private starting: Promise<MasterState> | undefined;
   private stopped = false;
-  // An agent that exits without stop() (an uncaught error, process.exit) still leaves no master or socket.
-  private readonly onExit = (): void => {
-    this.child?.kill('SIGTERM');
-    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
-  };
 
   constructor(readonly target: SshTarget, private readonly options: SshMasterOptions) {}
 
@@ -83,7 +78,7 @@ export class SshMaster {
   private async launch(): Promise<MasterState> {
     if (this.dir === undefined) {
       this.dir = await mkdtemp(join(tmpdir(), 'inosync-ssh-'));
-      process.once('exit', this.onExit);
+      live.add(this);
     }
     const socket = this.controlPath();
     await rm(socket, { force: true });
@@ -130,9 +125,19 @@ export class SshMaster {
     }
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
-    process.off('exit', this.onExit);
+    live.delete(this);
+  }
+
+  /** Synchronous last-resort cleanup, for process exit. */
+  abandon(): void {
+    this.child?.kill('SIGTERM');
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+// An agent that exits without stop() (an uncaught error, process.exit) still leaves no master or socket.
+const live = new Set<SshMaster>();
+process.on('exit', () => { for (const master of live) master.abandon(); });
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -79,7 +79,7 @@ export interface TransportOptions {
 export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X', ...(process.getuid?.() === 0 ? ['--numeric-ids'] : [])];
 
 /** Options the transport sets itself; a user's rsyncOptions may not touch them. */
-const RESERVED = /^(--files-from|--from0|-0$|--delete|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
+const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
 
 const DELETE_ARGS_REJECTED = /invalid file mode|protocol incompatib|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
