@@ -1,15 +1,18 @@
 // One multiplexed OpenSSH connection per ssh target, so each batch costs one round trip over an open
 // connection instead of a new ssh handshake.
 //
-// The master is our own child (`ssh -M -N`, in the foreground), its control socket in a private 0700
-// directory we create and remove. We own its pid, so stopping it needs no `ssh -O exit` round trip, and a
-// master that died (host rebooted, ServerAlive gave up) is simply started again before the next batch.
-// Clients (rsync's ssh, remote moves) use ControlMaster=no: if the socket is gone they connect directly
+// The master runs in the background with ControlPersist=IDLE_SEC: `ssh -M -N` returns once the connection
+// is authenticated and the control socket listens (that is our "ready"), and the master exits by itself
+// after IDLE_SEC without clients. That bound matters: nothing can take a master down with an agent that is
+// SIGKILLed, and an idle timeout is what keeps such a master from living on. The control socket sits in a
+// private 0700 directory named after our pid; stop() closes the master (`ssh -O exit`) and removes the
+// directory, and directories left by dead agents are removed the next time a master starts.
+// Clients (rsync's ssh, remote moves) use ControlMaster=no: if the master is gone they connect directly
 // rather than fail, so a dead master costs speed, never correctness.
-// ControlPersist is not used: it would detach the master from us and outlive the agent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
@@ -27,11 +30,12 @@ export interface MasterState {
   message: string;
 }
 
-const POLL_MS = 15;
+/** Seconds an unused master stays up. */
+export const IDLE_SEC = 60;
+const DIR_PREFIX = 'inosync-ssh-';
 
 export class SshMaster {
   private dir: string | undefined;
-  private child: ChildProcess | undefined;
   private starting: Promise<MasterState> | undefined;
   private stopped = false;
 
@@ -65,44 +69,43 @@ export class SshMaster {
     return ['ssh', ...this.clientOptions()].map(quoteForRsyncShell).join(' ');
   }
 
-  /** Starts the master if it is not running; resolves when it accepts clients, or with why it could not. */
-  ensure(): Promise<MasterState> {
-    if (this.stopped) return Promise.resolve({ ok: false, message: `the connection to ${this.target.spec} is shut down` });
-    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
-      return Promise.resolve({ ok: true, message: '' });
-    }
+  /** Starts the master unless one answers on the socket; resolves when it accepts clients, or with why not. */
+  async ensure(): Promise<MasterState> {
+    if (this.stopped) return { ok: false, message: `the connection to ${this.target.spec} is shut down` };
+    if (this.starting === undefined && this.dir !== undefined && (await answers(this.controlPath()))) return { ok: true, message: '' };
     this.starting ??= this.launch().finally(() => { this.starting = undefined; });
     return this.starting;
   }
 
   private async launch(): Promise<MasterState> {
     if (this.dir === undefined) {
-      this.dir = await mkdtemp(join(tmpdir(), 'inosync-ssh-'));
+      removeDirsOfDeadAgents();
+      this.dir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
       live.add(this);
     }
     const socket = this.controlPath();
+    const log = join(this.dir, 'master.log');
     await rm(socket, { force: true });
-    const args = ['-M', '-N', '-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}`, ...this.baseOptions(), '--', this.target.host];
-    const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'], shell: false });
-    this.child = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-2048); });
-    let exited = false;
-    let spawnError = '';
-    child.once('exit', () => { exited = true; });
-    child.once('error', (error) => { exited = true; spawnError = error.message; });
-
+    await rm(log, { force: true });
+    const args = [
+      '-M', '-N', '-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}`, '-o', `ControlPersist=${IDLE_SEC}`,
+      '-E', log, ...this.baseOptions(), '--', this.target.host,
+    ];
+    // No pipes: the backgrounded master would hold them open. detached: out of our terminal's signals.
+    const child = spawn('ssh', args, { stdio: 'ignore', detached: true, shell: false });
     // ConnectTimeout bounds the TCP connect only; authentication gets the same budget again.
-    const deadline = performance.now() + this.options.timeoutSec * 2000 + 1000;
-    while (!exited && performance.now() < deadline) {
-      if (await exists(socket)) {
-        this.options.logger.debug({ target: this.target.spec, pid: child.pid }, 'ssh master up');
-        return { ok: true, message: '' };
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    const budgetMs = this.options.timeoutSec * 2000 + 1000;
+    const exit = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); }, budgetMs);
+      child.once('error', (error) => { clearTimeout(timer); resolve({ code: null, error }); });
+      child.once('exit', (code) => { clearTimeout(timer); resolve({ code }); });
+    });
+    if (exit.code === 0 && (await answers(socket))) {
+      this.options.logger.debug({ target: this.target.spec }, 'ssh master up');
+      return { ok: true, message: '' };
     }
-    if (!exited) child.kill('SIGKILL');
-    const why = (spawnError || stderr.trim() || (exited ? 'ssh exited' : 'timed out')).split('\n').slice(-3).join(' | ');
+    const said = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
+    const why = exit.error?.message ?? (said || (exit.code === null ? `no connection within ${budgetMs} ms` : `ssh exited with status ${exit.code}`));
     return { ok: false, message: `ssh master to ${this.target.spec} did not come up: ${why}` };
   }
 
@@ -110,28 +113,33 @@ export class SshMaster {
     return join(this.dir!, 'master');
   }
 
-  /** Closes the master and removes the control directory. */
+  private exitArgs(): string[] {
+    return ['-O', 'exit', '-o', `ControlPath=${this.controlPath()}`, '--', this.target.host];
+  }
+
+  /** Closes the master and removes the control directory; no connection is made after this. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.starting?.catch(() => undefined);
-    const child = this.child;
-    this.child = undefined;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await gone;
-      clearTimeout(timer);
+    if (this.dir === undefined) return;
+    if (await answers(this.controlPath())) {
+      await new Promise<void>((resolve) => {
+        const child = spawn('ssh', this.exitArgs(), { stdio: 'ignore', shell: false });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('error', () => { clearTimeout(timer); resolve(); });
+        child.once('exit', () => { clearTimeout(timer); resolve(); });
+      });
     }
-    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+    await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     live.delete(this);
   }
 
   /** Synchronous last-resort cleanup, for process exit. */
   abandon(): void {
-    this.child?.kill('SIGTERM');
-    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir === undefined) return;
+    spawnSync('ssh', this.exitArgs(), { stdio: 'ignore', timeout: 2000 });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -139,12 +147,37 @@ export class SshMaster {
 const live = new Set<SshMaster>();
 process.on('exit', () => { for (const master of live) master.abandon(); });
 
-async function exists(path: string): Promise<boolean> {
+/** True when a master accepts connections on the control socket. */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(socket);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Control directories of agents that were killed: their masters exit on the idle timeout by themselves. */
+function removeDirsOfDeadAgents(): void {
+  for (const name of safeReaddir(tmpdir())) {
+    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1] ?? NaN);
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function safeReaddir(dir: string): string[] {
   try {
-    await stat(path);
-    return true;
+    return readdirSync(dir);
   } catch {
-    return false;
+    return [];
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,7 +2,8 @@
 // whose rsync rejects --delete-missing-args.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RSYNC_OPTIONS, Transport, type TransportOptions } from '../../src/rsync/transport.js';
@@ -67,6 +68,23 @@ test('a full sync over ssh mirrors the tree and prunes the target', async (t) =>
   const result = await transport.fullSync();
   assert.equal(result.outcome, 'ok', result.message);
   assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('the shared connection lives in a private directory that stop() removes, master and all', async (t) => {
+  const { transport } = setup(t);
+  const ours = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`inosync-ssh-${process.pid}-`)).map((n) => join(tmpdir(), n));
+  assert.equal((await transport.start()).outcome, 'ok');
+  const [dir] = ours();
+  assert.ok(dir !== undefined);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const socket = join(dir, 'master');
+  assert.equal(spawnSync('ssh', ['-O', 'check', '-o', `ControlPath=${socket}`, 'x']).status, 0);
+
+  await transport.stop();
+
+  assert.deepEqual(ours(), []);
+  assert.notEqual(spawnSync('ssh', ['-O', 'check', '-o', `ControlPath=${socket}`, 'x']).status, 0);
+  assert.equal((await transport.transfer({ paths: [Buffer.from('x')], trees: [] })).outcome, 'retry', 'a stopped transport connects no more');
 });
 
 test('a remote move renames a populated directory on the target with no file data sent', async (t) => {
