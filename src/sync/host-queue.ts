@@ -187,6 +187,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.options.logger.info({ host: this.name, reason }, 'full sync requested');
     this.collapse();
     this.retryNow();
+    this.kick(); // an idle host has no retry timer for retryNow to cut short
   }
 
   status(): HostSnapshot {
