@@ -81,6 +81,12 @@ export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X',
 /** Options the transport sets itself; a user's rsyncOptions may not touch them. */
 const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
 
+// rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
+// of its last transfer would be skipped, on every later run too. A negative window compares nanoseconds
+// (receivers from rsync 3.1.3 on; older ones compare seconds). A user's own --modify-window wins.
+const NANOSECOND_MTIMES = '--modify-window=-1';
+const MODIFY_WINDOW = /^(--modify-window|-@)/;
+
 const DELETE_ARGS_REJECTED = /invalid file mode|protocol incompatib|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
 
@@ -130,9 +136,7 @@ export class Transport {
   /** Brings the ssh master up (no-op for local targets). A host that is down is a retry, not an error. */
   async start(): Promise<TransferResult> {
     const started = performance.now();
-    const state = await this.master?.ensure();
-    if (state === undefined || state.ok) return this.result('ok', started, emptyCounts(), 0, null, 'connected');
-    return this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
+    return (await this.connect(started)) ?? this.result('ok', started, emptyCounts(), 0, null, 'connected');
   }
 
   /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync. */
@@ -179,10 +183,11 @@ export class Transport {
     await this.master?.stop();
   }
 
+  /** Undefined when the target can be reached (ssh master up), else the result that says why not. */
   private async connect(started: number): Promise<TransferResult | undefined> {
-    if (this.master === undefined) return undefined;
-    const state = await this.master.ensure();
-    return state.ok ? undefined : this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
+    if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
+    const state = await this.master?.ensure();
+    return state === undefined || state.ok ? undefined : this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
   }
 
   /** The paths run, then the trees run (each only when it has something to do); stops at the first failure. */
@@ -234,8 +239,9 @@ export class Transport {
 
   private async rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: { attrs: string[]; from: string; to: string }): Promise<Run> {
     const shell = this.master === undefined ? [] : ['-e', this.master.rsyncShell()];
+    const attrs = direction?.attrs ?? this.attrs;
     const args = [
-      ...(direction?.attrs ?? this.attrs), ...shell, `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
+      ...attrs, ...shell, ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]), `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
       ...this.filters, ...mechanism,
       '--', direction?.from ?? `${this.source}/`, direction?.to ?? rsyncDestination(this.target),
     ];
@@ -306,9 +312,10 @@ function succeeded(run: Run): boolean {
   return run.problem === undefined && classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
 }
 
+/** The --files-from list: relative paths, NUL-terminated; the root is '.'. */
 function nulList(paths: Buffer[]): Buffer {
   return Buffer.concat(paths.flatMap((p) => {
-    const relative = stripLeadingSlashes(p);
+    const relative = trimSlashes(p);
     return [relative.length === 0 ? DOT : relative, NUL];
   }));
 }
@@ -316,10 +323,13 @@ function nulList(paths: Buffer[]): Buffer {
 const NUL = Buffer.from([0]);
 const DOT = Buffer.from('.');
 
-function stripLeadingSlashes(path: Buffer): Buffer {
-  let i = 0;
-  while (i < path.length && path[i] === 0x2f) i++;
-  return path.subarray(i);
+/** 'a/b/' would mean "the contents of a/b" to rsync, '/a' nothing relative: neither is what a path means here. */
+function trimSlashes(path: Buffer): Buffer {
+  let start = 0;
+  let end = path.length;
+  while (start < end && path[start] === 0x2f) start++;
+  while (end > start && path[end - 1] === 0x2f) end--;
+  return path.subarray(start, end);
 }
 
 /** A non-empty relative path without NUL bytes or `.`/`..` components. */
@@ -331,7 +341,7 @@ function isPlainRelative(path: Buffer): boolean {
 
 async function existsOnSource(source: string, path: Buffer): Promise<boolean> {
   try {
-    await lstat(Buffer.concat([Buffer.from(`${source}/`), stripLeadingSlashes(path)]));
+    await lstat(Buffer.concat([Buffer.from(`${source}/`), trimSlashes(path)]));
     return true;
   } catch {
     return false;

@@ -35,6 +35,17 @@ test('listed paths are created, modified, chmodded, symlinked and hard-linked on
   assert.equal(result.sent, 2, 'dir/old and new carry data; the hard link, the symlink and the chmod do not');
 });
 
+test('a file rewritten with the same size within the same second is still sent', async (t) => {
+  const { src, dst, transport } = setup(t);
+  makeTree(src, [{ path: 'f', content: 'aaaa' }, { path: 'tree/g', content: 'aaaa' }]);
+  await transport.fullSync();
+  writeFileSync(join(src, 'f'), 'bbbb');
+  writeFileSync(join(src, 'tree/g'), 'bbbb');
+  const result = await transport.transfer({ paths: b('f'), trees: b('tree') });
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
 test('a listed path missing on the source is deleted on the target, a populated directory too', async (t) => {
   const { src, dst, transport } = setup(t);
   makeTree(src, [{ path: 'gone/sub/deep/f', content: 'x' }, 'gone/g', 'file', 'stay']);
@@ -47,6 +58,15 @@ test('a listed path missing on the source is deleted on the target, a populated 
   assert.equal(result.outcome, 'ok', result.message);
   assert.equal(existsSync(join(dst, 'gone')), false);
   assert.equal(result.deleted, 6);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('the parents of a listed path are created on the target with their attributes', async (t) => {
+  const { src, dst, transport } = setup(t);
+  makeTree(src, [{ path: 'p/q/r/file', content: 'deep' }]);
+  chmodSync(join(src, 'p/q'), 0o750);
+  const result = await transport.transfer({ paths: b('p/q/r/file'), trees: [] });
+  assert.equal(result.outcome, 'ok', result.message);
   assert.deepEqual(await compareTrees(src, dst), []);
 });
 
@@ -95,6 +115,24 @@ test('excludes apply, and a deleted directory holding excluded files is kept and
   assert.equal(result.kept, 1);
   assert.match(result.message, /kept on the target/);
   assert.equal(readFileSync(join(dst, 'x/local.tmp'), 'utf8'), 'the target\'s own');
+});
+
+test('exclude files are read as rsync reads them, and still apply next to NUL-separated path lists', async (t) => {
+  const rules = join(tempDir(t), 'excludes');
+  writeFileSync(rules, '# build output\n/build/\n; editor files\n*.swp\n\n');
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  const transport = new Transport({ source: src, target: parseTarget(dst), excludeFrom: [rules] });
+  t.after(() => transport.stop());
+  makeTree(src, ['build/out', 'src/a.c', 'deep/build/kept']);
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  makeTree(src, ['src/.a.c.swp', 'deep/new/build/x']);
+  // A listed path is matched by its own name: the caller never lists paths below an excluded directory
+  // (they are not watched), and trees are pruned by rsync as usual.
+  assert.equal((await transport.transfer({ paths: b('src/.a.c.swp'), trees: b('deep/new') })).outcome, 'ok');
+  assert.deepEqual(await compareTrees(src, dst, { ignore: (p) => /^build$|\.swp$/.test(p.toString()) }), []);
+  assert.equal(existsSync(join(dst, 'build')), false);
+  assert.equal(existsSync(join(dst, 'src/.a.c.swp')), false);
 });
 
 test('an aborted transfer kills rsync and is a retry', async (t) => {
