@@ -13,11 +13,16 @@
 //
 // Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
 // ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it; the mechanism options
-// above, excludes, --timeout and the per-item output format are always added.
+// above, excludes, --modify-window=-1, --timeout and the per-item output format are always added.
+// A listed path is matched against the excludes by its own name only (rsync does not prune the parents of
+// --files-from entries): callers must not list paths below an excluded directory.
 //
+// Whether deletes happened is read from rsync's own reports, not its exit status: a directory it would not
+// remove (it holds excluded entries on the target) is counted in `kept` and named in the message.
 // A receiver whose rsync rejects --delete-missing-args (rsync issue #910: "invalid file mode ... protocol
 // incompatibility", exit 2; or too old to know it) is detected on first use; the batch is redone at once
-// with deletes sent as a filter list (delete-filter.ts), and the target stays on that method.
+// with deletes sent as a filter list (delete-filter.ts), checked afterwards with a dry-run listing of the
+// target, and the target stays on that method.
 import { lstat, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
