@@ -6,36 +6,16 @@ import { get } from 'node:http';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForSameTree } from '../helpers/compare.js';
-import { runCli, startCli, type BackgroundCli } from '../helpers/run-cli.js';
+import { runCli, startLoggedCli, type LoggedCli } from '../helpers/run-cli.js';
 import { startSshd } from '../helpers/sshd.js';
 import { bytesPath, makeTree, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-interface LogLine {
-  msg: string;
-  [key: string]: unknown;
-}
-
-interface Running {
-  cli: BackgroundCli;
-  logs(): LogLine[];
-  waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
-}
-
 /** Starts `inosync sync ARGS` and resolves once the agent reports it is running. */
-async function startAgent(t: CleanupContext, args: string[]): Promise<Running> {
-  const cli = startCli(t, ['sync', '--retry-max-ms', '1000', ...args]);
-  const logs = (): LogLine[] => cli.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
-  const running: Running = {
-    cli,
-    logs,
-    waitForLog: (predicate, what, timeoutMs = 10_000) => waitFor(() => {
-      if (cli.child.exitCode !== null) throw new Error(`the agent exited (${cli.child.exitCode}) before ${what}:\n${cli.stderr}`);
-      return logs().find(predicate);
-    }, { what, timeoutMs, intervalMs: 20 }),
-  };
-  await running.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
-  return running;
+async function startAgent(t: CleanupContext, args: string[]): Promise<LoggedCli> {
+  const agent = startLoggedCli(t, ['sync', '--retry-max-ms', '1000', ...args]);
+  await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
+  return agent;
 }
 
 function layout(t: CleanupContext, targets: number): { base: string; src: string; dsts: string[]; socket: string } {
@@ -64,7 +44,7 @@ function keepWriting(dir: string): { stop(): Promise<number> } {
   return { stop: async () => { running = false; await loop; return n; } };
 }
 
-async function stopAgent(agent: Running): Promise<void> {
+async function stopAgent(agent: LoggedCli): Promise<void> {
   agent.cli.child.kill('SIGTERM');
   const { code } = await agent.cli.exited;
   assert.equal(code, 0, agent.cli.stderr);

@@ -3,10 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
-import { startCli, type BackgroundCli } from '../helpers/run-cli.js';
+import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
 import { tempDir, type CleanupContext } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
 
 export interface Mirror {
   /** Scratch space outside the source (for moves in and out). */
@@ -45,35 +44,13 @@ export async function makeMirror(t: CleanupContext, counts: { local: number; ssh
   return { outside, src, dirs, hosts, targetArgs };
 }
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  host?: string;
-  kind?: string;
-  sent?: number;
-  files?: number;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
-export interface Agent {
-  cli: BackgroundCli;
-  /** Every JSON log line so far. */
-  logs(): LogLine[];
-  waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
-}
+export type Agent = LoggedCli;
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
 export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
-  const cli = startCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', ...extra]);
-  const logs = (): LogLine[] => cli.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
-  const agent: Agent = {
-    cli,
-    logs,
-    waitForLog: (predicate, what, timeoutMs = 10_000) => waitFor(() => {
-      if (cli.child.exitCode !== null) throw new Error(`the agent exited (${cli.child.exitCode}) before ${what}:\n${cli.stderr}`);
-      return logs().find(predicate);
-    }, { what, timeoutMs, intervalMs: 20 }),
-  };
+  const agent = startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', ...extra]);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CleanupContext } from './tmp.js';
+import { waitFor } from './wait.js';
 
 /** The compiled CLI entry point (dist/src/cli/main.js). */
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -79,5 +80,38 @@ export function startCli(t: CleanupContext, args: readonly string[], options: Om
     get stdout() { return output.stdout; },
     get stderr() { return output.stderr; },
     exited,
+  };
+}
+
+/** One JSON log line of the agent (stderr off a TTY). */
+export interface LogLine {
+  level: number;
+  msg: string;
+  host?: string;
+  kind?: string;
+  sent?: number;
+  files?: number;
+  [key: string]: unknown;
+}
+
+export interface LoggedCli {
+  cli: BackgroundCli;
+  /** Every JSON log line so far. */
+  logs(): LogLine[];
+  /** Resolves with the first line matching; rejects at the deadline or when the process exits first. */
+  waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** Starts the CLI in the background and reads its JSON log lines. */
+export function startLoggedCli(t: CleanupContext, args: readonly string[]): LoggedCli {
+  const cli = startCli(t, args);
+  const logs = (): LogLine[] => cli.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  return {
+    cli,
+    logs,
+    waitForLog: (predicate, what, timeoutMs = 10_000) => waitFor(() => {
+      if (cli.child.exitCode !== null) throw new Error(`the agent exited (${cli.child.exitCode}) before ${what}:\n${cli.stderr}`);
+      return logs().find(predicate);
+    }, { what, timeoutMs, intervalMs: 20 }),
   };
 }
