@@ -11,6 +11,7 @@ import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
 import { bytesPath, makeTree, oddNames, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 let host: SshHost;
 const closing: Array<() => void | Promise<void>> = [];
@@ -181,9 +182,15 @@ test('a host that hangs makes a transfer return retry within its timeouts, and i
   const hung = await transport.transfer({ paths: [Buffer.from('g')], trees: [] });
   t.diagnostic(`while hung: ${hung.message} (exit ${hung.exitCode}, ${Math.round(hung.durationMs)} ms)`);
   assert.equal(hung.outcome, 'retry', hung.message);
+  const fresh = new Transport({ source: src, target: parseTarget(host.spec(dst), host.defaults), timeoutSec: 2 });
+  t.after(() => fresh.stop());
+  const connecting = await fresh.start();
+  t.diagnostic(`connecting while hung: ${connecting.message}`);
+  assert.equal(connecting.outcome, 'retry', 'a new connection to a hung host times out too');
   await host.unblock();
 
-  const again = await transport.transfer({ paths: [Buffer.from('g')], trees: [] });
-  assert.equal(again.outcome, 'ok', again.message);
+  // Stalled TCP resumes on its retransmission timer, or the master gives up and is started again: either
+  // way a retry (what the engine does) goes through soon.
+  await waitFor(async () => (await transport.transfer({ paths: [Buffer.from('g')], trees: [] })).outcome === 'ok', { timeoutMs: 20_000, what: 'a transfer to succeed after unblocking' });
   assert.deepEqual(await compareTrees(src, dst), []);
 });
