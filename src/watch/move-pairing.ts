@@ -2,6 +2,8 @@
 // when the halves arrive in different reads. Events leave strictly in kernel order; a MOVED_FROM whose
 // MOVED_TO has not come yet holds everything behind it until the MOVED_TO arrives or its window (counted
 // from when the MOVED_FROM was read) runs out, when it leaves alone: a move out of the watched tree.
+// A window only runs out on its timer, and then only after the event loop had one more chance to read the
+// inotify fd: handling a big read can outlast the window, and the MOVED_TO may be waiting in the next read.
 import { constants as C, type RawEvent } from '../inotify/binding.js';
 
 export type Sequenced =
@@ -35,6 +37,7 @@ export class MovePairing {
   /** MOVED_TO events already delivered with their MOVED_FROM: skipped when reached. */
   private readonly paired = new Set<RawEvent>();
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private refed = true;
   private stopped = false;
 
@@ -55,11 +58,19 @@ export class MovePairing {
       this.queue.push({ event, readAt });
       if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
     }
-    this.drain();
+    this.drain(Number.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * Lets every MOVED_FROM whose window ended by now leave alone, and delivers what follows. Call it only when
+   * the inotify fd has been read since the windows ended (the timer does).
+   */
+  expire(): void {
+    this.drain(this.now());
   }
 
   /** Delivers in order until the queue is empty or a MOVED_FROM must still wait. */
-  drain(): void {
+  private drain(expireUpTo: number): void {
     while (!this.stopped && this.head < this.queue.length) {
       const { event, readAt } = this.queue[this.head] as Queued;
       if (this.paired.delete(event)) {
@@ -69,9 +80,9 @@ export class MovePairing {
       if (event.mask & C.IN_MOVED_FROM) {
         const to = this.movedTo.get(event.cookie);
         if (to === undefined) {
-          const wait = readAt + this.options.windowMs - this.now();
-          if (wait > 0) {
-            this.wake(wait);
+          const deadline = readAt + this.options.windowMs;
+          if (deadline > expireUpTo) {
+            this.wake(deadline - this.now());
             break;
           }
         } else {
@@ -94,6 +105,7 @@ export class MovePairing {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.queue = [];
     this.head = 0;
     this.movedTo.clear();
@@ -103,19 +115,27 @@ export class MovePairing {
   ref(): void {
     this.refed = true;
     this.timer?.ref();
+    this.immediate?.ref();
   }
 
   unref(): void {
     this.refed = false;
     this.timer?.unref();
+    this.immediate?.unref();
   }
 
   private wake(ms: number): void {
     if (this.timer) return; // an earlier deadline is armed; drain() re-arms for the next one
     this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.drain();
-    }, ms);
+      const firedAt = this.now();
+      // Timers run before the poll phase, immediates after it: a read waiting on the fd comes first.
+      this.immediate = setImmediate(() => {
+        this.timer = undefined;
+        this.immediate = undefined;
+        this.drain(firedAt);
+      });
+      if (!this.refed) this.immediate.unref();
+    }, Math.max(0, ms));
     if (!this.refed) this.timer.unref();
   }
 

@@ -66,11 +66,19 @@ export const CHANGE_EVENTS = C.IN_CREATE | C.IN_DELETE | C.IN_MODIFY | C.IN_ATTR
 interface WalkMode {
   /** Report what listings find as synthetic creates. */
   report: boolean;
-  /** Throw limit errors instead of emitting them (during start). */
+  /** Throw limit and root errors instead of emitting them (during start). */
   strict: boolean;
+  /** Also list directories already watched (a rewalk); otherwise only new ones are listed. */
+  deep: boolean;
   /** Nodes seen by a full rewalk (the rest are stale). */
   visited?: Set<WatchNode>;
 }
+
+const START: WalkMode = { report: false, strict: true, deep: false };
+const ADOPT: WalkMode = { report: true, strict: false, deep: false };
+
+/** Failed listings of a live directory retried before the model is declared drifted (rescan). */
+const MAX_LIST_RETRIES = 50;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -93,6 +101,12 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   private readonly model = new WatchModel();
   private readonly pairing: MovePairing;
   private rescanDue = false;
+  /**
+   * Directories whose listing (or a child's watch) failed with ENOENT: their path was stale because a rename
+   * of an ancestor is still in the queue. Listed again after each pass until that rename has been applied.
+   */
+  private readonly unlisted = new Set<WatchNode>();
+  private readonly listAttempts = new WeakMap<WatchNode, number>();
   private limitReported = false;
   private refed = true;
   private closed = false;
@@ -110,7 +124,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.pairing = new MovePairing({
       windowMs: options.movePairingMs ?? 25,
       deliver: (item) => this.onSequenced(item),
-      drained: () => this.rescanIfDue(),
+      drained: () => {
+        this.retryUnlisted();
+        this.rescanIfDue();
+      },
     });
     const events = CHANGE_EVENTS | (options.extraEvents ?? 0);
     this.rootDirMask = events | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
@@ -121,6 +138,11 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   /** Number of directories (and file roots) watched now. */
   get watchCount(): number {
     return this.model.liveCount;
+  }
+
+  /** Paths of everything watched now (directories, and roots that are files), built as `event.dir` is. */
+  watchedPaths(): Buffer[] {
+    return this.model.nodes().filter((n) => n.live).map(absolutePath);
   }
 
   /**
@@ -186,7 +208,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (this.model.get(wd)?.live) return; // the same directory as another root: watched once
     const node = this.model.add(wd, root, undefined, root.path, isDir);
     root.node = node;
-    if (isDir) this.expand(node, { report: false, strict: true });
+    if (isDir) this.expand(node, START);
   }
 
   /** The directory roots, to count the watches they need. */
@@ -215,7 +237,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
         }
         if (isDir && this.recursive) {
           const child = this.watchDir(dir, entry.name, mode);
-          if (child) stack.push(child.node);
+          if (child && (mode.deep || !child.known)) stack.push(child.node);
         }
       }
     }
@@ -252,7 +274,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     try {
       wd = this.native().addWatch(path, this.dirMask);
     } catch (error) {
-      this.onAddWatchError(path, error, mode);
+      this.onAddWatchError(parent, path, error, mode);
       return undefined;
     }
     const existing = this.model.get(wd);
@@ -276,9 +298,12 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
   }
 
-  private onAddWatchError(path: Buffer, error: unknown, mode: WalkMode): void {
+  private onAddWatchError(parent: WatchNode, path: Buffer, error: unknown, mode: WalkMode): void {
     const code = errnoCode(error);
-    if (code !== undefined && VANISHED.has(code)) return;
+    if (code !== undefined && VANISHED.has(code)) {
+      this.unlisted.add(parent);
+      return;
+    }
     if (code === 'ENOSPC') {
       if (mode.strict) throw error;
       if (!this.limitReported) {
@@ -296,7 +321,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   private skipUnreadable(dir: WatchNode, error: unknown): void {
     const code = errnoCode(error);
-    if (code !== undefined && VANISHED.has(code)) return;
+    if (code !== undefined && VANISHED.has(code)) {
+      this.unlisted.add(dir);
+      return;
+    }
     if (code === 'EACCES' || code === 'EPERM') {
       this.emitWarning(new UnwatchableDirectoryError(absolutePath(dir), code, { cause: error }));
       return;
@@ -396,8 +424,8 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   /** A new or moved-in directory: watch it, then list it and report what it already holds. */
   private adopt(parent: WatchNode, name: Buffer): void {
-    const child = this.watchDir(parent, name, { report: true, strict: false });
-    if (child && !child.known) this.expand(child.node, { report: true, strict: false });
+    const child = this.watchDir(parent, name, ADOPT);
+    if (child && !child.known) this.expand(child.node, ADOPT);
   }
 
   private isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
@@ -461,6 +489,22 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.rescanDue = true;
   }
 
+  /** Lists again the directories whose listing met a stale path; a dead one (deleted, moved out) is dropped. */
+  private retryUnlisted(): void {
+    for (const node of [...this.unlisted]) {
+      this.unlisted.delete(node);
+      if (!node.live || this.closed) continue;
+      const attempts = (this.listAttempts.get(node) ?? 0) + 1;
+      this.listAttempts.set(node, attempts);
+      if (attempts > MAX_LIST_RETRIES) {
+        this.announceRescan(0);
+        continue;
+      }
+      this.expand(node, ADOPT);
+      if (!this.unlisted.has(node)) this.listAttempts.delete(node);
+    }
+  }
+
   private rescanIfDue(): void {
     if (!this.rescanDue || this.closed) return;
     this.rescanDue = false;
@@ -473,7 +517,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     for (const root of this.roots) {
       if (root.gone || !root.node) continue;
       visited.add(root.node);
-      if (root.node.isDir) this.expand(root.node, { report: false, strict: false, visited });
+      if (root.node.isDir) this.expand(root.node, { report: false, strict: false, deep: true, visited });
     }
     for (const node of this.model.nodes()) {
       if (!visited.has(node)) this.unwatch(node);

@@ -44,10 +44,10 @@ test('a MOVED_FROM left alone past its window leaves alone, then the rest follow
   const { pairing: p, out, clock } = pairing(t);
   p.push([from('x', 7), create('a')]);
   clock.now += 19;
-  p.drain();
+  p.expire();
   assert.deepEqual(out, []);
   clock.now += 1;
-  p.drain();
+  p.expire();
   assert.deepEqual(out, ['x->(gone)', 'a']);
 });
 
@@ -55,8 +55,16 @@ test('many lone MOVED_FROMs from one read share one window instead of waiting on
   const { pairing: p, out, clock } = pairing(t);
   p.push(Array.from({ length: 100 }, (_, i) => from(`f${i}`, i + 1)));
   clock.now += 20;
-  p.drain();
+  p.expire();
   assert.equal(out.length, 100);
+});
+
+test('a MOVED_FROM whose window ran out while a read was being handled still pairs with the next read', (t) => {
+  const { pairing: p, out, clock } = pairing(t);
+  p.push([from('x', 7)]);
+  clock.now += 100; // the rest of that read took long to handle
+  p.push([to('y', 7)]);
+  assert.deepEqual(out, ['x->y']);
 });
 
 test('a lone MOVED_TO is an ordinary event', (t) => {
