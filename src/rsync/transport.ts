@@ -92,7 +92,11 @@ const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--ou
 const NANOSECOND_MTIMES = '--modify-window=-1';
 const MODIFY_WINDOW = /^(--modify-window|-@)/;
 
-const DELETE_ARGS_REJECTED = /invalid file mode|protocol incompatib|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
+// Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
+const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
+// "bash: rsync: command not found", "sh: 1: rsync: not found": rsync reports a lost connection (12), which
+// retrying will not mend.
+const NO_REMOTE_RSYNC = /rsync: (?:command )?not found/;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
 
 type DeleteMethod = 'missing-args' | 'filter-list';
@@ -253,6 +257,7 @@ export class Transport {
     const counts = emptyCounts();
     let kept = 0;
     let rejectedDeletes = false;
+    let noRemoteRsync = false;
     const usesMissingArgs = mechanism.includes('--delete-missing-args');
     this.logger.debug({ args }, 'rsync');
     const child = await runChild({
@@ -263,11 +268,16 @@ export class Transport {
       stallMs: (this.timeoutSec * 2 + 5) * 1000,
       // rsync reports a directory it would not delete as info, on stdout.
       onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
-      onStderrLine: (line) => { if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true; },
+      onStderrLine: (line) => {
+        if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
+        if (NO_REMOTE_RSYNC.test(line)) noRemoteRsync = true;
+      },
     });
     // Only a failing run can mean the receiver rejected the flag; the same words in a successful run are noise.
     rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
-    return { counts, child, kept, rejectedDeletes, args };
+    const run: Run = { counts, child, kept, rejectedDeletes, args };
+    if (noRemoteRsync && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: `rsync is not installed on ${this.target.kind === 'ssh' ? this.target.host : 'the target'} (or not on its PATH: see --rsync-path)` };
+    return run;
   }
 
   private finish(started: number, runs: Run[]): TransferResult {

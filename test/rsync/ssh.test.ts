@@ -155,6 +155,13 @@ test('a receiver that rejects --delete-missing-args gets deletes as a filter lis
   assert.equal(readFileSync(rejections, 'utf8'), 'rejected\n', 'the rejected flag is tried once, not on every batch');
 });
 
+test('a host without rsync is a fatal result that says so, not an endless retry', async (t) => {
+  const { transport } = setup(t, { rsyncOptions: [...DEFAULT_RSYNC_OPTIONS, '--rsync-path=inosync-no-rsync'] });
+  const result = await transport.fullSync();
+  assert.equal(result.outcome, 'fatal');
+  assert.match(result.message, /rsync is not installed/);
+});
+
 test('a host that is down is a retry, not an error, and the next batch after it returns goes through', async (t) => {
   const { src, dst, transport } = setup(t);
   makeTree(src, [{ path: 'f', content: 'x' }]);
