@@ -16,7 +16,7 @@ const SCRIPT = [
   'mv -- "$2" "$3" && echo inosync-moved',
 ].join('; ');
 
-export const REMOTE_MOVE_COMMAND = `xargs -0 -n 3 sh -c '${SCRIPT}' inosync-move`;
+const REMOTE_MOVE_COMMAND = `xargs -0 -n 3 sh -c '${SCRIPT}' inosync-move`;
 
 export async function runRemoteMove(master: SshMaster, root: string, from: Buffer, to: Buffer, timeoutSec: number, signal: AbortSignal): Promise<boolean> {
   let moved = false;

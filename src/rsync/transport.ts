@@ -99,7 +99,7 @@ const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown opt
 const NO_REMOTE_RSYNC = /rsync: (?:command )?not found/;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
 
-type DeleteMethod = 'missing-args' | 'filter-list';
+export type DeleteMethod = 'missing-args' | 'filter-list';
 
 interface Run {
   counts: ItemCounts;
