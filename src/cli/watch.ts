@@ -1,0 +1,77 @@
+// `inosync watch` (and `inotifywait`, the same under that name): an inotifywait-compatible monitor; with
+// --stats, inotifywatch. Arguments are parsed the way inotifywait parses them (GNU getopt_long), not by yargs:
+// yargs only routes them here untouched.
+import { basename } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { DAEMON_ENV, READY, startDaemon } from '../monitor/daemon.js';
+import { statsHelp, waitHelp } from '../monitor/help.js';
+import { runStats, runWait, type MonitorIo } from '../monitor/monitor.js';
+import { parseWatchCommand, type StatsOptions, type WaitOptions } from '../monitor/options.js';
+
+interface WatchArgs {
+  args?: string[];
+  '--'?: string[];
+  /** The global -h/--help, switched off here but still recognised by yargs (it may swallow a value). */
+  help?: unknown;
+}
+
+const invokedAs = basename(process.argv[1] ?? '');
+const program = invokedAs === 'inotifywait' ? 'inotifywait' : 'inosync watch';
+
+function io(extra: Partial<MonitorIo> = {}): MonitorIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, program, ...extra };
+}
+
+async function runInForeground(options: WaitOptions): Promise<number> {
+  if (options.daemon && process.env[DAEMON_ENV] !== '1') {
+    return startDaemon({
+      file: process.execPath,
+      args: [...process.execArgv, ...process.argv.slice(1)],
+      env: process.env,
+      inheritStdin: options.fromfile === '-',
+      stderr: process.stderr,
+    });
+  }
+  if (process.env[DAEMON_ENV] === '1') {
+    delete process.env[DAEMON_ENV];
+    process.stderr.on('error', () => undefined); // the parent stops reading once we are ready
+    return runWait(options, io({ onReady: () => { process.send?.(READY); process.disconnect?.(); } }));
+  }
+  return runWait(options, io());
+}
+
+async function runStatsUntilSignal(options: StatsOptions): Promise<number> {
+  const stop = new AbortController();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (): void => stop.abort();
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    return await runStats(options, io({ signal: stop.signal }));
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+export const watchCommand: CommandModule<object, WatchArgs> = {
+  command: 'watch [args..]',
+  describe: 'Print filesystem events like inotifywait (also: --stats, like inotifywatch)',
+  builder: (yargs) => yargs
+    .parserConfiguration({ 'unknown-options-as-args': true, 'populate--': true, 'parse-positional-numbers': false })
+    .help(false) // -h/--help reach inotifywait's parser, which prints the man-page-like help below
+    .positional('args', { type: 'string', array: true, describe: 'inotifywait options and paths, parsed as inotifywait does' }),
+  handler: async (argv) => {
+    const raw = [...(argv.args ?? []), ...(argv['--'] ? ['--', ...argv['--']] : [])];
+    const asksHelp = argv.help !== undefined && argv.help !== false;
+    const command = parseWatchCommand(asksHelp ? [...raw, '--help'] : raw, program);
+    let code: number;
+    if (command.kind === 'help') {
+      process.stdout.write(`${command.stats ? statsHelp(program) : waitHelp(program)}\n`);
+      code = 0;
+    } else if (command.kind === 'stats') {
+      code = await runStatsUntilSignal(command);
+    } else {
+      code = await runInForeground(command);
+    }
+    process.exitCode = code;
+  },
+};

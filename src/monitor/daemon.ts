@@ -1,0 +1,45 @@
+// -d: the monitor goes on in a detached copy of this process (new session, stdout to /dev/null, same working
+// directory, so relative paths keep their meaning); the foreground process returns once the copy has set its
+// watches, with its status: 0, or 1 when the copy failed first (its messages are shown here).
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+/** Set in the detached copy's environment: it is the daemon, and tells its parent when it is ready. */
+export const DAEMON_ENV = 'INOSYNC_WATCH_DAEMON';
+
+/** The message a daemon sends its parent over IPC when its watches are set. */
+export const READY = 'ready';
+
+export interface DaemonCommand {
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** The daemon reads --fromfile - from this process's stdin. */
+  inheritStdin: boolean;
+  stderr: Writable;
+}
+
+export function startDaemon(command: DaemonCommand): Promise<number> {
+  const child = spawn(command.file, command.args, {
+    detached: true,
+    shell: false,
+    env: { ...command.env, [DAEMON_ENV]: '1' },
+    stdio: [command.inheritStdin ? 'inherit' : 'ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  const stderr = child.stderr as Readable;
+  stderr.on('data', (chunk: Buffer) => command.stderr.write(chunk));
+  return new Promise((resolve) => {
+    child.on('message', (message) => {
+      if (message !== READY) return;
+      stderr.destroy();
+      child.disconnect();
+      child.unref();
+      resolve(0);
+    });
+    child.on('error', (error) => {
+      command.stderr.write(`cannot start the daemon: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code) => resolve(code === 0 || code === null ? 1 : code));
+  });
+}

@@ -1,0 +1,121 @@
+// The --help pages of `inosync watch` (inotifywait) and `inosync watch --stats` (inotifywatch).
+import { EVENT_HELP } from './events.js';
+
+const events = EVENT_HELP.map(([name, meaning]) => `  ${name.padEnd(14)}${meaning}`).join('\n');
+
+export function waitHelp(program: string): string {
+  return `Usage: ${program} [OPTIONS] PATH... [@EXCLUDED_PATH...]
+
+Wait for changes to files and directories, as inotifywait(1) does, and print one line per event.
+A drop-in for inotifywait: same options, output, messages and exit status; installed under the name
+\`inotifywait\` (a symlink to inosync), it is one. Diagnostics go to stderr, events to stdout.
+
+Options:
+  -m, --monitor         Keep printing events until killed or until --timeout expires. Default: exit
+                        after the first event.            e.g. ${program} -m /srv/www
+  -r, --recursive       Watch every directory below the PATHs too, and new ones as they appear
+                        (symlinks are not followed).     e.g. ${program} -mr /srv/www
+  -e, --event LIST      Only these events (comma-separated, repeatable; see EVENTS). Default: all.
+                                                          e.g. -e modify,create -e delete
+  -q, --quiet           Do not print "Setting up watches." / "Watches established.". Twice (-qq):
+                        print no events and no warnings either (the exit status tells).
+  -t, --timeout SECONDS Exit with status 2 when no event came for SECONDS (with -m: since the last
+                        event). 0 (default): wait forever. Negative: an error.   e.g. -t 30
+      --format FMT      Print each event with FMT (a newline is added unless --no-newline):
+                          %w  the watched path (with a trailing / for a directory)
+                          %f  the name inside it (empty for an event on %w itself)
+                          %e  event names, comma-separated   %Xe  separated by the character X
+                          %T  the time, as --timefmt says    %c   the move cookie (hex)
+                          %0  a NUL byte    %n  a newline    %%   a percent sign
+                                                          e.g. --format '%w%f %e'
+      --no-newline      With --format: add no newline.    e.g. --format '%w%f%0' --no-newline
+      --timefmt FMT     strftime(3) format for %T (C locale, TZ time zone; glibc flags - _ 0 ^ #).
+                                                          e.g. --timefmt '%F %T' --format '%T %w%f %e'
+  -c, --csv             Print CSV: watched,EVENTS,file; a field is quoted ("" for ") when it holds
+                        a comma, a quote or a newline, or starts or ends with a space.
+      --json            Print one JSON object per line (inosync; see JSON below).
+      --exclude RE      Leave out events whose path (%w%f) matches the POSIX extended regular
+                        expression RE. Only the last --exclude counts.   e.g. --exclude '\\.swp$'
+      --excludei RE     The same, ignoring case.
+      --include RE      Only events whose path matches RE.   e.g. --include '\\.(html|css)$'
+      --includei RE     The same, ignoring case. (One of the four at most.)
+  @PATH                 With -r: do not watch the directory PATH (spelled as the PATHs are: relative
+                        or absolute).                     e.g. ${program} -mr src @src/.git
+      --fromfile FILE   Read PATHs (and @PATHs) from FILE, one per line, bytes as they are; - reads
+                        stdin. For many paths, or names that are not UTF-8.   e.g. --fromfile list.txt
+  -o, --outfile FILE    Append events to FILE (created with mode 0600) instead of stdout.
+  -d, --daemon          Like -m, in the background: returns once the watches are set; needs -o FILE
+                        (or -s: events to syslog). Implies -s. Relative paths mean what they mean
+                        here (the daemon keeps this working directory).   e.g. -d -o /var/log/w.log DIR
+  -s, --syslog          Send messages (errors, warnings) to syslog, facility daemon, via logger(1).
+      --syslog-socket PATH  Log to this socket instead of /dev/log (inosync).
+  -P, --no-dereference  Accepted for inotifywait's sake: symlinks below a PATH are never followed.
+      --stats           Count events per watched directory instead: inotifywatch (${program} --stats -h).
+  -h, --help            This help.
+
+Events (-e, and in the output in upper case, e.g. CREATE,ISDIR  CLOSE_WRITE,CLOSE):
+${events}
+  ISDIR is added when the subject is a directory. delete_self and unmount end a watch and arrive even
+  when not asked for: without -m, such an event ends the wait with status 1.
+
+Output:
+  Default line: "%w %e %f" (the watched path, events, the name). Names are printed as the bytes they
+  are: a name may hold a newline, so scripts that must be exact use --format '%w%f%0' --no-newline
+  and read with \`while IFS= read -r -d '' f\`, or --json.
+
+JSON (--json), one object per event:
+  {"time":"2026-01-02T03:04:05.678Z","watch":"src/","file":"a.txt","path":"src/a.txt",
+   "events":["CLOSE_WRITE","CLOSE"],"cookie":0}
+  watch, file and path are strings when their bytes are valid UTF-8; otherwise the key gets a _b64
+  suffix and the value is base64 of the exact bytes (e.g. "path_b64":"c3JjL2b/bw=="). "synthetic":true
+  marks an entry found by listing a new directory (it was there before its watch was set).
+
+Exit status:
+  0  an event asked for was received (without -m), or -m ended normally
+  1  an error, or an event not asked for ended the wait (delete_self, unmount), or every PATH is gone
+  2  --timeout expired
+
+Examples:
+  ${program} -e close_write notes.txt && make                  # wait for one save
+  ${program} -mrq --format '%w%f' -e modify,delete,create,attrib SRC | while read f; do ...; done
+  ${program} -mrq -e moved_to,create --format '%w%f%0' --no-newline DIR |
+      while IFS= read -r -d '' f; do chmod a+rX "$f"; done   # exact names, even with newlines
+  ${program} -mr --timefmt '%F %T' --format '%T %e %w%f' -o /tmp/changes.log -d ~/project
+  ${program} -mr --json DIR | jq -r .path
+
+Better than inotifywait: files written right after \`mkdir -p a/b/c\` are reported (a new directory is
+watched first, then listed: what it holds is reported as CREATE); a renamed directory's events carry
+its new path; MOVED_FROM/MOVED_TO are paired across reads; the event queue overflowing is reported and
+the tree rewalked; a watched root that is deleted or moved away is reported, and -m ends (status 1)
+when nothing is left to watch; @PATH also keeps new directories of that name unwatched.
+Differences: --exclude/--include use JavaScript's regex engine on a POSIX ERE translated to it (same
+matches for ordinary patterns); a root that is a symlink is followed even with -P; fanotify (-I -F -S)
+is not offered; -h exits 0.`;
+}
+
+export function statsHelp(program: string): string {
+  return `Usage: ${program} --stats [OPTIONS] PATH... [@EXCLUDED_PATH...]
+
+Count filesystem events per watched directory (or file) for a while, then print a table, as
+inotifywatch(1) does. Counting ends at --timeout or on SIGINT (Ctrl-C), SIGTERM or SIGHUP.
+
+Options:
+  -t, --timeout SECONDS  Count for SECONDS, then print. 0 (default): until a signal.   e.g. -t 60
+  -r, --recursive        Watch every directory below the PATHs too (and new ones).
+  -e, --event LIST       Count only these events (see \`${program} --help\`).   e.g. -e modify,create
+  -a, --ascending EVENT  Sort rows by EVENT's count, ascending (EVENT: total or an event name other
+                         than move and close).
+  -d, --descending EVENT Sort descending (default: -d total).   e.g. -d modify
+  -z, --zero             Also print rows and columns that are all zeros.
+  -v, --verbose          Say more on stderr.
+      --exclude RE, --excludei RE, --include RE, --includei RE, @PATH, --fromfile FILE, -P
+                         As in \`${program} --help\`.
+  -h, --help             This help.
+
+Output: "total  access  modify ...  filename" then one row per watch, its path last. Messages
+("Establishing watches...", "Finished establishing watches, now collecting statistics.", "No events
+occurred.") go to stderr. Rows with equal counts are ordered by path (inotifywatch: by watch number).
+
+Example:
+  ${program} --stats -r -t 60 -e modify,create -d modify /srv/www`;
+}

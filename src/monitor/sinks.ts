@@ -1,0 +1,72 @@
+// Where lines go: a stream (stdout/stderr), a file opened for appending (-o, as inotifywait: O_APPEND, 0600),
+// or syslog (-s) through the `logger` program (argv, no shell), facility daemon, priority info, tagged with the
+// program name and pid, as inotifywait's openlog(..., LOG_PID, LOG_DAEMON).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { InosyncError } from '../errors.js';
+
+export interface Sink {
+  write(data: Buffer | string): void;
+  /** Flushes and releases what the sink holds. */
+  close(): Promise<void>;
+}
+
+/** Writes to a stream the caller owns (it is not ended). Write errors (EPIPE: the reader left) go to `onError`. */
+export function streamSink(stream: Writable, onError: (error: Error) => void): Sink {
+  stream.on('error', onError);
+  return {
+    write: (data) => { stream.write(data); },
+    close: async () => {
+      stream.off('error', onError);
+    },
+  };
+}
+
+/** Appends to `path` (created 0600), each write reaching the file before the next event is read. */
+export function appendFileSink(path: string): Sink {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new InosyncError(`Failed to open output file ${path} (${code})`, 'Give -o a path in a writable directory.', { exitCode: 1, cause: error });
+  }
+  return {
+    write: (data) => {
+      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+      let done = 0;
+      while (done < buffer.length) done += writeSync(fd, buffer, done);
+    },
+    close: async () => closeSync(fd),
+  };
+}
+
+export interface SyslogOptions {
+  tag: string;
+  /** Socket to log to instead of /dev/log. */
+  socket?: string;
+  /** Where logger's own complaints go (no syslog socket, for instance). */
+  stderr: Writable;
+}
+
+/** One `logger` process, fed one message per line on its stdin (newlines inside a message become spaces). */
+export function syslogSink(options: SyslogOptions): Sink {
+  const args = ['-t', options.tag, `--id=${process.pid}`, '-p', 'daemon.info', ...(options.socket ? ['-u', options.socket] : [])];
+  const child: ChildProcess = spawn('logger', args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false });
+  (child.stderr as Readable).on('data', (chunk: Buffer) => options.stderr.write(chunk));
+  child.on('error', (error) => options.stderr.write(`syslog: cannot run logger: ${error.message}\n`));
+  const stdin = child.stdin as Writable;
+  stdin.on('error', () => undefined); // logger gone: its own error already went to stderr
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return {
+    write: (data) => {
+      const text = (typeof data === 'string' ? data : data.toString('utf8')).replace(/\0/g, ' ').replace(/\n+$/, '').replace(/\n/g, ' ');
+      if (text !== '') stdin.write(`${text}\n`);
+    },
+    close: async () => {
+      stdin.end();
+      await exited;
+    },
+  };
+}
