@@ -5,7 +5,6 @@ import { limitsCommand } from './limits.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { watchCommand } from './watch.js';
-import { watchCommand } from './watch.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
 export const commands: CommandModule<object, any>[] = [syncCommand, limitsCommand, statusCommand, checkCommand, watchCommand];
