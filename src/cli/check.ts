@@ -5,7 +5,7 @@ import { InosyncError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
 import { explicitFlags, planAgent, type AgentArgs } from './agent-plan.js';
-import { syncOptionsFrom, type SyncArgs } from './sync.js';
+import { syncOptionsFrom, withTargetOptions, type SyncArgs } from './sync.js';
 
 interface CheckArgs {
   source?: string;
@@ -65,16 +65,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: 'Compare the source with every target (rsync dry run) and print the drift; exit 0 identical, 1 drift, 2 error',
   builder: (yargs: Argv) =>
-    yargs
-      .option('source', { alias: 's', type: 'string', describe: 'the mirrored directory (or give --config)' })
-      .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'DIR or [user@]host:/path (repeatable)' })
+    withTargetOptions(yargs)
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: check every sync in it' })
-      .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of the comparison (repeatable)' })
-      .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns' })
-      .option('rsync-opts', { type: 'string', describe: 'the transfer flags the sync uses, if not the default' })
-      .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT, as for sync' })
-      .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE, as for sync' })
-      .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE, as for sync' })
       .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect budget (s)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .option('limit', { type: 'number', default: 50, describe: 'differences listed per target in the text output' })

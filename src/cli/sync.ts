@@ -164,19 +164,24 @@ const examples: Array<[string, string]> = [
   ['$0 sync --source /src --target /dst --exclude .git/ --exclude "*.tmp" --remote-moves', 'leave out .git and temp files; replay directory renames'],
 ];
 
+/** The options that say what is mirrored where, shared with `inosync check`. */
+export function withTargetOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('source', { alias: 's', type: 'string', describe: 'the directory to mirror (or give --config)' })
+    .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
+    .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
+    .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
+    .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-a -z"' })
+    .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
+    .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })
+    .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' });
+}
+
 export const syncCommand: CommandModule<object, SyncArgs> = {
   command: 'sync',
   describe: 'Keep targets (local directories or [user@]host:/path over ssh) identical to a source tree, live',
   builder: (yargs: Argv) => {
-    let y = yargs
-      .option('source', { alias: 's', type: 'string', describe: 'the directory to mirror (or give --config)' })
-      .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
-      .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
-      .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
-      .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-a -z"' })
-      .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
-      .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })
-      .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' })
+    let y = withTargetOptions(yargs)
       .option('quiet-ms', { type: 'number', default: syncDefaults.quietMs, describe: 'send once no change has come for this long (ms)' })
       .option('max-delay-ms', { type: 'number', default: syncDefaults.maxDelayMs, describe: 'never hold a change longer than this (ms), even a file still being written' })
       .option('max-procs', { type: 'number', default: syncDefaults.maxProcs, describe: 'rsyncs running at once across all targets (one per target at most)' })
