@@ -250,6 +250,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
 
   private onChange(change: Change): void {
     this.counters.events += 1;
+    this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
       // Replayed on the targets at once, in order with what each host was already given; what the change

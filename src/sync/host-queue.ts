@@ -306,7 +306,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.queued = true;
     this.emitState();
     // The work is taken when the limiter lets the job run, not now: what arrives meanwhile joins it.
-    void this.options.limiter.add(() => this.runOne());
+    this.options.limiter.add(() => this.runOne()).catch((error: unknown) => this.recover(error));
   }
 
   private async runOne(): Promise<void> {
@@ -348,8 +348,22 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     }
     this.inFlight = undefined;
     this.account(report);
-    this.emit('batch', report);
+    try {
+      this.emit('batch', report);
+    } catch (error) {
+      this.options.logger.error({ host: this.name, err: error }, 'a batch listener failed');
+    }
     this.kick();
+  }
+
+  /** A bug of ours in a run must not wedge the host: forget the details, owe a full sync, retry later. */
+  private recover(error: unknown): void {
+    this.options.logger.error({ host: this.name, err: error }, 'internal error while syncing this host: a full sync will follow');
+    this.queued = false;
+    this.inFlight = undefined;
+    this.collapse();
+    const message = error instanceof Error ? error.message : String(error);
+    this.account({ host: this.name, kind: 'full', marks: 0, set: undefined, result: { outcome: 'retry', exitCode: null, files: 0, deleted: 0, durationMs: 0, message } });
   }
 
   /** A rename sent the plain way: the old name brought in line (deleted), the new one sent whole. */

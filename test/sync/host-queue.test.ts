@@ -276,3 +276,15 @@ test('whenSettled tries a host in backoff again at once', async (t) => {
   await settled;
   assert.equal(q.status().state, 'idle');
 });
+
+test('a batch listener that throws does not wedge the host', async (t) => {
+  const transport = new FakeTransport();
+  const q = host(transport);
+  q.on('batch', () => { throw new Error('listener bug'); });
+  await synced(t, transport, q);
+  q.add(marks('after'));
+  await waitFor(() => transport.waiting === 1);
+  transport.finish();
+  await q.whenSettled();
+  assert.equal(q.status().counters.batches, 2);
+});
