@@ -1,0 +1,97 @@
+// What the benchmarks measure about a process, read from /proc, and how they start one and wait
+// until it says it is ready.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Peak resident set size (VmHWM) in MiB. */
+export function peakRssMiB(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match?.[1]) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/** CPU seconds (user + system) of a process, and of its children it has waited for. */
+export function cpuSeconds(pid: number): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, so cut at its closing parenthesis).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const [utime, stime, cutime, cstime] = [fields[11], fields[12], fields[13], fields[14]].map((v) => (v ?? 0) / CLOCK_TICKS);
+  return { own: (utime ?? 0) + (stime ?? 0), children: (cutime ?? 0) + (cstime ?? 0) };
+}
+
+/** Whether one of the process's inotify instances has a watch on inode `ino` (from /proc/<pid>/fdinfo). */
+export function watchesInode(pid: number, ino: number): boolean {
+  const needle = ` ino:${ino.toString(16)} `;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target === 'anon_inode:inotify' && readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').includes(needle)) return true;
+  }
+  return false;
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** Milliseconds from spawn to the ready line. */
+  ms: number;
+  /** The line that matched. */
+  line: string;
+}
+
+/** Spawns argv (no shell) and resolves once a line of `stream` matches `ready`; rejects if it exits first or at the deadline. */
+export function spawnReady(argv: readonly string[], options: { stream: 'stdout' | 'stderr'; ready: RegExp; stdout?: 'pipe' | 'ignore'; timeoutMs?: number }): Promise<Started> {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('spawnReady: empty argv');
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`${command} not ready within ${options.timeoutMs ?? 120_000} ms`)), options.timeoutMs ?? 120_000);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const stream = child[options.stream];
+    if (!stream) throw new Error(`spawnReady: ${options.stream} is not piped`);
+    stream.setEncoding('utf8');
+    const onData = (chunk: string): void => {
+      seen += chunk;
+      const line = seen.split('\n').find((l) => options.ready.test(l));
+      if (line === undefined) return;
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      child.off('exit', onExit);
+      stream.resume();
+      resolve({ child, ms, line });
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(new Error(`${command} exited (${signal ?? code}) before it was ready: ${seen.slice(-500)}`));
+    stream.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Ends a child and waits for it to be gone. */
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  await gone;
+}
+
+/** Polls `condition` every `intervalMs` until it holds; resolves with the time it first held. */
+export async function pollUntil(condition: () => boolean, what: string, timeoutMs = 120_000, intervalMs = 1): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (condition()) return performance.now();
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

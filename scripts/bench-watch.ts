@@ -1,0 +1,142 @@
+// Watch benchmarks, inosync beside inotifywait on the same trees in the same run:
+// (a) time and peak RSS to arm watches on 20,000 directories;
+// (b) events per second ingested from a burst of 50,000 written files.
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { withQueueLimit } from '../test/helpers/queue-limit.js';
+import { cpuSeconds, peakRssMiB, pollUntil, spawnReady, stop, watchesInode, type Started } from './bench-proc.js';
+import type { Row } from './bench-table.js';
+
+const script = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+const CHANGE_EVENTS = 'create,modify,close_write,attrib,moved_from,moved_to,delete,delete_self,move_self';
+/** Room for a whole burst in the kernel queue while the watcher is stopped (3 events a file). */
+const BURST_QUEUE = 262_144;
+/** Medians of this many alternating runs: the machine is shared, single runs are noisy. */
+const ARM_RUNS = 5;
+
+/** 16 x 25 x 49 directories below the root: 20,016 in all. */
+function makeDirectoryTree(root: string): number {
+  let count = 0;
+  for (let a = 0; a < 16; a++) {
+    for (let b = 0; b < 25; b++) {
+      for (let c = 0; c < 49; c++) mkdirSync(join(root, `a${a}`, `b${b}`, `c${c}`), { recursive: true });
+      count++;
+    }
+    count++;
+  }
+  return count + 16 * 25 * 49;
+}
+
+function startInosync(root: string): Promise<Started> {
+  return spawnReady([process.execPath, script('./bench-watch-child.js'), root], { stream: 'stdout', ready: /^ready / });
+}
+
+/** inotifywait -r -m -e (the events inosync watches) --format '%w%f %e' -o /dev/null ROOT, until armed. */
+function startInotifywait(root: string): Promise<Started> {
+  const argv = ['inotifywait', '-r', '-m', '-e', CHANGE_EVENTS, '--format', '%w%f %e', '-o', '/dev/null', root];
+  return spawnReady(argv, { stream: 'stderr', ready: /Watches established/, stdout: 'ignore' });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+interface Arm { ms: number; cpu: number; rss: number }
+
+async function measureArm(start: () => Promise<Started>): Promise<Arm> {
+  const { child, ms } = await start();
+  const pid = child.pid ?? 0;
+  const arm = { ms, cpu: cpuSeconds(pid).own, rss: peakRssMiB(pid) };
+  await stop(child);
+  return arm;
+}
+
+export async function armBenchmark(work: string, log: (line: string) => void): Promise<Row[]> {
+  const root = join(work, 'arm');
+  const dirs = makeDirectoryTree(root);
+  log(`arm: ${dirs.toLocaleString('en-US')} directories generated`);
+  await measureArm(() => startInotifywait(root)); // warms the dentry cache for both
+  const ours: Arm[] = [];
+  const theirs: Arm[] = [];
+  for (let i = 0; i < ARM_RUNS; i++) {
+    ours.push(await measureArm(() => startInosync(root)));
+    theirs.push(await measureArm(() => startInotifywait(root)));
+  }
+  log(`arm: spawn to armed, inosync ${ours.map((r) => r.ms.toFixed(0)).join('/')} ms, inotifywait ${theirs.map((r) => r.ms.toFixed(0)).join('/')} ms`);
+  const label = `arm ${Math.round(dirs / 1000)}k dirs`;
+  const both = (metric: string, unit: string, pick: (arm: Arm) => number, target?: Row['target']): Row => ({
+    metric: `${label}: ${metric}`, unit, anchorName: 'inotifywait -r',
+    inosync: median(ours.map(pick)), anchor: median(theirs.map(pick)), ...(target ? { target } : {}),
+  });
+  return [
+    both('time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (row) => row.inosync <= row.anchor }),
+    both('CPU, spawn to armed', 's', (r) => r.cpu),
+    both('peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (row) => row.inosync < 64 }),
+  ];
+}
+
+interface Drain { seconds: number; cpu: number }
+
+/**
+ * Stops the watcher, lets the writer queue a whole burst in the kernel, then resumes the watcher and
+ * times it until it has gone through all of it: the last event creates END, and a watcher that follows
+ * new directories then holds a watch on END's inode. Times pure ingestion, not the writer.
+ */
+async function drainBurst(dir: string, files: number, subdirs: number, start: () => Promise<Started>): Promise<Drain & Started> {
+  const started = await withQueueLimit(BURST_QUEUE, start);
+  const pid = started.child.pid ?? 0;
+  started.child.kill('SIGSTOP');
+  const writer = spawnSync(process.execPath, [script('./bench-writer.js'), dir, String(files), String(subdirs)], { stdio: 'inherit' });
+  if (writer.status !== 0) throw new Error(`the burst writer failed (${writer.status})`);
+  const end = statSync(join(dir, 'END')).ino;
+  const cpuBefore = cpuSeconds(pid).own;
+  const t0 = performance.now();
+  started.child.kill('SIGCONT');
+  const t1 = await pollUntil(() => watchesInode(pid, end), 'the watcher to reach the end of the burst');
+  return { ...started, seconds: (t1 - t0) / 1000, cpu: cpuSeconds(pid).own - cpuBefore };
+}
+
+function freshBurstDir(work: string, name: string, subdirs: number): string {
+  const dir = join(work, name);
+  for (let i = 0; i < subdirs; i++) mkdirSync(join(dir, `s${i}`), { recursive: true });
+  return dir;
+}
+
+/** Reads the child's "events N ..." line after its stdin is closed. */
+async function inosyncCounts(started: Started): Promise<string> {
+  const { child } = started;
+  let out = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => { out += chunk; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  await exited;
+  return out.trim();
+}
+
+export async function burstBenchmark(work: string, log: (line: string) => void): Promise<Row[]> {
+  const files = 50_000;
+  const subdirs = 50;
+  const expected = files * 3 + 1; // IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE a file; IN_CREATE of END
+  const ourDir = freshBurstDir(work, 'burst-inosync', subdirs);
+  const ours = await drainBurst(ourDir, files, subdirs, () => startInosync(ourDir));
+  log(`burst: inosync child says: ${await inosyncCounts(ours)} (expected ${expected} kernel events)`);
+  const theirDir = freshBurstDir(work, 'burst-inotifywait', subdirs);
+  const theirs = await drainBurst(theirDir, files, subdirs, () => startInotifywait(theirDir));
+  await stop(theirs.child);
+  const label = `burst ${files / 1000}k files (${expected.toLocaleString('en-US')} events)`;
+  return [
+    {
+      metric: `${label}: ingest rate`, unit: 'ev/s',
+      inosync: expected / ours.seconds, anchor: expected / theirs.seconds, anchorName: 'inotifywait > /dev/null',
+    },
+    {
+      metric: `${label}: CPU to ingest`, unit: 's',
+      inosync: ours.cpu, anchor: theirs.cpu, anchorName: 'inotifywait > /dev/null',
+    },
+  ];
+}
+
