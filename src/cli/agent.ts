@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InosyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { stderrLine } from '../log/terminal-line.js';
 import { checkWatchBudget } from '../limits/budget.js';
 import { PostSyncHook } from '../hooks/post-sync.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
@@ -17,6 +18,7 @@ import { excludeFn } from '../sync/exclude.js';
 import type { BatchReport } from '../sync/host-queue.js';
 import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
+import { showStartupProgress, type Progress } from './agent-progress.js';
 import { explicitFlags, planAgent, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync.js';
 
@@ -69,6 +71,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private status: StatusServer | null = null;
   private metrics: MetricsServer | null = null;
   private stopping = false;
+  private progress: Progress | null = null;
   private reloading: Promise<void> = Promise.resolve();
   private readonly onHup = (): void => { this.reloading = this.reloading.then(() => this.reload()); };
   private readonly onUsr1 = (): void => this.resyncAll('SIGUSR1');
@@ -94,11 +97,13 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     }
     process.on('SIGHUP', this.onHup);
     process.on('SIGUSR1', this.onUsr1);
+    if (process.stderr.isTTY) this.progress = showStartupProgress(() => this.snapshot(), stderrLine, this.logger, () => process.stderr.columns ?? 80);
     this.logger.info({ socket: this.status?.path ?? null, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
   }
 
   async stop(drainMs: number): Promise<Unsynced[]> {
     this.stopping = true;
+    this.progress?.stop();
     process.off('SIGHUP', this.onHup);
     process.off('SIGUSR1', this.onUsr1);
     const syncs = [...this.running.values()];

@@ -1,6 +1,7 @@
 // Logging for the agent: JSON lines on stderr when not a TTY (journald-friendly), readable lines on a TTY.
 import { pino, type Logger, type Level } from 'pino';
 import pretty from 'pino-pretty';
+import { stderrLine } from './terminal-line.js';
 
 export type { Logger };
 export type LogLevel = Level | 'silent';
@@ -18,7 +19,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const readable = options.pretty ?? Boolean(process.stderr.isTTY && fd === 2);
   const base = { level: options.level ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (readable) {
-    return pino(base, pretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    // On stderr, through its status line, so that a progress display stays below the log lines.
+    return pino(base, pretty({ destination: fd === 2 ? stderrLine : fd, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino(base, pino.destination({ fd, sync: true }));
 }

@@ -1,0 +1,42 @@
+// On a terminal, a status line while the startup full syncs run: targets done, the ones still running
+// and for how long, and whether any is retrying. It disappears once every target has had its first sync.
+import type { Logger } from '../log/logger.js';
+import type { TerminalLine } from '../log/terminal-line.js';
+import { formatDuration } from '../status/render.js';
+import type { AgentStatus } from '../status/types.js';
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const REFRESH_MS = 200;
+
+export interface Progress {
+  stop(): void;
+}
+
+export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine, logger: Logger, columns: () => number): Progress {
+  const started = Date.now();
+  let frame = 0;
+  const tick = (): void => {
+    const hosts = snapshot().syncs.flatMap((s) => s.hosts);
+    const done = hosts.filter((h) => h.lastSuccess !== null);
+    if (done.length === hosts.length) {
+      stop();
+      logger.info({ targets: hosts.length, ms: Date.now() - started }, 'startup full sync done on every target');
+      return;
+    }
+    const waiting = hosts.filter((h) => h.lastSuccess === null).map((h) => {
+      if (h.state === 'retrying' || h.state === 'down') return `${h.target} ${h.state}${h.lastError ? ` (${h.lastError.split('\n')[0]})` : ''}`;
+      return h.inFlight ? `${h.target} ${formatDuration(Date.now() - Date.parse(h.inFlight.startedAt))}` : `${h.target} queued`;
+    });
+    frame = (frame + 1) % FRAMES.length;
+    const text = `${FRAMES[frame]} startup sync ${done.length}/${hosts.length} targets, ${formatDuration(Date.now() - started)}: ${waiting.join(', ')}`;
+    line.set(text.length > columns() - 1 ? `${text.slice(0, columns() - 2)}…` : text);
+  };
+  const timer = setInterval(tick, REFRESH_MS);
+  timer.unref();
+  tick();
+  function stop(): void {
+    clearInterval(timer);
+    line.clear();
+  }
+  return { stop };
+}

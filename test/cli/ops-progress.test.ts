@@ -1,0 +1,42 @@
+// On a terminal the agent shows a status line while the startup full syncs run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { cliPath, runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('a target still waiting for its startup sync shows on the status line, with why', async (t) => {
+  if (spawnSync('script', ['--version']).error) {
+    t.skip('script(1) from util-linux is needed to give the agent a terminal');
+    return;
+  }
+  const base = tempDir(t);
+  const src = join(base, 'src');
+  mkdirSync(src);
+  const socket = join(base, 'inosync.sock');
+  // A port nobody listens on: the target stays in retry, so the status line is there to be seen.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const agent = [process.execPath, cliPath, 'sync', '--source', src, '--target', `nobody@127.0.0.1:${base}/dst`, '--ssh-port', String(port), '--socket', socket, '--retry-max-ms', '300', '--drain-timeout', '0'];
+  // script(1) runs its command through a shell: every word here is a temp path or a flag, quoted anyway.
+  const terminal = spawn('script', ['-qfec', agent.map((w) => `'${w}'`).join(' '), '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  terminal.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => terminal.on('close', (code) => resolve(code)));
+  t.after(() => { if (terminal.exitCode === null) terminal.kill('SIGKILL'); });
+
+  const seen = await waitFor(() => /startup sync 0\/1 targets, [^:]+: nobody@127\.0\.0\.1:\S+ (retrying|down)/.exec(output), { what: 'the status line', timeoutMs: 10_000 });
+  assert.ok(seen);
+  assert.match(output, /\x1b\[32mINFO\x1b\[39m: \x1b\[36magent running/, 'log lines are the readable kind on a terminal');
+
+  const status = await runCli(['status', '--json', '--socket', socket]);
+  const { pid } = JSON.parse(status.stdout) as { pid: number };
+  process.kill(pid, 'SIGTERM');
+  assert.equal(await exited, 0, output);
+});
