@@ -73,7 +73,11 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private stopping = false;
   private progress: Progress | null = null;
   private reloading: Promise<void> = Promise.resolve();
-  private readonly onHup = (): void => { this.reloading = this.reloading.then(() => this.reload()); };
+  private readonly onHup = (): void => {
+    this.reloading = this.reloading.then(() => this.reload()).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'SIGHUP: the reload failed half-way; `inosync status` shows what runs');
+    });
+  };
   private readonly onUsr1 = (): void => this.resyncAll('SIGUSR1');
 
   constructor(args: SyncArgs & AgentArgs, plan: AgentPlan, logger: Logger, cliSync: CliSync) {
@@ -104,6 +108,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   async stop(drainMs: number): Promise<Unsynced[]> {
     this.stopping = true;
     this.progress?.stop();
+    await this.reloading; // a reload half done would start syncs behind our back
     process.off('SIGHUP', this.onHup);
     process.off('SIGUSR1', this.onUsr1);
     const syncs = [...this.running.values()];
@@ -144,6 +149,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
       this.logger.info({ source, unsynced: left.map((u) => u.host) }, 'sync removed by the new config');
     }
     for (const planned of next.syncs) {
+      if (this.stopping) return;
       const current = this.running.get(planned.options.source);
       if (!current) {
         await this.startSync(planned).catch((error: unknown) => this.logger.error({ err: error, source: planned.options.source }, 'sync added by the new config could not start'));
@@ -187,6 +193,10 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     engine.on('error', (error) => { if (!this.stopping) this.emit('error', error); });
     engine.on('batch', (report) => this.onBatch(sync, report));
     await engine.start();
+    if (this.stopping) {
+      await engine.stop(0);
+      return;
+    }
     this.running.set(planned.options.source, sync);
     this.setExtras(sync, planned);
   }

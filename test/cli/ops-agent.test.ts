@@ -85,6 +85,36 @@ test('SIGHUP adds a target from the edited config; it converges while changes ke
   await stopAgent(agent);
 });
 
+test('SIGHUP with a config that has mistakes keeps the running one; a good one removes a target, restarts a changed sync and adds a sync', async (t) => {
+  const { base, src, dsts, socket } = layout(t, 3);
+  const src2 = join(base, 'src2');
+  makeTree(src, [{ path: 'one', content: '1' }]);
+  makeTree(src2, [{ path: 'other', content: 'o' }]);
+  const config = join(base, 'inosync.yaml');
+  writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${dsts[0]}, ${dsts[1]}] }\n`);
+  const agent = await startAgent(t, ['--config', config]);
+  for (const dst of [dsts[0], dsts[1]]) await waitForSameTree(src, dst as string);
+
+  writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [], quietMs: 5 }\n`);
+  agent.cli.child.kill('SIGHUP');
+  const refused = await agent.waitForLog((l) => l.msg.startsWith('SIGHUP: the new config is not used'), 'the bad config to be refused');
+  assert.match(String(refused.problem), /syncs\[0\]\.targets: must list at least one target/);
+  writeFileSync(join(src, 'while-refused'), 'still syncing');
+  await waitForSameTree(src, dsts[1] as string);
+
+  writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${dsts[0]}], quietMs: 5 }\n  - { source: ${src2}, targets: [${dsts[2]}] }\n`);
+  agent.cli.child.kill('SIGHUP');
+  await agent.waitForLog((l) => l.msg === 'SIGHUP: config reloaded', 'the reload');
+  writeFileSync(join(src, 'after'), 'after the reload');
+  await waitForSameTree(src, dsts[0] as string);
+  await waitForSameTree(src2, dsts[2] as string);
+  assert.ok(agent.logs().some((l) => l.msg.startsWith('sync restarted with its new options')));
+  const status = JSON.parse((await runCli(['status', '--json', '--socket', socket])).stdout) as { syncs: Array<{ source: string; hosts: Array<{ target: string }> }> };
+  assert.deepEqual(status.syncs.map((s) => [s.source, s.hosts.map((h) => h.target)]), [[src, [dsts[0]]], [src2, [dsts[2]]]]);
+  assert.deepEqual(readdirSync(dsts[1] as string).sort(), ['one', 'while-refused'], 'the removed target gets nothing more');
+  await stopAgent(agent);
+});
+
 test('SIGUSR1 repairs a target changed behind the agent\'s back', async (t) => {
   const { src, dsts, socket } = layout(t, 1);
   const dst = dsts[0] as string;
