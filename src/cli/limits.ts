@@ -4,9 +4,14 @@ import { applyLimits, DEFAULT_SYSCTL_DIR, persistLimits, type AppliedChange, typ
 import { effectiveInstanceLimit, effectiveWatchLimit } from '../limits/read.js';
 import { raiseCommands, recommendations, type Recommendation } from '../limits/recommend.js';
 import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
+import type { TreeToCount } from '../limits/count-dirs.js';
+import { loadConfig } from '../config/load.js';
+import { excludeFn, readPatternFile } from '../sync/exclude.js';
 
 interface LimitsArgs {
   dirs: string[];
+  exclude: string[];
+  config?: string;
   apply: boolean;
   persist: boolean;
   'sysctl-dir': string;
@@ -25,7 +30,7 @@ function chosenSettings(survey: InotifySurvey, args: LimitsArgs): LimitSetting[]
   return [pick(watches, args.watches), pick(instances, args.instances), pick(queuedEvents, args['queued-events'])];
 }
 
-function renderText(survey: InotifySurvey, applied: AppliedChange[] | null, persisted: string | null, args: LimitsArgs): string {
+function renderText(survey: InotifySurvey, applied: AppliedChange[] | null, persisted: string | null): string {
   const { limits, usage, advice } = survey;
   const lines: string[] = [];
   const watchLimit = effectiveWatchLimit(limits);
@@ -55,10 +60,21 @@ function renderText(survey: InotifySurvey, applied: AppliedChange[] | null, pers
   }
   if (persisted) lines.push(`persisted: ${persisted} (loaded at boot; \`sysctl --system\` loads it now)`);
   if (!applied && !persisted) {
-    const commands = raiseCommands(advice, args.dirs);
+    const commands = raiseCommands(advice, survey.trees.map((tree) => tree.path));
     if (commands.length > 0) lines.push('to raise them:', ...commands.map((c) => `  ${c}`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The positional DIRs (with --exclude) and the sources of --config (with their own excludes). */
+function treesToCount(args: LimitsArgs): TreeToCount[] {
+  const tree = (root: string, patterns: string[]): TreeToCount => {
+    const exclude = excludeFn(patterns);
+    return exclude ? { root, exclude } : { root };
+  };
+  const fromConfig = args.config === undefined ? [] : loadConfig(args.config).syncs.map((sync) =>
+    tree(sync.source, [...(sync.exclude ?? []), ...(sync.excludeFrom ?? []).flatMap(readPatternFile)]));
+  return [...args.dirs.map((dir) => tree(dir, args.exclude)), ...fromConfig];
 }
 
 export const limitsCommand: CommandModule<object, LimitsArgs> = {
@@ -67,6 +83,8 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .positional('dirs', { type: 'string', array: true, default: [] as string[], describe: 'trees to count directories in (each needs one watch per directory)' })
+      .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'rsync-style PATTERN of directories not to count (as sync --exclude)' })
+      .option('config', { alias: 'c', type: 'string', describe: 'count the sources of this agent config FILE, with their excludes' })
       .option('apply', { type: 'boolean', default: false, describe: 'raise the limits that are too low now, by writing /proc/sys/fs/inotify (root); never lowers a limit' })
       .option('persist', { type: 'boolean', default: false, describe: `write the recommended values to ${DEFAULT_SYSCTL_DIR}/60-inosync.conf so they survive a reboot (root)` })
       .option('sysctl-dir', { type: 'string', default: DEFAULT_SYSCTL_DIR, describe: 'directory --persist writes into' })
@@ -76,18 +94,19 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' })
       .example('$0 limits /srv/www', 'how many watches /srv/www needs and whether they fit')
       .example('sudo $0 limits --apply --persist /srv/www', 'raise what is too low, now and after reboots')
+      .example('$0 limits --config /etc/inosync/inosync.yaml', 'what the agent\'s trees need, excludes applied')
       .example('$0 limits --json | jq .advice.watches', 'the watch recommendation, for a script') as unknown as Argv<LimitsArgs>,
   handler: async (args) => {
-    const survey = await surveyInotify(args.dirs.map((root) => ({ root })));
+    const survey = await surveyInotify(treesToCount(args));
     const settings = chosenSettings(survey, args);
     const applied = args.apply ? await applyLimits(settings) : null;
     const persisted = args.persist
-      ? await persistLimits(settings, `Trees: ${args.dirs.join(', ') || '(none given)'}; written ${new Date().toISOString()}.`, args['sysctl-dir'])
+      ? await persistLimits(settings, `Trees: ${survey.trees.map((tree) => tree.path).join(', ') || '(none given)'}; written ${new Date().toISOString()}.`, args['sysctl-dir'])
       : null;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ ...survey, applied, persisted }, null, 2)}\n`);
     } else {
-      process.stdout.write(renderText(survey, applied, persisted, args));
+      process.stdout.write(renderText(survey, applied, persisted));
     }
   },
 };

@@ -13,7 +13,7 @@ interface LimitsJson {
   limits: { maxUserWatches: { value: number }; maxUserInstances: { value: number }; maxQueuedEvents: { value: number } };
   usage: { watches: number; instances: number; holders: Array<{ pid: number; watches: number; instances: number }> };
   trees: Array<{ path: string; directories: number }>;
-  advice: { watches: { sysctl: string; recommended: number; sufficient: boolean; reason: string } };
+  advice: Record<'watches' | 'instances' | 'queuedEvents', { sysctl: string; recommended: number; sufficient: boolean; reason: string }>;
   applied: Array<{ sysctl: string; from: number; to: number }> | null;
   persisted: string | null;
 }
@@ -48,6 +48,15 @@ test('reports the limits read from /proc, the watches this process holds, and th
   // root, a, a/b, a/b/c, a/d, e, skip, skip/x; the symlink to a directory is not followed
   assert.deepEqual(report.trees, [{ path: root, directories: 8 }]);
   assert.ok(report.advice.watches.sufficient, report.advice.watches.reason);
+});
+
+test('--exclude and the excludes of --config leave directories out of the count', async (t) => {
+  const root = tempDir(t);
+  makeTree(root, ['keep/a/', 'cache/x/y/', 'build/z/']);
+  const config = join(tempDir(t), 'inosync.yaml');
+  writeFileSync(config, `syncs:\n  - { source: ${root}, targets: [/mirror], exclude: [cache/] }\n`);
+  const report = await limitsJson([root, '--exclude', 'cache/', '--exclude', 'build/', '--config', config]);
+  assert.deepEqual(report.trees, [{ path: root, directories: 3 }, { path: root, directories: 5 }]);
 });
 
 test('the text report names each sysctl, its value and the reasoning', async (t) => {
@@ -88,8 +97,8 @@ test('--persist writes 60-inosync.conf into the sysctl directory given', async (
   const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line && !line.startsWith('#'));
   assert.deepEqual(lines, [
     'fs.inotify.max_user_watches = 524288',
-    `fs.inotify.max_user_instances = ${report.limits.maxUserInstances.value}`,
-    `fs.inotify.max_queued_events = ${Math.max(report.limits.maxQueuedEvents.value, 16384)}`,
+    `fs.inotify.max_user_instances = ${report.advice.instances.recommended}`,
+    `fs.inotify.max_queued_events = ${report.advice.queuedEvents.recommended}`,
   ]);
 });
 
