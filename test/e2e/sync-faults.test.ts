@@ -1,0 +1,109 @@
+// Faults a live mirror meets: an rsync killed mid-batch, the agent SIGKILLed and restarted, an inotify queue
+// overflow, and stopping by signal (drain, what is left unsynced, a second signal).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cannotLowerQueueLimit, withQueueLimit } from '../helpers/queue-limit.js';
+import { waitFor } from '../helpers/wait.js';
+import { converged, makeMirror, startAgent } from './harness.js';
+
+/** Pids of the processes whose parent is `parent` and whose command is `comm`. */
+function childrenNamed(parent: number, comm: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && name === comm) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+function writeFiles(dir: string, count: number, size: number): void {
+  mkdirSync(dir, { recursive: true });
+  const data = Buffer.alloc(size, 0x61);
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `f${i}`), data);
+}
+
+test('an rsync killed in the middle of a batch: the batch is retried and the target converges', async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 0 });
+  const agent = await startAgent(t, mirror);
+  await converged(mirror);
+  writeFiles(join(mirror.src, 'bulk'), 400, 256 * 1024);
+  const [victim] = await waitFor(() => {
+    const pids = childrenNamed(agent.cli.child.pid!, 'rsync');
+    return pids.length > 0 ? pids : undefined;
+  }, { what: 'an rsync child of the agent', intervalMs: 2 });
+  process.kill(victim!, 'SIGKILL');
+  await converged(mirror, { timeoutMs: 30_000 });
+  await agent.waitForLog((l) => l.msg.startsWith('rsync failed'), 'the killed batch to be reported');
+});
+
+test('the agent SIGKILLed and started again converges what changed while it was away', async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 1 });
+  writeFiles(join(mirror.src, 'keep'), 20, 100);
+  writeFiles(join(mirror.src, 'doomed'), 20, 100);
+  const first = await startAgent(t, mirror);
+  await converged(mirror);
+  // Killed in the middle of work...
+  writeFiles(join(mirror.src, 'burst'), 300, 1000);
+  first.cli.child.kill('SIGKILL');
+  await first.cli.exited;
+  // ...and the tree moves on without it.
+  rmSync(join(mirror.src, 'doomed'), { recursive: true });
+  renameSync(join(mirror.src, 'keep'), join(mirror.src, 'kept'));
+  writeFileSync(join(mirror.src, 'kept', 'while-away'), 'new');
+  await startAgent(t, mirror);
+  await converged(mirror);
+});
+
+test('an inotify queue overflow is followed by a rescan that converges', { skip: cannotLowerQueueLimit }, async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 0 });
+  // The limit is read when the agent opens its inotify instance, and put back as soon as it watches.
+  const agent = await withQueueLimit(32, () => startAgent(t, mirror));
+  // The agent is paused while 500 files are written where it watches (three events each, far past 32):
+  // the kernel must drop events, whatever the speed of the machine.
+  agent.cli.child.kill('SIGSTOP');
+  writeFiles(mirror.src, 500, 10);
+  agent.cli.child.kill('SIGCONT');
+  await agent.waitForLog((l) => typeof l.warning === 'string' && /overflow/i.test(l.warning), 'the overflow warning');
+  await converged(mirror);
+});
+
+test('SIGTERM sends what is pending before exiting 0; a host that is down is reported as left unsynced', async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 1 });
+  const sshSpec = mirror.hosts[0]!.spec(mirror.dirs[1]!);
+  // A long quiet window: the change is still held when the signal comes.
+  const agent = await startAgent(t, mirror, ['--quiet-ms', '60000', '--max-delay-ms', '60000', '--drain-timeout', '2', '--log-level', 'trace']);
+  await converged(mirror);
+  await agent.waitForLog((l) => l.msg === 'synced' && l.host === sshSpec, 'the ssh target\'s full sync');
+  await mirror.hosts[0]!.stop();
+  writeFileSync(join(mirror.src, 'held'), 'sent on the way out');
+  await agent.waitForLog((l) => l.msg === 'change' && l.path === 'held' && l.kind === 'closed', 'the agent to see the change');
+  agent.cli.child.kill('SIGTERM');
+  const exit = await agent.cli.exited;
+  assert.equal(exit.code, 0);
+  assert.equal(readFileSync(join(mirror.dirs[0]!, 'held'), 'utf8'), 'sent on the way out');
+  assert.equal(existsSync(join(mirror.dirs[1]!, 'held')), false);
+  const left = agent.logs().filter((l) => l.msg.startsWith('stopped with changes'));
+  assert.deepEqual(left.map((l) => l.host), [sshSpec]);
+});
+
+test('a second signal exits at once, without waiting for the drain', async (t) => {
+  const mirror = await makeMirror(t, { local: 0, ssh: 1 });
+  const agent = await startAgent(t, mirror, ['--drain-timeout', '600']);
+  await converged(mirror);
+  await mirror.hosts[0]!.stop();
+  writeFileSync(join(mirror.src, 'never'), 'x');
+  agent.cli.child.kill('SIGTERM');
+  await agent.waitForLog((l) => l.msg.startsWith('stopping'), 'the drain to begin');
+  agent.cli.child.kill('SIGTERM');
+  const exit = await agent.cli.exited;
+  assert.equal(exit.code, 1);
+});
