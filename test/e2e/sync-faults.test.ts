@@ -107,3 +107,13 @@ test('a second signal exits at once, without waiting for the drain', async (t) =
   const exit = await agent.cli.exited;
   assert.equal(exit.code, 1);
 });
+
+test('a target that fails in a way retrying will not fix is reported loudly and holds back no other', async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 0 });
+  const broken = '/dev/null/inosync-broken';
+  const agent = await startAgent(t, { ...mirror, targetArgs: [...mirror.targetArgs, '--target', broken] });
+  await agent.waitForLog((l) => l.level >= 50 && l.host === broken && l.exitCode === 3, 'the error for the broken target');
+  writeFileSync(join(mirror.src, 'still-flowing'), 'x');
+  await converged(mirror);
+  assert.equal(agent.cli.child.exitCode, null, 'the agent keeps running');
+});
