@@ -74,11 +74,10 @@ export async function startStatusServer(path: string, source: StatusSource, logg
   await claimPath(path);
   const server: Server = createServer((socket) => serve(socket, source, logger));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
+      ? new SocketBusyError(`another inosync agent took ${path} as this one started`, 'Give each agent its own --socket PATH.', { cause: error })
+      : error));
+    server.listen(path, () => resolve());
   });
   await chmod(path, 0o600);
   server.on('error', (error) => logger.error({ err: error, socket: path }, 'status socket failed'));
