@@ -4,7 +4,7 @@
 // INOSYNC_COUNT and INOSYNC_PATHS_FILE (the paths, relative to the source, NUL-separated: names may hold
 // newlines). A hook never holds syncing back: batches that succeed while a host's hook still runs are
 // gathered and handed to its next run, so a slow hook sees every path but never piles up processes.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,7 @@ export class PostSyncHook {
   private readonly timeoutMs: number;
   private readonly hosts = new Map<string, HostRun>();
   private dir: Promise<string> | null = null;
+  private readonly children = new Set<ChildProcess>();
   private sequence = 0;
 
   constructor(options: PostSyncHookOptions) {
@@ -98,11 +99,20 @@ export class PostSyncHook {
             INOSYNC_PATHS_FILE: file,
           },
         });
+        this.children.add(child);
         let errors = '';
         child.stderr?.on('data', (chunk: Buffer) => { if (errors.length < 2000) errors += chunk.toString(); });
         const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-        child.on('error', (error) => { clearTimeout(timer); resolve({ code: null, signal: null, stderr: error.message }); });
-        child.on('close', (exitCode, exitSignal) => { clearTimeout(timer); resolve({ code: exitCode, signal: exitSignal, stderr: errors }); });
+        child.on('error', (error) => {
+          clearTimeout(timer);
+          this.children.delete(child);
+          resolve({ code: null, signal: null, stderr: error.message });
+        });
+        child.on('close', (exitCode, exitSignal) => {
+          clearTimeout(timer);
+          this.children.delete(child);
+          resolve({ code: exitCode, signal: exitSignal, stderr: errors });
+        });
       });
       const ms = Date.now() - started;
       if (code === 0) log.debug({ ms }, 'on-sync hook done');
@@ -114,9 +124,21 @@ export class PostSyncHook {
     }
   }
 
-  /** Waits for the runs in progress (and the ones gathered behind them), then removes the paths directory. */
-  async close(): Promise<void> {
-    while (this.hosts.size > 0) await Promise.all([...this.hosts.values()].map((run) => run.running));
+  /**
+   * Lets the runs in progress (and the ones gathered behind them) finish for up to `graceMs`, kills what
+   * is still running, then removes the paths directory.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+    const drained = (async () => {
+      while (this.hosts.size > 0) await Promise.all([...this.hosts.values()].map((run) => run.running));
+    })();
+    await Promise.race([drained, late]);
+    clearTimeout(timer);
+    for (const run of this.hosts.values()) run.next = null;
+    for (const child of this.children) child.kill('SIGKILL');
+    await drained;
     if (this.dir) await rm(await this.dir, { recursive: true, force: true });
   }
 }
