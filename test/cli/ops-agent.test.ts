@@ -33,9 +33,8 @@ function keepWriting(dir: string): { stop(): Promise<number> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      // Each rewrite is longer than the last: same-size rewrites within one second are a transport matter
-      // (rsync's quick check), not what this test is about.
-      writeFileSync(join(dir, `flow-${n % 50}`), `${'x'.repeat(n)}\n`);
+      // Same-size rewrites within one second: rsync's quick check must not skip them.
+      writeFileSync(join(dir, `flow-${n % 50}`), `write ${String(n).padStart(6, '0')}\n`);
       appendFileSync(join(dir, 'log'), `line ${n}\n`);
       n += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
