@@ -20,6 +20,7 @@ export interface AgentArgs {
   metrics?: string;
   'on-sync'?: string;
   'verify-every'?: string;
+  'allow-partial-watch'?: boolean;
 }
 
 export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
@@ -28,6 +29,7 @@ export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
     .option('socket', { type: 'string', describe: `status socket for \`inosync status\` (default ${defaultSocketPath()})` })
     .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (a bare :PORT is 127.0.0.1)' })
     .option('on-sync', { type: 'string', describe: 'COMMAND run after each successful batch per target, split into words but never given to a shell; env INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE, INOSYNC_COUNT, INOSYNC_FULL, INOSYNC_PATHS_FILE (NUL-separated paths)' })
+    .option('allow-partial-watch', { type: 'boolean', default: false, describe: 'when the inotify watch limit is too low for the trees, leave the largest subtrees unwatched and cover them by periodic full syncs (every --verify-every, default 1m) instead of refusing to start' })
     .option('verify-every', { type: 'string', describe: 'DURATION (30m, 6h, 1d) between full passes that repair what inotify cannot see, logging what they repaired' })
     .check((argv) => {
       const a = argv as unknown as Partial<SyncArgs> & AgentArgs;

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { InosyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { stderrLine } from '../log/terminal-line.js';
-import { checkWatchBudget } from '../limits/budget.js';
+import { checkWatchBudget, WatchBudgetError } from '../limits/budget.js';
+import { chooseUnwatched } from '../limits/partial.js';
 import { PostSyncHook } from '../hooks/post-sync.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
@@ -135,7 +136,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     try {
       next = planAgent(this.args, explicitFlags(process.argv.slice(2)), this.logger, () => this.cliSync(this.args, this.logger));
       const added = next.syncs.filter((s) => !this.running.has(s.options.source));
-      if (added.length > 0) await checkWatchBudget(added.map(treeOf));
+      if (added.length > 0) await fitWatchBudget(added, this.args['allow-partial-watch'] ?? false, this.logger);
     } catch (error) {
       const e = error instanceof InosyncError ? { problem: error.message, fix: error.fix } : { problem: String(error) };
       this.logger.error(e, 'SIGHUP: the new config is not used; still running the previous one');
@@ -151,6 +152,11 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     for (const planned of next.syncs) {
       if (this.stopping) return;
       const current = this.running.get(planned.options.source);
+      if (current?.plan.options.unwatched) {
+        // Subtrees left unwatched at start stay so, with the full syncs that cover them.
+        planned.options.unwatched = current.plan.options.unwatched;
+        planned.verifyEveryMs ??= current.plan.verifyEveryMs;
+      }
       if (!current) {
         await this.startSync(planned).catch((error: unknown) => this.logger.error({ err: error, source: planned.options.source }, 'sync added by the new config could not start'));
       } else if (engineKey(current.plan) !== engineKey(planned)) {
@@ -286,10 +292,51 @@ function treeOf(planned: PlannedSync): { root: string; exclude?: ReturnType<type
   return exclude ? { root: planned.options.source, exclude } : { root: planned.options.source };
 }
 
+/** Periodic full syncs that cover unwatched subtrees, unless --verify-every says how often. */
+const PARTIAL_RESYNC_MS = 60_000;
+/** Watches kept free when leaving subtrees out: the watched part may grow a little. */
+const PARTIAL_HEADROOM = 16;
+
+/**
+ * Checks that the syncs' trees fit in the watches left. When they do not and --allow-partial-watch is
+ * given, leaves the subtrees that save the most out of watching (largest trees first) and gives those
+ * syncs periodic full syncs; otherwise rejects with the advice of `inosync limits`.
+ */
+async function fitWatchBudget(syncs: PlannedSync[], allowPartial: boolean, logger: Logger): Promise<void> {
+  const alternative = allowPartial ? '' : 'Or start with --allow-partial-watch: the largest subtrees are then left unwatched and covered by periodic full syncs.';
+  try {
+    await checkWatchBudget(syncs.map(treeOf), { alternative });
+    return;
+  } catch (error) {
+    if (!(error instanceof WatchBudgetError) || !allowPartial) throw error;
+    const { budget } = error;
+    let missing = budget.needed - budget.available + PARTIAL_HEADROOM;
+    if (budget.available <= syncs.length + PARTIAL_HEADROOM) throw error; // not even the roots fit
+    const bySize = syncs.map((sync, i) => ({ sync, directories: budget.survey.trees[i]?.directories ?? 0 })).sort((a, b) => b.directories - a.directories);
+    for (const { sync } of bySize) {
+      if (missing <= 0) break;
+      const plan = await chooseUnwatched(treeOf(sync), missing);
+      if (plan.subtrees.length === 0) continue;
+      missing -= plan.directories;
+      const left = new Set(plan.subtrees.map((p) => p.toString('latin1')));
+      sync.options.unwatched = (path) => left.has(path.toString('latin1'));
+      sync.verifyEveryMs ??= PARTIAL_RESYNC_MS;
+      logger.warn({
+        source: sync.options.source,
+        unwatchedDirectories: plan.directories,
+        subtrees: plan.subtrees.slice(0, 10).map((p) => p.toString()),
+        fullSyncEveryMs: sync.verifyEveryMs,
+        fix: error.fix,
+      }, `watch limit too low: ${plan.subtrees.length} subtree(s) are not watched; changes in them arrive with the periodic full sync`);
+    }
+    if (missing > 0) throw error;
+  }
+}
+
 /** The agent for a command line: its plan (config and flags), checked against the watch budget before anything starts. */
 export async function createAgent(args: SyncArgs & AgentArgs, logger: Logger, cliSync: CliSync): Promise<Agent> {
   const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => cliSync(args, logger));
   if (plan.syncs.length === 0) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE with at least one sync.', { exitCode: 2 });
-  await checkWatchBudget(plan.syncs.map(treeOf));
+  await fitWatchBudget(plan.syncs, args['allow-partial-watch'] ?? false, logger);
   return new Agent(args, plan, logger, cliSync);
 }

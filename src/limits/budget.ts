@@ -1,7 +1,7 @@
 // The check `inosync sync` makes before arming watches: do the trees fit in what the kernel lets this user hold?
 import { InosyncError } from '../errors.js';
 import type { TreeToCount } from './count-dirs.js';
-import { effectiveWatchLimit } from './read.js';
+import { effectiveWatchLimit, SYSCTL } from './read.js';
 import { raiseCommands } from './recommend.js';
 import { surveyInotify, type InotifySurvey } from './survey.js';
 
@@ -23,7 +23,7 @@ export class WatchBudgetError extends InosyncError {
     super(
       `the source trees need ${budget.needed.toLocaleString('en-US')} inotify watches (one per directory) but only ` +
         `${Math.max(0, budget.available).toLocaleString('en-US')} are left for this user ` +
-        `(${limit.sysctl}=${limit.value.toLocaleString('en-US')}, ${budget.survey.usage.watches.toLocaleString('en-US')} held already)`,
+        `(${limit.sysctl}=${limit.value.toLocaleString('en-US')}, ${held(budget).toLocaleString('en-US')} held already)`,
       fix,
       { exitCode: 1 },
     );
@@ -31,9 +31,20 @@ export class WatchBudgetError extends InosyncError {
   }
 }
 
+/** Watches held that count against the limit that bites first. */
+function held(budget: WatchBudget): number {
+  const { limits, usage } = budget.survey;
+  return effectiveWatchLimit(limits).sysctl === SYSCTL.nsWatches ? usage.namespace.watches : usage.watches;
+}
+
 export async function measureWatchBudget(trees: readonly TreeToCount[], procRoot = '/proc'): Promise<WatchBudget> {
   const survey = await surveyInotify(trees, procRoot);
-  const available = effectiveWatchLimit(survey.limits).value - survey.usage.watches;
+  const { limits, usage } = survey;
+  // Both limits count: the global one everything this user holds, this namespace's what is held inside it.
+  const available = Math.min(
+    limits.maxUserWatches.value - usage.watches,
+    limits.namespace ? limits.namespace.maxWatches.value - usage.namespace.watches : Infinity,
+  );
   return { survey, needed: survey.directories, available, fits: survey.directories <= available };
 }
 

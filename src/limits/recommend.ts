@@ -62,13 +62,15 @@ export function adviseLimits({ limits, usage, directories, newInstances = 1 }: A
   const watchLimit = effectiveWatchLimit(limits);
   const instanceLimit = effectiveInstanceLimit(limits);
 
-  const watchNeed = usage.watches + directories;
+  const heldWatches = watchLimit.sysctl === SYSCTL.nsWatches ? usage.namespace.watches : usage.watches;
+  const watchNeed = heldWatches + directories;
   const watches = countedLimit(watchLimit, watchNeed, 8192,
-    `one watch per directory: ${n(directories)} for the given trees + ${n(usage.watches)} this user already holds = ${n(watchNeed)}`,
+    `one watch per directory: ${n(directories)} for the given trees + ${n(heldWatches)} this user already holds = ${n(watchNeed)}`,
     (target) => ` (at most ~${mebibytes(target * BYTES_PER_WATCH)} of kernel memory, used only by watches actually held)`);
-  const instanceNeed = usage.instances + newInstances;
+  const heldInstances = instanceLimit.sysctl === SYSCTL.nsInstances ? usage.namespace.instances : usage.instances;
+  const instanceNeed = heldInstances + newInstances;
   const instances = countedLimit(instanceLimit, instanceNeed, 128,
-    `inosync opens ${newInstances} instance for all its trees; this user holds ${n(usage.instances)} already = ${n(instanceNeed)}`,
+    `inosync opens ${newInstances} instance for all its trees; this user holds ${n(heldInstances)} already = ${n(instanceNeed)}`,
     () => '');
 
   // A burst bigger than the queue overflows it, and an overflow costs a rescan and a full resync of the

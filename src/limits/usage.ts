@@ -7,6 +7,8 @@ export interface InotifyHolder {
   command: string;
   instances: number;
   watches: number;
+  /** In this process's user namespace: counted against its own limits (/proc/sys/user/max_inotify_*). */
+  sameNamespace: boolean;
 }
 
 export interface InotifyUsage {
@@ -15,6 +17,8 @@ export interface InotifyUsage {
   watches: number;
   /** Processes holding at least one instance, most watches first. */
   holders: InotifyHolder[];
+  /** What the holders in this process's user namespace hold: what that namespace's limits count. */
+  namespace: { instances: number; watches: number };
   /**
    * An instance inherited across fork shows in every process that holds it, so the totals are an
    * upper bound; processes of other users whose fds cannot be read are not counted.
@@ -63,6 +67,14 @@ async function inspectProcess(procDir: string): Promise<{ instances: number; wat
   return { instances, watches };
 }
 
+async function userNamespace(procDir: string): Promise<string | null> {
+  try {
+    return await readlink(join(procDir, 'ns', 'user'));
+  } catch {
+    return null;
+  }
+}
+
 async function commandOf(procDir: string): Promise<string> {
   try {
     return (await readFile(join(procDir, 'comm'), 'utf8')).trim();
@@ -74,7 +86,8 @@ async function commandOf(procDir: string): Promise<string> {
 /** Counts what the processes of `uid` hold now. */
 export async function readInotifyUsage(uid = process.geteuid?.() ?? 0, procRoot = '/proc'): Promise<InotifyUsage> {
   const pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name));
-  const usage: InotifyUsage = { uid, instances: 0, watches: 0, holders: [], unreadableProcesses: 0 };
+  const usage: InotifyUsage = { uid, instances: 0, watches: 0, holders: [], namespace: { instances: 0, watches: 0 }, unreadableProcesses: 0 };
+  const ownNamespace = await userNamespace(join(procRoot, 'self'));
   await Promise.all(pids.map(async (pid) => {
     const procDir = join(procRoot, pid);
     if ((await effectiveUid(procDir)) !== uid) return;
@@ -86,7 +99,12 @@ export async function readInotifyUsage(uid = process.geteuid?.() ?? 0, procRoot 
     if (seen.instances === 0) return;
     usage.instances += seen.instances;
     usage.watches += seen.watches;
-    usage.holders.push({ pid: Number(pid), command: await commandOf(procDir), ...seen });
+    const sameNamespace = (await userNamespace(procDir)) === ownNamespace;
+    if (sameNamespace) {
+      usage.namespace.instances += seen.instances;
+      usage.namespace.watches += seen.watches;
+    }
+    usage.holders.push({ pid: Number(pid), command: await commandOf(procDir), ...seen, sameNamespace });
   }));
   usage.holders.sort((a, b) => b.watches - a.watches || a.pid - b.pid);
   return usage;

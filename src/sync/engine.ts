@@ -15,7 +15,7 @@ import type { Target } from '../rsync/target.js';
 import type { SyncStatus, HostStatus } from '../status/types.js';
 import { QueueOverflowError } from '../watch/errors.js';
 import { WatchTree } from '../watch/tree.js';
-import type { Change } from '../watch/types.js';
+import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { ChangeSet } from './changeset.js';
 import { excludeFn } from './exclude.js';
@@ -28,6 +28,8 @@ export interface SyncOptions {
   targets: Target[];
   /** rsync-style exclude patterns: not watched, not sent (and protected from deletion on the targets). */
   excludes?: string[];
+  /** Directories left unwatched (the watch budget is short) but still sent: full syncs cover them. */
+  unwatched?: (relativePath: Buffer) => boolean;
   /** Replaces the transport's default attribute flags (-aHAX, --numeric-ids as root). */
   rsyncOptions?: string[];
   quietMs?: number;
@@ -110,7 +112,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.source = options.source;
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
-    const exclude = excludeFn(options.excludes ?? []);
+    const excluded = excludeFn(options.excludes ?? []);
+    const { unwatched } = options;
+    const exclude: ExcludeFn | undefined = unwatched ? (path, isDir, root) => (isDir && unwatched(path)) || (excluded?.(path, isDir, root) ?? false) : excluded;
     this.tree = new WatchTree({ roots: [options.source], ...(exclude ? { exclude } : {}) });
     this.changes = new ChangeSet({
       quietMs: options.quietMs ?? syncDefaults.quietMs,

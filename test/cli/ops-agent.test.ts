@@ -59,7 +59,28 @@ test('the sync refuses to start, with the advice of `inosync limits`, when the w
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /the source trees need 41 inotify watches \(one per directory\) but only [\d,]+ are left for this user \(user\.max_inotify_watches=20,/);
   assert.match(result.stderr, /fix: Raise the limit: sudo inosync limits --apply --persist \S+; or by hand: sudo sysctl -w user\.max_inotify_watches=\d+/);
+  assert.match(result.stderr, /Or start with --allow-partial-watch/);
   assert.deepEqual(readdirSync(dsts[0] as string), [], 'nothing was synced');
+});
+
+test('--allow-partial-watch leaves the largest subtree unwatched, says so, and covers it by periodic full syncs', async (t) => {
+  const { src, dsts, socket } = layout(t, 1);
+  const dst = dsts[0] as string;
+  makeTree(src, ['small/a/', ...Array.from({ length: 30 }, (_, i) => `big/d${i}/`)]);
+  // 34 directories under a namespace limit of 25: leaving big/ (31) out is the smallest cut that fits.
+  const agent = startLoggedCli(t, ['sync', '--source', src, '--target', dst, '--socket', socket, '--allow-partial-watch', '--verify-every', '1s'], {
+    prefix: ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 25 > /proc/sys/user/max_inotify_watches && exec "$@"', 'sh'],
+  });
+  const warning = await agent.waitForLog((l) => l.msg.startsWith('watch limit too low: 1 subtree(s) are not watched'), 'the warning');
+  assert.deepEqual([warning.subtrees, warning.unwatchedDirectories], [['big'], 31]);
+  await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
+  const status = JSON.parse((await runCli(['status', '--json', '--socket', socket])).stdout) as { syncs: Array<{ watches: number }> };
+  assert.equal(status.syncs[0]?.watches, 3);
+
+  writeFileSync(join(src, 'small', 'a', 'watched'), 'seen by inotify');
+  writeFileSync(join(src, 'big', 'd7', 'unwatched'), 'seen by the periodic full sync');
+  await waitForSameTree(src, dst, { timeoutMs: 10_000 });
+  await stopAgent(agent);
 });
 
 test('SIGHUP adds a target from the edited config; it converges while changes keep flowing', async (t) => {

@@ -103,8 +103,8 @@ export interface LoggedCli {
 }
 
 /** Starts the CLI in the background and reads its JSON log lines. */
-export function startLoggedCli(t: CleanupContext, args: readonly string[]): LoggedCli {
-  const cli = startCli(t, args);
+export function startLoggedCli(t: CleanupContext, args: readonly string[], options: Parameters<typeof startCli>[2] = {}): LoggedCli {
+  const cli = startCli(t, args, options);
   const logs = (): LogLine[] => cli.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
   return {
     cli,
