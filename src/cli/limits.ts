@@ -1,7 +1,7 @@
 // `inosync limits`: the kernel's inotify limits, what is held, what trees need, and how to raise them.
 import type { Argv, CommandModule } from 'yargs';
 import { applyLimits, DEFAULT_SYSCTL_DIR, persistLimits, type AppliedChange, type LimitSetting } from '../limits/apply.js';
-import { effectiveInstanceLimit, effectiveWatchLimit } from '../limits/read.js';
+import { effectiveInstanceLimit, effectiveWatchLimit, SYSCTL } from '../limits/read.js';
 import { raiseCommands, recommendations, type Recommendation } from '../limits/recommend.js';
 import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
@@ -36,8 +36,8 @@ function renderText(survey: InotifySurvey, applied: AppliedChange[] | null, pers
   const watchLimit = effectiveWatchLimit(limits);
   const instanceLimit = effectiveInstanceLimit(limits);
   lines.push(`inotify limits (uid ${usage.uid}):`);
-  lines.push(`  ${watchLimit.sysctl.padEnd(32)} ${n(watchLimit.value).padStart(12)}   held now: ${n(usage.watches)}`);
-  lines.push(`  ${instanceLimit.sysctl.padEnd(32)} ${n(instanceLimit.value).padStart(12)}   held now: ${n(usage.instances)}`);
+  lines.push(`  ${watchLimit.sysctl.padEnd(32)} ${n(watchLimit.value).padStart(12)}   held now: ${n(watchLimit.sysctl === SYSCTL.nsWatches ? usage.namespace.watches : usage.watches)}`);
+  lines.push(`  ${instanceLimit.sysctl.padEnd(32)} ${n(instanceLimit.value).padStart(12)}   held now: ${n(instanceLimit.sysctl === SYSCTL.nsInstances ? usage.namespace.instances : usage.instances)}`);
   lines.push(`  ${limits.maxQueuedEvents.sysctl.padEnd(32)} ${n(limits.maxQueuedEvents.value).padStart(12)}`);
   if (usage.holders.length > 0) {
     lines.push('held by:');
