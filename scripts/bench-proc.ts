@@ -21,6 +21,21 @@ export function cpuSeconds(pid: number): { own: number; children: number } {
   return { own: (utime ?? 0) + (stime ?? 0), children: (cutime ?? 0) + (cstime ?? 0) };
 }
 
+/** CPU seconds of the live processes whose command line contains `marker` (daemonized helpers such as ssh masters). */
+export function cpuSecondsOfMarked(marker: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(marker)) continue;
+      total += cpuSeconds(Number(entry)).own;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
 /** Whether one of the process's inotify instances has a watch on inode `ino` (from /proc/<pid>/fdinfo). */
 export function watchesInode(pid: number, ino: number): boolean {
   const needle = ` ino:${ino.toString(16)} `;
@@ -44,12 +59,24 @@ export interface Started {
   line: string;
 }
 
-/** Spawns argv (no shell) and resolves once a line of `stream` matches `ready`; rejects if it exits first or at the deadline. */
-export function spawnReady(argv: readonly string[], options: { stream: 'stdout' | 'stderr'; ready: RegExp; stdout?: 'pipe' | 'ignore'; timeoutMs?: number }): Promise<Started> {
+export interface ReadyOptions {
+  stream: 'stdout' | 'stderr';
+  /** A line that says the process is ready. */
+  ready: RegExp;
+  /** How many such lines it takes; default 1. */
+  count?: number;
+  stdout?: 'pipe' | 'ignore';
+  timeoutMs?: number;
+  /** Its own process group, so that stopGroup() ends its children with it. */
+  detached?: boolean;
+}
+
+/** Spawns argv (no shell) and resolves once `count` lines of `stream` match `ready`; rejects if it exits first or at the deadline. */
+export function spawnReady(argv: readonly string[], options: ReadyOptions): Promise<Started> {
   const [command, ...args] = argv;
   if (command === undefined) throw new Error('spawnReady: empty argv');
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'], detached: options.detached ?? false });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`${command} not ready within ${options.timeoutMs ?? 120_000} ms`)), options.timeoutMs ?? 120_000);
@@ -60,10 +87,13 @@ export function spawnReady(argv: readonly string[], options: { stream: 'stdout' 
     };
     const stream = child[options.stream];
     if (!stream) throw new Error(`spawnReady: ${options.stream} is not piped`);
+    // The other stream is never read: keep it flowing so that a chatty child cannot block on a full pipe.
+    (options.stream === 'stdout' ? child.stderr : child.stdout)?.resume();
     stream.setEncoding('utf8');
     const onData = (chunk: string): void => {
       seen += chunk;
-      const line = seen.split('\n').find((l) => options.ready.test(l));
+      const lines = seen.split('\n').filter((l) => options.ready.test(l));
+      const line = lines[(options.count ?? 1) - 1];
       if (line === undefined) return;
       const ms = performance.now() - started;
       clearTimeout(timer);
@@ -83,6 +113,14 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
+  await gone;
+}
+
+/** Ends a child started with `detached` and every process of its group, and waits for the child to be gone. */
+export async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(-child.pid, 'SIGTERM');
   await gone;
 }
 

@@ -6,6 +6,8 @@ export interface Row {
   /** The anchor's figure and name ("inotifywait", "floor", "lsyncd"). */
   anchor: number;
   anchorName: string;
+  /** The anchor did not finish: its figure is where it was stopped, a bound it would have exceeded. */
+  anchorCapped?: boolean;
   /** Human text of the target, and the check; undefined when the row has no target. */
   target?: { text: string; met: (row: Row) => boolean };
 }
@@ -26,8 +28,8 @@ export function renderTable(rows: readonly Row[]): string {
   const body = rows.map((row) => [
     row.metric,
     figure(row.inosync, row.unit),
-    `${figure(row.anchor, row.unit)} (${row.anchorName})`,
-    `${ratio(row).toFixed(2)}x`,
+    `${row.anchorCapped ? '>= ' : ''}${figure(row.anchor, row.unit)} (${row.anchorName})`,
+    `${row.anchorCapped ? '<= ' : ''}${ratio(row).toFixed(2)}x`,
     row.target?.text ?? '-',
     row.target ? (row.target.met(row) ? 'pass' : 'FAIL') : 'info',
   ]);

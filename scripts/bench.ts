@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armBenchmark, burstBenchmark } from './bench-watch.js';
+import { syncBenchmarks } from './bench-sync.js';
 import { renderTable, type Row } from './bench-table.js';
 
 function need(ok: boolean, problem: string): void {
@@ -15,15 +16,20 @@ function need(ok: boolean, problem: string): void {
 }
 
 need(process.getuid?.() === 0, 'needs root: it raises /proc/sys/fs/inotify/max_queued_events while a watcher starts (restored at once)');
-need(spawnSync('inotifywait', ['--help']).error === undefined, 'needs inotifywait: apt-get install -y inotify-tools');
+for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'], ['rsync', 'rsync'], ['/usr/sbin/sshd', 'openssh-server']]) {
+  need(spawnSync(tool, ['--version']).error === undefined, `needs ${tool}: apt-get install -y ${pkg}`);
+}
 
+// `npm run bench -- watch` (or sync) runs one part only.
+const parts = process.argv.slice(2);
+const wanted = (part: string): boolean => parts.length === 0 || parts.includes(part);
 const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
 const work = mkdtempSync(join(tmpdir(), 'inosync-bench-'));
 const started = performance.now();
 const rows: Row[] = [];
 try {
-  rows.push(...await armBenchmark(work, log));
-  rows.push(...await burstBenchmark(work, log));
+  if (wanted('watch')) rows.push(...await armBenchmark(work, log), ...await burstBenchmark(work, log));
+  if (wanted('sync')) rows.push(...await syncBenchmarks(work, log));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

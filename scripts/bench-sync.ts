@@ -1,0 +1,262 @@
+// Sync benchmarks, inosync beside lsyncd (Debian's, set for its lowest delay) and the physical floors, on
+// two loopback ssh hosts in the same run:
+// - change -> all-hosts latency, p50/p95 over LATENCY_CHANGES small files written one at a time; floor: one
+//   rsync of one small file over an already open (multiplexed) ssh connection;
+// - convergence after a storm of STORM_FILES files; floor: the time to write them plus one plain
+//   `rsync -a` of the result to every host in parallel;
+// - the agent's CPU seconds over the storm (its rsync and ssh children counted, and inosync's ssh masters,
+//   which run detached) and its peak RSS.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cliPath } from '../test/helpers/run-cli.js';
+import { startSshd, type SshHost } from '../test/helpers/sshd.js';
+import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, spawnReady, stop, stopGroup } from './bench-proc.js';
+import { ratio, type Row } from './bench-table.js';
+
+const LATENCY_CHANGES = 20;
+/** Pause after each change has arrived everywhere, so that changes do not overlap. */
+const LATENCY_GAP_MS = 50;
+const STORM_FILES = 10_000;
+const STORM_DIRS = 100;
+/** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
+const STORM_CAP_S = 60;
+const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
+
+interface Target { host: SshHost; dir: string }
+
+interface Agent {
+  child: ChildProcess;
+  stop(): Promise<void>;
+  /** CPU seconds so far: the agent, its reaped children, and helpers it left running. */
+  cpu(): number;
+}
+
+interface Setup { src: string; targets: Target[] }
+
+/** A source with the latency directory and the storm's empty directories, and an empty directory per host. */
+function makeSetup(work: string, name: string, hosts: readonly SshHost[]): Setup {
+  const src = join(work, name, 'src');
+  mkdirSync(join(src, 'lat'), { recursive: true });
+  for (let i = 0; i < STORM_DIRS; i++) mkdirSync(join(src, `s${i}`));
+  const targets = hosts.map((host, i) => {
+    const dir = join(work, name, `host${i}`);
+    mkdirSync(dir);
+    return { host, dir };
+  });
+  return { src, targets };
+}
+
+/** ssh client options for a host (its port, key and throw-away host key checking). */
+function sshOptions(host: SshHost): string[] {
+  return ['-p', String(host.port), '-i', host.identity, ...host.sshOptions, '-o', 'BatchMode=yes'];
+}
+
+async function startInosync(work: string, setup: Setup): Promise<Agent> {
+  const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`)];
+  for (const { host, dir } of setup.targets) {
+    args.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
+    for (let k = 1; k < host.sshOptions.length; k += 2) args.push('--ssh-option', `${host.address}=${host.sshOptions[k] ?? ''}`);
+  }
+  // Ready once every host has had its startup full sync (one JSON log line each).
+  const fullSyncDone = /"kind":"full".*"msg":"synced"/;
+  const { child } = await spawnReady([process.execPath, cliPath, ...args], { stream: 'stderr', ready: fullSyncDone, count: setup.targets.length, timeoutMs: 60_000 });
+  const pid = child.pid ?? 0;
+  return {
+    child,
+    stop: () => stop(child),
+    cpu: () => {
+      const { own, children } = cpuSeconds(pid);
+      return own + children + cpuSecondsOfMarked(`inosync-ssh-${pid}-`);
+    },
+  };
+}
+
+/** lsyncd with default.rsync over ssh, one sync per host, `delay = 0` (its lowest). */
+async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
+  const config = join(work, 'lsyncd.lua');
+  const syncs = setup.targets.map(({ host, dir }) => `sync {
+  default.rsync,
+  source = ${JSON.stringify(setup.src)},
+  target = ${JSON.stringify(host.spec(dir))},
+  delay = 0,
+  rsync = { archive = true, rsh = ${JSON.stringify(['/usr/bin/ssh', ...sshOptions(host)].join(' '))} },
+}`);
+  writeFileSync(config, `settings { nodaemon = true }\n${syncs.join('\n')}\n`);
+  const { child } = await spawnReady(['lsyncd', '-log', 'Normal', config], {
+    stream: 'stdout', ready: /Startup of .* finished/, count: setup.targets.length, timeoutMs: 60_000, detached: true,
+  });
+  const pid = child.pid ?? 0;
+  return { child, stop: () => stopGroup(child), cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; } };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One change of the source, timed until it has reached every host (milliseconds). */
+type Probe = (i: number) => Promise<number>;
+
+/** A small new file in the source of a running agent, timed until it exists on every host. */
+function agentProbe(setup: Setup): Probe {
+  return async (i) => {
+    const rel = join('lat', `c${i}`);
+    const t0 = performance.now();
+    writeFileSync(join(setup.src, rel), `change ${i}\n`);
+    const t1 = await pollUntil(() => setup.targets.every(({ dir }) => existsSync(join(dir, rel))), `${rel} on every host`, 30_000);
+    return t1 - t0;
+  };
+}
+
+/** Runs argv to completion; rejects unless it exits 0. */
+function run(argv: readonly string[], input?: string): Promise<void> {
+  const [command, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command ?? '', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdin.end(input ?? '');
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr.trim()}`))));
+  });
+}
+
+interface Floor {
+  /** One rsync of one small file to the first host, over its open ssh master: the floor of the targets. */
+  one: Probe;
+  /** The same to both hosts at once: what "every host" costs this machine, for reference. */
+  all: Probe;
+  close(): void;
+}
+
+/** Opens an ssh master per host of the setup, for the latency floor. */
+async function openFloor(work: string, setup: Setup): Promise<Floor> {
+  const links = setup.targets.map(({ host, dir }, i) => {
+    const control = join(work, `floor-master-${i}.sock`);
+    const dest = `${host.user}@${host.address}`;
+    const rsh = ['ssh', ...sshOptions(host), '-o', `ControlPath=${control}`, '-o', 'ControlMaster=no'].join(' ');
+    return {
+      dir,
+      open: () => run(['ssh', ...sshOptions(host), '-M', '-N', '-f', '-o', `ControlPath=${control}`, '-o', 'ControlPersist=60', dest]),
+      close: () => spawnSync('ssh', ['-o', `ControlPath=${control}`, '-O', 'exit', dest], { stdio: 'ignore' }),
+      rsync: (rel: string) => run(['rsync', '-a', '--files-from=-', '--from0', '-e', rsh, `${setup.src}/`, `${host.spec(dir)}/`], `${rel}\0`),
+    };
+  });
+  await Promise.all(links.map((link) => link.open()));
+  const probe = (tag: string, to: typeof links): Probe => async (i) => {
+    const rel = `lat/${tag}${i}`;
+    const t0 = performance.now();
+    writeFileSync(join(setup.src, rel), `change ${i}\n`);
+    // Timed like the agents: until the file exists everywhere, not until rsync has also closed its session.
+    const sent = Promise.all(to.map((link) => link.rsync(rel)));
+    const t1 = await pollUntil(() => to.every((link) => existsSync(join(link.dir, rel))), `${rel} on the floor's hosts`, 30_000);
+    await sent;
+    return t1 - t0;
+  };
+  return { one: probe('one', links.slice(0, 1)), all: probe('all', links), close: () => links.forEach((link) => link.close()) };
+}
+
+/** LATENCY_CHANGES rounds, each probe once per round, so that a change in the machine's load hits them all alike. */
+async function interleaved<K extends string>(probes: Record<K, Probe>): Promise<Record<K, number[]>> {
+  const names = Object.keys(probes) as K[];
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < LATENCY_CHANGES; i++) {
+    for (const name of names) {
+      times[name].push(await probes[name](i));
+      await pause(LATENCY_GAP_MS);
+    }
+  }
+  return times;
+}
+
+function writeStorm(src: string): void {
+  const result = spawnSync(process.execPath, [writer, src, String(STORM_FILES), String(STORM_DIRS)], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`the storm writer failed (${result.status})`);
+}
+
+/** Whether a host holds the whole storm (the writer's files and its END directory, made last). */
+function holdsStorm(dir: string): boolean {
+  if (!existsSync(join(dir, 'END'))) return false;
+  let files = 0;
+  for (let i = 0; i < STORM_DIRS; i++) files += readdirSync(join(dir, `s${i}`)).length;
+  return files === STORM_FILES;
+}
+
+interface Storm { seconds: number; cpu: number; capped: boolean }
+
+async function stormWith(agent: Agent, setup: Setup): Promise<Storm> {
+  const cpu0 = agent.cpu();
+  const t0 = performance.now();
+  writeStorm(setup.src);
+  const deadline = t0 + STORM_CAP_S * 1000;
+  const t1 = await pollUntil(() => setup.targets.every(({ dir }) => holdsStorm(dir)) || performance.now() > deadline, 'every host to hold the storm', STORM_CAP_S * 2000, 20);
+  return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline };
+}
+
+/** Writing the storm, then one plain `rsync -a` (own ssh connection) to every host at once. */
+async function stormFloor(setup: Setup): Promise<number> {
+  const t0 = performance.now();
+  writeStorm(setup.src);
+  await Promise.all(setup.targets.map(({ host, dir }) => run(['rsync', '-a', '-e', ['ssh', ...sshOptions(host)].join(' '), `${setup.src}/`, `${host.spec(dir)}/`])));
+  return (performance.now() - t0) / 1000;
+}
+
+interface Measured { lat: number[]; storm: Storm; rss: number }
+
+function tableRows(ours: Measured, lsyncd: Measured, floorLat: { one: number[]; all: number[] }, floorStorm: number): Row[] {
+  const p50 = (xs: number[]): number => percentile(xs, 50);
+  const p95 = (xs: number[]): number => percentile(xs, 95);
+  const floor = 'floor: 1 rsync, open ssh';
+  const lsync = 'lsyncd, delay = 0';
+  const lat = 'latency, change -> 2 hosts';
+  const storm = `storm ${STORM_FILES.toLocaleString('en-US')} files -> 2 hosts`;
+  const atMost = (limit: number): Row['target'] => ({ text: `<= ${limit.toFixed(2)}x`, met: (row) => ratio(row) <= limit });
+  return [
+    { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(floorLat.one), anchorName: floor, target: atMost(1.5) },
+    { metric: `${lat} p95`, unit: 'ms', inosync: p95(ours.lat), anchor: p95(floorLat.one), anchorName: floor },
+    { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(floorLat.all), anchorName: `${floor}, 2 hosts at once` },
+    { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(lsyncd.lat), anchorName: lsync },
+    { metric: `${lat} p95`, unit: 'ms', inosync: p95(ours.lat), anchor: p95(lsyncd.lat), anchorName: lsync },
+    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: floorStorm, anchorName: 'floor: write + rsync -a per host', target: atMost(1.3) },
+    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: lsyncd.storm.seconds, anchorName: lsync, anchorCapped: lsyncd.storm.capped, target: atMost(0.5) },
+    { metric: `${storm}: agent CPU, children too`, unit: 's', inosync: ours.storm.cpu, anchor: lsyncd.storm.cpu, anchorName: lsync, anchorCapped: lsyncd.storm.capped, target: { text: '< 1.00x', met: (row) => ratio(row) < 1 } },
+    { metric: 'agent peak RSS', unit: 'MiB', inosync: ours.rss, anchor: lsyncd.rss, anchorName: lsync },
+  ];
+}
+
+const milliseconds = (xs: readonly number[]): string => xs.map((x) => x.toFixed(0)).join(' ');
+
+export async function syncBenchmarks(work: string, log: (line: string) => void): Promise<Row[]> {
+  const cleanups: Array<() => unknown> = [];
+  try {
+    const hosts = await Promise.all([0, 1].map(() => startSshd({ after: (fn) => { cleanups.push(fn); } })));
+    log(`sync: two sshd on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}`);
+    const setups = { inosync: makeSetup(work, 'inosync', hosts), lsyncd: makeSetup(work, 'lsyncd', hosts), floor: makeSetup(work, 'floor', hosts) };
+    const ours = await startInosync(work, setups.inosync);
+    cleanups.push(() => ours.stop());
+    const theirs = await startLsyncd(work, setups.lsyncd);
+    cleanups.push(() => theirs.stop());
+    const floor = await openFloor(work, setups.floor);
+    cleanups.push(() => floor.close());
+
+    const lat = await interleaved({ inosync: agentProbe(setups.inosync), lsyncd: agentProbe(setups.lsyncd), one: floor.one, all: floor.all });
+    log(`sync: latency ms, inosync ${milliseconds(lat.inosync)}; lsyncd ${milliseconds(lat.lsyncd)}; floor ${milliseconds(lat.one)}; floor, 2 hosts ${milliseconds(lat.all)}`);
+    const floorStorm = await stormFloor(setups.floor);
+    const ourStorm = await stormWith(ours, setups.inosync);
+    const theirStorm = await stormWith(theirs, setups.lsyncd);
+    for (const [name, storm] of [['inosync', ourStorm], ['lsyncd', theirStorm]] as const) {
+      log(`sync: ${name} storm ${storm.capped ? 'not converged, stopped after ' : ''}${storm.seconds.toFixed(2)} s, ${storm.cpu.toFixed(2)} CPU s`);
+    }
+    log(`sync: floor storm ${floorStorm.toFixed(2)} s`);
+    return tableRows(
+      { lat: lat.inosync, storm: ourStorm, rss: peakRssMiB(ours.child.pid ?? 0) },
+      { lat: lat.lsyncd, storm: theirStorm, rss: peakRssMiB(theirs.child.pid ?? 0) },
+      lat, floorStorm,
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}
