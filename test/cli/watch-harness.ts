@@ -76,9 +76,11 @@ export function startMonitor(t: CleanupContext, tool: Tool, args: readonly strin
 
 /** Both tools on the same arguments, each started and waited for until its watches are set. */
 export async function sideBySide(t: CleanupContext, args: readonly string[], options: StartOptions = {}): Promise<{ ours: Monitor; theirs: Monitor }> {
+  // inotifywait starts in milliseconds, node in a good part of a second: started second, its -t runs no shorter.
   const ours = startMonitor(t, 'inosync', args, options);
+  await ours.waitStderr('Watches established.');
   const theirs = startMonitor(t, 'inotifywait', args, options);
-  await Promise.all([ours.waitStderr('Watches established.'), theirs.waitStderr('Watches established.')]);
+  await theirs.waitStderr('Watches established.');
   return { ours, theirs };
 }
 

@@ -28,6 +28,9 @@ done
 `;
 
 test('the classic inotifywait | while read mirror loop runs unchanged on inosync and keeps a copy identical', async (t) => {
+  // Registered before the temp dir's cleanup (hooks run in order): the loop must stop before its tree goes.
+  let stopLoop: () => Promise<void> = async () => undefined;
+  t.after(() => stopLoop());
   const dir = tempDir(t);
   const [bin, src, dst] = ['bin', 'src', 'dst'].map((d) => join(dir, d)) as [string, string, string];
   for (const d of [bin, src, dst]) mkdirSync(d);
@@ -40,9 +43,11 @@ test('the classic inotifywait | while read mirror loop runs unchanged on inosync
     stdio: 'ignore',
     env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
   });
-  t.after(() => {
-    try { process.kill(-(loop.pid as number), 'SIGTERM'); } catch { /* already gone */ }
-  });
+  const loopEnded = new Promise((resolve) => loop.on('exit', resolve));
+  stopLoop = async () => {
+    try { process.kill(-(loop.pid as number), 'SIGKILL'); } catch { /* already gone */ }
+    await loopEnded;
+  };
   // -q prints nothing once the watches are set: touch a probe until the loop has copied it.
   await waitFor(() => {
     writeFileSync(join(src, 'probe'), String(Date.now()));

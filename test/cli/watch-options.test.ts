@@ -114,9 +114,9 @@ test('-s: messages go to syslog through logger (here to a test socket), tagged w
   let received = '';
   receiver.stdout.on('data', (chunk: Buffer) => { received += chunk.toString(); });
   t.after(() => { receiver.kill(); });
-  await waitFor(() => received.includes('bound'), { what: 'the syslog receiver' });
+  await waitFor(() => received.includes('bound'), { timeoutMs: 15_000, what: 'the syslog receiver' });
   const monitor = startMonitor(t, 'inosync', ['-s', '--syslog-socket', socket, '-e', 'create', root]);
-  await waitFor(() => received.includes('Watches established.'), { what: 'syslog to get "Watches established."' });
+  await waitFor(() => received.includes('Watches established.'), { timeoutMs: 15_000, what: 'syslog to get "Watches established."' });
   writeFileSync(join(root, 'x'), '');
   assert.equal((await monitor.exited).code, 0);
   assert.match(received, new RegExp(`inosync\\[${monitor.child.pid}\\]: Setting up watches\\.`));
