@@ -4,7 +4,7 @@ import { runChild } from '../rsync/child.js';
 import { classifyExit } from '../rsync/exit-codes.js';
 import { SshMaster } from '../rsync/ssh-master.js';
 import { rsyncDestination, type Target } from '../rsync/target.js';
-import { DEFAULT_RSYNC_OPTIONS } from '../rsync/transport.js';
+import { DEFAULT_RSYNC_OPTIONS, MODIFY_WINDOW, NANOSECOND_MTIMES } from '../rsync/transport.js';
 
 export interface DriftItem {
   /** rsync's itemize code: `>f.st......` (would be updated), `>f+++++++++` (missing), `*deleting` (extra). */
@@ -68,10 +68,13 @@ export async function measureDrift(options: DriftOptions): Promise<TargetDrift> 
     const state = await master?.ensure();
     if (state && !state.ok) return { target: target.spec, items: [], error: state.message };
     const items: DriftItem[] = [];
+    const attrs = options.rsyncOptions ?? DEFAULT_RSYNC_OPTIONS;
     const child = await runChild({
       command: 'rsync',
       args: [
-        ...(options.rsyncOptions ?? DEFAULT_RSYNC_OPTIONS),
+        ...attrs,
+        // Compared the way the sync compares (to the nanosecond, unless the user's flags say otherwise).
+        ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]),
         ...(master ? ['-e', master.rsyncShell()] : []),
         `--timeout=${timeoutSec}`, '--dry-run', '-r', '--delete', '--force', `--out-format=${MARKER}%i %n`,
         ...(options.excludes ?? []).map((p) => `--exclude=${p}`),

@@ -89,8 +89,8 @@ const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--ou
 // rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
 // of its last transfer would be skipped, on every later run too. A negative window compares nanoseconds
 // (receivers from rsync 3.1.3 on; older ones compare seconds). A user's own --modify-window wins.
-const NANOSECOND_MTIMES = '--modify-window=-1';
-const MODIFY_WINDOW = /^(--modify-window|-@)/;
+export const NANOSECOND_MTIMES = '--modify-window=-1';
+export const MODIFY_WINDOW = /^(--modify-window|-@)/;
 
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
