@@ -97,6 +97,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   private readonly dirMask: number;
   private readonly rootDirMask: number;
   private readonly fileMask: number;
+  private readonly extraEvents: number;
   private inotify: NativeInotify | undefined;
   private readonly model = new WatchModel();
   private readonly pairing: MovePairing;
@@ -129,10 +130,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
         this.rescanIfDue();
       },
     });
-    const events = CHANGE_EVENTS | (options.extraEvents ?? 0);
-    this.rootDirMask = events | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
+    this.extraEvents = options.extraEvents ?? 0;
+    this.rootDirMask = CHANGE_EVENTS | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
     this.dirMask = this.rootDirMask | (this.followSymlinks ? 0 : C.IN_DONT_FOLLOW);
-    this.fileMask = events;
+    this.fileMask = CHANGE_EVENTS | this.extraEvents;
   }
 
   /** Number of directories (and file roots) watched now. */
@@ -224,8 +225,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
   private expand(start: WatchNode, mode: WalkMode): void {
     const stack = [start];
+    const listed: WatchNode[] = [];
     while (stack.length > 0 && !this.closed) {
       const dir = stack.pop() as WatchNode;
+      listed.push(dir);
       mode.visited?.add(dir);
       for (const entry of this.list(dir, mode)) {
         const isDir = this.isDirEntry(dir, entry);
@@ -239,6 +242,24 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
           const child = this.watchDir(dir, entry.name, mode);
           if (child && (mode.deep || !child.known)) stack.push(child.node);
         }
+      }
+    }
+    this.watchExtraEvents(listed);
+  }
+
+  /**
+   * Extra events (reads) are added to a directory's watch only once the tree has listed it, so that its own
+   * listing is not reported: inotifywait lists before it watches, and `inotifywait DIR` must not end on it.
+   */
+  private watchExtraEvents(nodes: readonly WatchNode[]): void {
+    if (this.extraEvents === 0) return;
+    for (const node of nodes) {
+      if (!node.live || !node.isDir || this.closed) continue;
+      try {
+        const wd = this.native().addWatch(absolutePath(node), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        if (wd !== node.wd && this.model.get(wd) === undefined) this.native().removeWatch(wd); // the path leads elsewhere now
+      } catch {
+        // gone meanwhile: its own events tell
       }
     }
   }
