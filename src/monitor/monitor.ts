@@ -176,16 +176,18 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       return 1;
     }
     let output: Sink;
-    let failedWrite = false;
+    // The reader of stdout went away (EPIPE): inotifywait dies of SIGPIPE there; inosync ends with 1.
+    let onWriteError = (): void => undefined;
     if (options.outfile !== undefined) output = appendFileSink(options.outfile);
     else if (options.daemon && syslog) output = syslog;
-    else output = streamSink(io.stdout, () => { failedWrite = true; });
+    else output = streamSink(io.stdout, () => onWriteError());
     if (output !== syslog) sinks.push(output);
 
     const asked = options.events === 0 ? ALL_EVENTS : options.events;
     const delivered = asked | ALWAYS_SENT;
     const run = startRun(list, options, asked & EXTRA_EVENTS, closeAll, io.signal, 1);
     const { tree } = run;
+    onWriteError = () => run.finish(1);
     const roots = new Set(list.roots.map((r) => r.toString('latin1')));
     const gone = new Set<string>();
 
@@ -199,7 +201,6 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       const wanted = (event.mask & asked) !== 0;
       if (wanted && options.quiet < 2) {
         output.write(render(event, new Date()));
-        if (failedWrite) run.finish(1);
       }
       if (!options.monitor) run.finish(wanted ? 0 : 1);
     };

@@ -12,14 +12,15 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** Writes to a stream the caller owns (it is not ended). Write errors (EPIPE: the reader left) go to `onError`. */
+/**
+ * Writes to a stream the caller owns (it is not ended). Write errors (EPIPE: the reader left) go to `onError`;
+ * the listener stays, since such an error is emitted after the write returned, possibly after close().
+ */
 export function streamSink(stream: Writable, onError: (error: Error) => void): Sink {
   stream.on('error', onError);
   return {
     write: (data) => { stream.write(data); },
-    close: async () => {
-      stream.off('error', onError);
-    },
+    close: async () => undefined,
   };
 }
 

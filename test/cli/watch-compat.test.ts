@@ -119,6 +119,13 @@ test('without -m: the first event is printed and ends the wait with 0; -t with n
   assert.deepEqual([c.code, d.code], [2, 2]);
 });
 
+test('watching every event, inosync\'s own listing of the tree is not an event: `DIR -t 1` times out (2) as inotifywait does', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'sub/deep'), { recursive: true });
+  const ours = startMonitor(t, 'inosync', ['-r', '-t', '1', root]);
+  assert.deepEqual([(await ours.exited).code, ours.stdout.toString()], [2, '']);
+});
+
 test('without -m, an event not asked for that ends the watch (delete_self) ends the wait with 1, silently', async (t) => {
   const root = tempDir(t);
   const dir = join(root, 'gone');
