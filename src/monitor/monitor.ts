@@ -147,24 +147,44 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
   return run;
 }
 
+interface Messages {
+  say(text: string): void;
+  /** The watches are set: a daemon stops copying its messages to its parent. */
+  ready(): void;
+  syslog: Sink | undefined;
+  close(): Promise<void>;
+}
+
+/** Messages go to stderr, or to syslog with -s; a daemon also shows them to its parent until it is ready. */
+function messagesFor(options: WaitOptions, io: MonitorIo): Messages {
+  const tag = basename(io.program.split(' ')[0] ?? 'inosync');
+  const stderr = streamSink(io.stderr, () => undefined);
+  const syslog = options.syslog ? syslogSink({ tag, stderr: io.stderr, ...(options.syslogSocket ? { socket: options.syslogSocket } : {}) }) : undefined;
+  let copyToStderr = syslog === undefined || options.daemon;
+  return {
+    say: (text) => {
+      syslog?.write(text);
+      if (copyToStderr) stderr.write(text);
+    },
+    ready: () => { copyToStderr = syslog === undefined; },
+    syslog,
+    close: async () => { await syslog?.close(); },
+  };
+}
+
+/** Events go to -o FILE, to syslog for a daemon without -o, else to stdout (a write error calls `onWriteError`). */
+function eventOutput(options: WaitOptions, io: MonitorIo, syslog: Sink | undefined, onWriteError: () => void): Sink {
+  if (options.outfile !== undefined) return appendFileSink(options.outfile);
+  if (options.daemon && syslog) return syslog;
+  return streamSink(io.stdout, onWriteError);
+}
+
 /** `inosync watch`: inotifywait. */
 export async function runWait(options: WaitOptions, io: MonitorIo): Promise<number> {
-  const tag = basename(io.program.split(' ')[0] ?? 'inosync');
-  let ready = false;
-  const sinks: Sink[] = [];
-  const syslog = options.syslog ? syslogSink({ tag, stderr: io.stderr, ...(options.syslogSocket ? { socket: options.syslogSocket } : {}) }) : undefined;
-  if (syslog) sinks.push(syslog);
-  const stderr = streamSink(io.stderr, () => undefined);
-  sinks.push(stderr);
-  // Messages go to syslog with -s; a daemon also shows them to its parent until its watches are set.
-  const say = (text: string): void => {
-    if (!syslog) stderr.write(text);
-    else {
-      syslog.write(text);
-      if (options.daemon && !ready) stderr.write(text);
-    }
-  };
-  const closeAll = async (): Promise<void> => { await Promise.all(sinks.map((s) => s.close())); };
+  const messages = messagesFor(options, io);
+  const { say } = messages;
+  let output: Sink | undefined;
+  const closeAll = async (): Promise<void> => { await Promise.all([messages.close(), output === messages.syslog ? undefined : output?.close()]); };
   try {
     for (const note of options.notes) say(`${note}\n`);
     const filter = filterOf(options);
@@ -175,33 +195,27 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       await closeAll();
       return 1;
     }
-    let output: Sink;
     // The reader of stdout went away (EPIPE): inotifywait dies of SIGPIPE there; inosync ends with 1.
     let onWriteError = (): void => undefined;
-    if (options.outfile !== undefined) output = appendFileSink(options.outfile);
-    else if (options.daemon && syslog) output = syslog;
-    else output = streamSink(io.stdout, () => onWriteError());
-    if (output !== syslog) sinks.push(output);
-
+    const out = eventOutput(options, io, messages.syslog, () => onWriteError());
+    output = out;
     const asked = options.events === 0 ? ALL_EVENTS : options.events;
     const delivered = asked | ALWAYS_SENT;
     const run = startRun(list, options, asked & EXTRA_EVENTS, closeAll, io.signal, 1);
     const { tree } = run;
     onWriteError = () => run.finish(1);
-    const roots = new Set(list.roots.map((r) => r.toString('latin1')));
     const gone = new Set<string>();
+    const rootCount = new Set(list.roots.map((r) => r.toString('latin1'))).size;
 
     const onEvent = (event: TreeEvent): void => {
-      // A watch removed by the kernel (deleted) is IN_IGNORED for inotifywait: delivered even when not asked for.
       if (run.ended) return;
+      // A watch the kernel removed (deleted) is IN_IGNORED to inotifywait: delivered even when not asked for.
       const ends = event.name.length === 0 && (event.mask & C.IN_DELETE_SELF) !== 0;
       if (!(event.mask & delivered) && !ends) return;
       if (filter && !filter(eventPath(event))) return;
       run.arm(options.timeout, 2);
       const wanted = (event.mask & asked) !== 0;
-      if (wanted && options.quiet < 2) {
-        output.write(render(event, new Date()));
-      }
+      if (wanted && options.quiet < 2) out.write(render(event, new Date()));
       if (!options.monitor) run.finish(wanted ? 0 : 1);
     };
     tree.on('event', (event) => {
@@ -215,7 +229,7 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       if (options.quiet < 2) say(`${error.message}\n`);
       if (error instanceof RootGoneError) {
         gone.add(error.root.toString('latin1'));
-        if (gone.size >= roots.size) run.finish(1);
+        if (gone.size >= rootCount) run.finish(1); // nothing left to watch
       } else if (!(error instanceof WatchLimitError)) {
         run.finish(1);
       }
@@ -230,7 +244,7 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       return await run.done;
     }
     if (!options.quiet) say('Watches established.\n');
-    ready = true;
+    messages.ready();
     io.onReady?.();
     run.arm(options.timeout, 2);
     return await run.done;
