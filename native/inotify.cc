@@ -30,6 +30,17 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const std:
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 4 * 1024 * 1024;
 
+class Inotify;
+
+// The poll handle lives apart from the Inotify object: uv_close finishes on a later loop turn, maybe
+// after the object is gone. Until it has, an async cleanup hook holds back the environment's teardown,
+// or a worker thread that exits would unload this addon under a pending close callback.
+struct Poll {
+  uv_poll_t handle;
+  Inotify* owner;
+  napi_async_cleanup_hook_handle hook = nullptr;
+};
+
 class Inotify : public Napi::ObjectWrap<Inotify> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -59,15 +70,18 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     }
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &Inotify::OnReadable);
+    auto* poll = new Poll{{}, this};
+    int rc = uv_poll_init(loop, &poll->handle, fd_);
     if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ::close(fd_);
-      fd_ = -1;
+      delete poll;
+    } else {
+      poll->handle.data = poll;
+      poll_ = poll;
+      napi_add_async_cleanup_hook(env, &Inotify::OnEnvCleanup, poll, &poll->hook);
+      rc = uv_poll_start(&poll->handle, UV_READABLE, &Inotify::OnReadable);
+    }
+    if (rc != 0) {
+      Shutdown(false);
       Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
       return;
     }
@@ -81,7 +95,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
  private:
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<Inotify*>(handle->data);
+    Inotify* self = static_cast<Poll*>(handle->data)->owner;
     if (self == nullptr || self->fd_ < 0) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
@@ -109,19 +123,31 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       break;
     }
     if (batch.empty()) return;
-    self->Deliver(env, env.Null(), Napi::Buffer<char>::Copy(env, batch.data(), batch.size()));
+    napi_value records;
+    if (napi_create_buffer_copy(env, batch.size(), batch.data(), nullptr, &records) != napi_ok) {
+      self->Shutdown(false);  // JavaScript can no longer run here (the environment is being torn down)
+      return;
+    }
+    self->Deliver(env, env.Null(), Napi::Value(env, records));
   }
 
   // One call into JavaScript per drain: onRecords(error, buffer).
   void Deliver(Napi::Env env, Napi::Value error, Napi::Value records = Napi::Value()) {
     std::vector<napi_value> args{error};
     if (!records.IsEmpty()) args.push_back(records);
-    callback_.MakeCallback(Value(), args, *context_);
-    if (env.IsExceptionPending()) {
-      // No JS frame above us to take the exception: hand it to process 'uncaughtException'.
-      Napi::Error err = env.GetAndClearPendingException();
-      napi_fatal_exception(env, err.Value());
+    // The C call, not Napi's wrapper: that one throws on failure, which is fatal while the
+    // environment is being torn down (a worker exiting runs the loop once more, and we fire).
+    napi_value result;
+    napi_status status = napi_make_callback(env, *context_, Value(), callback_.Value(), args.size(), args.data(), &result);
+    if (status == napi_ok) return;
+    bool pending = false;
+    napi_value exception;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &exception) == napi_ok &&
+        napi_fatal_exception(env, exception) == napi_ok) {
+      return;  // No JS frame above us to take the exception: it went to process 'uncaughtException'.
     }
+    Shutdown(false);  // JavaScript can no longer run here (a worker being terminated): stop listening.
   }
 
   Napi::Value AddWatch(const Napi::CallbackInfo& info) {
@@ -175,12 +201,12 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   }
 
   Napi::Value RefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&poll_->handle));
     return info.Env().Undefined();
   }
 
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&poll_->handle));
     return info.Env().Undefined();
   }
 
@@ -195,12 +221,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   // release: drop the strong self-reference taken while open (not from the destructor, which
   // only runs once that reference is gone or the environment is tearing down).
   void Shutdown(bool release) {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    StopPolling();
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -210,8 +231,31 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     }
   }
 
+  void StopPolling() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(&poll_->handle);
+      poll_->owner = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), [](uv_handle_t* h) {
+        auto* poll = static_cast<Poll*>(h->data);
+        if (poll->hook != nullptr) napi_remove_async_cleanup_hook(poll->hook);
+        delete poll;
+      });
+      poll_ = nullptr;
+    }
+  }
+
+  // The environment is going away with the instance still open: stop polling and close the fd now
+  // (JS references are released by the finalizer); the close callback then releases the hook.
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle /*hook*/, void* arg) {
+    Inotify* self = static_cast<Poll*>(arg)->owner;
+    if (self == nullptr) return;  // a close is already under way: its callback releases the hook
+    self->StopPolling();
+    ::close(self->fd_);
+    self->fd_ = -1;
+  }
+
   int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
+  Poll* poll_ = nullptr;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> context_;
 };

@@ -171,6 +171,52 @@ test('a real queue overflow arrives as an IN_Q_OVERFLOW record with wd -1', { sk
   assert.ok(opened.events().length <= 17);
 });
 
+test('an exception thrown by the callback reaches uncaughtException, and later batches still come', async (t) => {
+  const dir = tempDir(t);
+  const { code, stdout, stderr } = await runModule(`
+    import { openInotify, constants } from ${JSON.stringify(bindingUrl)};
+    import { writeFileSync } from 'node:fs';
+    let caught = 0;
+    process.on('uncaughtException', (error) => {
+      console.log(error.message);
+      if (++caught === 1) writeFileSync(${JSON.stringify(join(dir, 'second'))}, '');
+      else inotify.close();
+    });
+    const inotify = openInotify(() => { throw new Error('thrown by the callback'); });
+    inotify.addWatch(${JSON.stringify(dir)}, constants.IN_CREATE);
+    writeFileSync(${JSON.stringify(join(dir, 'first'))}, '');
+  `);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, 'thrown by the callback\nthrown by the callback\n');
+});
+
+test('worker threads that end with an instance open (terminated mid-delivery, or exiting) do not crash', async (t) => {
+  const dir = tempDir(t);
+  const { code, stdout, stderr } = await runModule(`
+    import { Worker } from 'node:worker_threads';
+    for (const ending of ['terminate', 'exit', 'return']) {
+      for (let k = 0; k < 4; k++) {
+        const worker = new Worker(\`
+          const { parentPort } = await import('node:worker_threads');
+          const { openInotify, constants } = await import(${JSON.stringify(bindingUrl)});
+          const { writeFileSync } = await import('node:fs');
+          const inotify = openInotify(() => {});
+          inotify.addWatch(${JSON.stringify(dir)}, constants.IN_ALL_EVENTS);
+          for (let i = 0; i < 100; i++) writeFileSync(${JSON.stringify(dir)} + '/f' + (i % 5), 'x');
+          if ('\${ending}' === 'exit') process.exit(0);
+          if ('\${ending}' === 'return') inotify.unref();
+          parentPort.postMessage('written');
+        \`, { eval: true });
+        if (ending === 'terminate') worker.once('message', () => worker.terminate());
+        await new Promise((resolve) => worker.once('exit', resolve));
+      }
+    }
+    console.log('done');
+  `, 30_000);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), 'done');
+});
+
 test('closing instances while events pour in neither crashes nor leaks fds', async (t) => {
   const dir = tempDir(t);
   const { code, stdout, stderr } = await runModule(`
@@ -185,7 +231,7 @@ test('closing instances while events pour in neither crashes nor leaks fds', asy
       for (let i = 0; i < 50; i++) writeFileSync(dir + '/f' + (i % 7), String(i));
       setImmediate(() => {
         inotify.close();
-        if (++rounds < 300) round();
+        if (++rounds < 150) round();
         else console.log(readdirSync('/proc/self/fd').length - fdsBefore);
       });
     }
