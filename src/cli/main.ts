@@ -7,9 +7,9 @@ import { describeError, InosyncError } from '../errors.js';
 import { commands } from './commands.js';
 
 async function main(argv: string[]): Promise<void> {
-  // Installed as a symlink named inotifywait, inosync is a drop-in for it.
+  // Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
   const invokedAs = basename(process.argv[1] ?? '');
-  const args = invokedAs === 'inotifywait' ? ['watch', ...argv] : argv;
+  const args = invokedAs === 'inotifywait' ? ['watch', ...argv] : invokedAs === 'inotifywatch' ? ['watch', '--stats', ...argv] : argv;
   let cli = yargs(args)
     .scriptName(invokedAs === 'inotifywait' ? 'inotifywait' : 'inosync')
     .strict()

@@ -16,7 +16,9 @@ interface WatchArgs {
 }
 
 const invokedAs = basename(process.argv[1] ?? '');
-const program = invokedAs === 'inotifywait' ? 'inotifywait' : 'inosync watch';
+const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync watch';
+/** How the statistics mode is invoked: `inotifywatch`, or `inosync watch --stats`. */
+const statsProgram = invokedAs === 'inotifywatch' ? 'inotifywatch' : `${program} --stats`;
 
 function io(extra: Partial<MonitorIo> = {}): MonitorIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, program, ...extra };
@@ -65,7 +67,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     const command = parseWatchCommand(asksHelp ? [...raw, '--help'] : raw, program);
     let code: number;
     if (command.kind === 'help') {
-      process.stdout.write(`${command.stats ? statsHelp(program) : waitHelp(program)}\n`);
+      process.stdout.write(`${command.stats ? statsHelp(statsProgram, program) : waitHelp(program)}\n`);
       code = 0;
     } else if (command.kind === 'stats') {
       code = await runStatsUntilSignal(command);

@@ -93,8 +93,9 @@ matches for ordinary patterns); a root that is a symlink is followed even with -
 is not offered; -h exits 0.`;
 }
 
-export function statsHelp(program: string): string {
-  return `Usage: ${program} --stats [OPTIONS] PATH... [@EXCLUDED_PATH...]
+/** `program`: how the statistics mode is invoked (`inotifywatch`, `inosync watch --stats`); `waitProgram`: the monitor. */
+export function statsHelp(program: string, waitProgram: string): string {
+  return `Usage: ${program} [OPTIONS] PATH... [@EXCLUDED_PATH...]
 
 Count filesystem events per watched directory (or file) for a while, then print a table, as
 inotifywatch(1) does. Counting ends at --timeout or on SIGINT (Ctrl-C), SIGTERM or SIGHUP.
@@ -102,14 +103,14 @@ inotifywatch(1) does. Counting ends at --timeout or on SIGINT (Ctrl-C), SIGTERM 
 Options:
   -t, --timeout SECONDS  Count for SECONDS, then print. 0 (default): until a signal.   e.g. -t 60
   -r, --recursive        Watch every directory below the PATHs too (and new ones).
-  -e, --event LIST       Count only these events (see \`${program} --help\`).   e.g. -e modify,create
+  -e, --event LIST       Count only these events (see \`${waitProgram} --help\`).   e.g. -e modify,create
   -a, --ascending EVENT  Sort rows by EVENT's count, ascending (EVENT: total or an event name other
                          than move and close).
   -d, --descending EVENT Sort descending (default: -d total).   e.g. -d modify
   -z, --zero             Also print rows and columns that are all zeros.
   -v, --verbose          Say more on stderr.
       --exclude RE, --excludei RE, --include RE, --includei RE, @PATH, --fromfile FILE, -P
-                         As in \`${program} --help\`.
+                         As in \`${waitProgram} --help\`.
   -h, --help             This help.
 
 Output: "total  access  modify ...  filename" then one row per watch, its path last. Messages
@@ -117,5 +118,5 @@ Output: "total  access  modify ...  filename" then one row per watch, its path l
 occurred.") go to stderr. Rows with equal counts are ordered by path (inotifywatch: by watch number).
 
 Example:
-  ${program} --stats -r -t 60 -e modify,create -d modify /srv/www`;
+  ${program} -r -t 60 -e modify,create -d modify /srv/www`;
 }

@@ -124,7 +124,7 @@ test('-s: messages go to syslog through logger (here to a test socket), tagged w
   assert.equal(monitor.stdout.toString(), `${root}/ CREATE x\n`);
 });
 
-test('installed as `inotifywait` (a symlink): its name in --help, inotifywait\'s arguments as they are', (t) => {
+test('installed as `inotifywait` or `inotifywatch` (symlinks): its name in --help, inotifywait\'s arguments as they are', (t) => {
   const root = tempDir(t);
   const link = join(root, 'inotifywait');
   symlinkSync(cliPath, link);
@@ -135,4 +135,7 @@ test('installed as `inotifywait` (a symlink): its name in --help, inotifywait\'s
   const timeout = spawnSync(link, ['-qt', '1', '-e', 'create', root], { encoding: 'utf8' });
   assert.equal(timeout.status, 2);
   assert.equal(timeout.stderr, '');
+  const statsLink = join(root, 'inotifywatch');
+  symlinkSync(cliPath, statsLink);
+  assert.match(spawnSync(statsLink, ['-h'], { encoding: 'utf8' }).stdout, /^Usage: inotifywatch \[OPTIONS\] PATH\.\.\./);
 });
