@@ -79,6 +79,8 @@ const ADOPT: WalkMode = { report: true, strict: false, deep: false };
 
 /** Failed listings of a live directory retried before the model is declared drifted (rescan). */
 const MAX_LIST_RETRIES = 50;
+/** Pause before listing again when no event came to trigger it. */
+const LIST_RETRY_MS = 10;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -108,6 +110,9 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
    */
   private readonly unlisted = new Set<WatchNode>();
   private readonly listAttempts = new WeakMap<WatchNode, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** A directory moved out by a lone MOVED_FROM, until its IN_MOVE_SELF tells which node it is. */
+  private movedOut: { source: WatchNode; name: Buffer; guess: WatchNode | undefined } | undefined;
   private limitReported = false;
   private refed = true;
   private closed = false;
@@ -126,6 +131,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       windowMs: options.movePairingMs ?? 25,
       deliver: (item) => this.onSequenced(item),
       drained: () => {
+        this.settleMoveOut(undefined);
         this.retryUnlisted();
         this.rescanIfDue();
       },
@@ -171,6 +177,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (this.closed) return;
     this.closed = true;
     this.pairing.stop();
+    clearTimeout(this.retryTimer);
     this.inotify?.close();
     this.model.clear();
   }
@@ -180,6 +187,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.refed = true;
     this.inotify?.ref();
     this.pairing.ref();
+    this.retryTimer?.ref();
   }
 
   /** Let the process exit even though watches are armed. */
@@ -187,6 +195,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.refed = false;
     this.inotify?.unref();
     this.pairing.unref();
+    this.retryTimer?.unref();
   }
 
   // --- arming ------------------------------------------------------------------------------------
@@ -240,7 +249,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
         }
         if (isDir && this.recursive) {
           const child = this.watchDir(dir, entry.name, mode);
-          if (child && (mode.deep || !child.known)) stack.push(child.node);
+          if (child && (mode.deep || !child.listed)) stack.push(child.node);
         }
       }
     }
@@ -285,10 +294,11 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   /**
-   * Watches parent/name and links it into the tree; undefined when it cannot or must not be watched.
-   * `known`: it was already watched at this very place (and so already listed).
+   * Watches parent/name and links the directory found there into the tree (the kernel's wd tells which one
+   * it is); undefined when it cannot or must not be watched. `listed`: its contents are known already.
+   * `expected`: the node an event says went there (placed without checking where else it may be).
    */
-  private watchDir(parent: WatchNode, name: Buffer, mode: WalkMode): { node: WatchNode; known: boolean } | undefined {
+  private watchDir(parent: WatchNode, name: Buffer, mode: WalkMode, expected?: WatchNode): { node: WatchNode; listed: boolean } | undefined {
     if (this.closed) return undefined;
     const path = joinPath(absolutePath(parent), name);
     let wd: number;
@@ -299,12 +309,19 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       return undefined;
     }
     const existing = this.model.get(wd);
-    if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), known: false };
-    if (existing.live && existing.parent === parent && existing.name.equals(name)) return { node: existing, known: true };
-    if (existing.live && !this.isStale(existing, path)) return undefined; // the same directory reachable twice
-    // A directory we knew elsewhere (a rename we did not see) or one being forgotten: it lives here now.
-    this.model.relink(existing, parent, name);
-    return { node: existing, known: false };
+    if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), listed: false };
+    if (this.model.isAncestor(existing, parent)) {
+      // Renames still queued would make the model a loop here: walk the disk again instead.
+      this.announceRescan(0);
+      return undefined;
+    }
+    const listed = existing.live && !this.unlisted.has(existing);
+    if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
+    const sameName = existing.parent === parent && existing.name.equals(name);
+    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined; // reachable twice
+    // A directory known elsewhere (a rename not applied yet, or missed), or being forgotten: it is here now.
+    this.model.place(existing, parent, name);
+    return { node: existing, listed };
   }
 
   /** True when node's recorded path no longer leads to the directory now found at `path`. */
@@ -354,7 +371,8 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   /** Removes the watches of a subtree the kernel would keep (moved out, excluded, stale). */
-  private unwatch(node: WatchNode): void {
+  private unwatch(node: WatchNode): boolean {
+    let anyKnown = false;
     for (const n of this.model.detach(node)) {
       let known = false;
       try {
@@ -362,8 +380,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       } catch {
         known = false;
       }
-      if (!known) this.model.forget(n); // no IN_IGNORED will come
+      if (known) anyKnown = true;
+      else this.model.forget(n); // no IN_IGNORED will come
     }
+    return anyKnown;
   }
 
   private native(): NativeInotify {
@@ -378,8 +398,30 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   private onSequenced(item: Sequenced): void {
+    if (this.settleMoveOut(item)) return;
     if (item.kind === 'move') this.onMove(item.from, item.to);
     else this.onEvent(item.event);
+  }
+
+  /**
+   * A directory moved out keeps its watch in the kernel until removed. Which node it is: the one that gets
+   * IN_MOVE_SELF right after the lone MOVED_FROM (the kernel queues them together), else the one the model
+   * holds under that name. A node a listing has meanwhile found elsewhere in the tree stays: its MOVED_TO
+   * went to a directory not yet watched then. True when `item` was that IN_MOVE_SELF and has been handled.
+   */
+  private settleMoveOut(item: Sequenced | undefined): boolean {
+    if (this.movedOut === undefined) return false;
+    const { source, name, guess } = this.movedOut;
+    this.movedOut = undefined;
+    const event = item?.kind === 'event' ? item.event : undefined;
+    const self = event && event.mask & C.IN_MOVE_SELF ? this.model.get(event.wd) : undefined;
+    if (event && self?.live && self.parent !== undefined) {
+      this.emitEvent(self, EMPTY, event.mask, event.cookie, false);
+      if (self.parent === source && self.name.equals(name)) this.unwatch(self);
+      return true;
+    }
+    if (guess?.live) this.unwatch(guess);
+    return false;
   }
 
   private onReadError(error: InotifySyscallError): void {
@@ -435,8 +477,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       this.emitChange('created', node.root, rel, isDir);
       if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, event.name);
     } else if (event.mask & C.IN_DELETE) {
-      this.emitChange('deleted', node.root, rel, isDir);
-      this.model.detachChild(node, event.name);
+      this.emitChange('deleted', node.root, rel, isDir); // its watch goes with IN_IGNORED, which names it by wd
     } else {
       const kind = simpleKind(event.mask);
       if (kind) this.emitChange(kind, node.root, rel, isDir);
@@ -446,7 +487,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   /** A new or moved-in directory: watch it, then list it and report what it already holds. */
   private adopt(parent: WatchNode, name: Buffer): void {
     const child = this.watchDir(parent, name, ADOPT);
-    if (child && !child.known) this.expand(child.node, ADOPT);
+    if (child && !child.listed) this.expand(child.node, ADOPT);
   }
 
   private isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
@@ -468,28 +509,37 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       !this.isExcluded(target.root, joinPath(relativePath(target), to.name), isDir);
     if (fromIn) this.emitEvent(source, from.name, from.mask, from.cookie, false);
     if (fromIn && toIn && source.root === target?.root && to !== undefined) {
-      const moved = this.model.child(source, from.name);
-      if (moved) this.model.relink(moved, target, to.name); // replaces what the rename replaced
-      else {
-        this.model.detachChild(target, to.name);
-        if (isDir && this.recursive) this.adopt(target, to.name);
-      }
+      if (isDir) this.renameDir(source, from.name, target, to.name);
       this.emitEvent(target, to.name, to.mask, to.cookie, false);
       this.emitChange('moved', target.root, joinPath(relativePath(target), to.name), isDir, fromRel);
       return;
     }
     if (fromIn) {
       this.emitChange('deleted', source.root, fromRel, isDir);
-      const gone = this.model.child(source, from.name);
-      if (gone) this.unwatch(gone);
+      if (isDir) this.movedOut = { source, name: from.name, guess: this.model.takePast(source, from.name) };
     }
     if (toIn && target !== undefined && to !== undefined) this.onEntryEvent(target, to);
+  }
+
+  /**
+   * A directory renamed inside the tree. The node the event names moves; the kernel is then asked which
+   * directory is at the new name now, since listings may have run ahead of this event.
+   */
+  private renameDir(source: WatchNode, fromName: Buffer, target: WatchNode, toName: Buffer): void {
+    // A directory the rename replaced (an empty one) is left to its IN_IGNORED, which follows shortly.
+    const moved = this.model.takePast(source, fromName);
+    if (!this.recursive) return;
+    const found = this.watchDir(target, toName, ADOPT, moved);
+    if (moved && found?.node !== moved && !this.model.isAncestor(moved, target)) this.model.placeAsPast(moved, target, toName); // it went on since
+    if (found && !found.listed) this.expand(found.node, ADOPT);
   }
 
   private forget(node: WatchNode): void {
     this.model.forget(node);
     if (!node.live) return;
-    this.model.detach(node);
+    // Its directory is gone, so what the model still holds below it should have gone before: any of those the
+    // kernel still watches lives elsewhere, and the model has drifted.
+    if (this.unwatch(node)) this.announceRescan(0);
     if (node.parent === undefined && !node.root.gone) this.rootGone(node.root, 'deleted');
   }
 
@@ -521,8 +571,34 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
         this.announceRescan(0);
         continue;
       }
-      this.expand(node, ADOPT);
+      this.listIfStillThere(node);
       if (!this.unlisted.has(node)) this.listAttempts.delete(node);
+    }
+    // The rename that fixes the path may already have been handled by now, with no event left to come.
+    if (this.unlisted.size > 0 && !this.retryTimer && !this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.retryUnlisted();
+        this.rescanIfDue();
+      }, LIST_RETRY_MS);
+      if (!this.refed) this.retryTimer.unref();
+    }
+  }
+
+  /**
+   * Lists a node again, but only if its path leads to it: the path of a node whose rename is still queued
+   * may lead to another directory now (which is then watched and placed there) or to nothing.
+   */
+  private listIfStillThere(node: WatchNode): void {
+    if (node.parent === undefined) {
+      this.expand(node, ADOPT);
+      return;
+    }
+    const found = this.watchDir(node.parent, node.name, ADOPT);
+    if (found?.node === node) this.expand(node, ADOPT);
+    else {
+      if (found && !found.listed) this.expand(found.node, ADOPT);
+      this.unlisted.add(node);
     }
   }
 

@@ -1,10 +1,10 @@
-// The model follows the disk: after a storm of mkdir, rename, move out and in, and rm -r, exactly the
-// directories on disk are watched.
+// The model follows the disk: after a storm of mkdir, rename, move out and in, rename over, rm -r, and names
+// reused at once, exactly the directories on disk are watched, by the model and by the kernel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTree, tempDir } from '../helpers/tmp.js';
+import { makeTree, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { saw, watchTree } from './harness.js';
 
@@ -29,11 +29,17 @@ function random(seed: number): () => number {
   };
 }
 
-test('after a storm of directory operations the watched directories are exactly those on disk', async (t) => {
+for (const seed of [42, 7]) {
+  test(`after a storm of directory operations the watched directories are exactly those on disk (seed ${seed})`, async (t) => {
+    await storm(t, seed);
+  });
+}
+
+async function storm(t: CleanupContext, seed: number): Promise<void> {
   const root = tempDir(t);
   const outside = tempDir(t);
   const { tree } = await watchTree(t, { roots: [root] });
-  const rand = random(42);
+  const rand = random(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)] as T;
   let counter = 0;
   for (let step = 0; step < 400; step++) {
@@ -49,8 +55,17 @@ test('after a storm of directory operations the watched directories are exactly 
       const away = join(outside, `o${counter++}`);
       renameSync(dir, away);
       if (rand() < 0.5) renameSync(away, join(pick(directoriesOnDisk(root)), `back${counter++}`));
-    } else if (op < 0.75 && dir !== root) {
+    } else if (op < 0.72 && dir !== root) {
       rmSync(dir, { recursive: true });
+    } else if (op < 0.8 && dir !== root) { // renamed, and the name taken again at once
+      renameSync(dir, `${dir}_${counter++}`);
+      mkdirSync(join(dir, `s${counter++}`), { recursive: true });
+    } else if (op < 0.85 && dir !== root) { // renamed over an empty directory
+      const empty = dirs.find((d) => d !== root && d !== dir && !d.startsWith(`${dir}/`) && !dir.startsWith(`${d}/`) && readdirSync(d).length === 0);
+      if (empty) renameSync(dir, empty);
+    } else if (op < 0.9 && dir !== root) { // deleted, and made again at once
+      rmSync(dir, { recursive: true });
+      mkdirSync(dir);
     } else {
       writeFileSync(join(dir, `f${counter++}`), 'x');
     }
@@ -62,7 +77,7 @@ test('after a storm of directory operations the watched directories are exactly 
     .catch(() => assert.deepEqual(watched(), expected));
   // And the kernel holds no watch the model forgot (moved-out directories keep theirs unless removed).
   await waitFor(() => kernelWatches() === expected.length, { what: `the kernel to hold ${expected.length} watches (holds ${kernelWatches()})` });
-});
+}
 
 /** Watches the kernel holds for this process's inotify instances (one test file = one process). */
 function kernelWatches(): number {
