@@ -21,7 +21,7 @@ const LATENCY_GAP_MS = 50;
 const STORM_FILES = 10_000;
 const STORM_DIRS = 100;
 /** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
-const STORM_CAP_S = 60;
+const STORM_CAP_S = 45;
 const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
 
 interface Target { host: SshHost; dir: string }
