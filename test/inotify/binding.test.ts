@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
 import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { runModule } from '../helpers/run-module.js';
 import { cannotLowerQueueLimit, withQueueLimit } from '../helpers/queue-limit.js';
 
 const bindingUrl = new URL('../../src/inotify/binding.js', import.meta.url).href;
@@ -17,25 +18,6 @@ function recorder(t: CleanupContext): { inotify: NativeInotify; batches: RawEven
   const inotify = openInotify((events) => batches.push(events));
   t.after(() => inotify.close());
   return { inotify, batches, events: () => batches.flat() };
-}
-
-/** Runs an ES module in a fresh node; resolves with its exit code and output, or rejects at the deadline. */
-function runModule(source: string, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child did not exit within ${timeoutMs} ms (it keeps the event loop alive); stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 test('addWatch takes a string path and reports events with the name as bytes', async (t) => {

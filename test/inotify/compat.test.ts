@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Inotify, type InotifyEvent } from '../../src/index.js';
 import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { runModule } from '../helpers/run-module.js';
 import { cannotLowerQueueLimit, withQueueLimit } from '../helpers/queue-limit.js';
 
 const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const indexUrl = new URL('../../src/index.js', import.meta.url).href;
 
 /** The README's "For node-inotify users" example, verbatim (the README must hold exactly this). */
 const readmeExample = `const { Inotify } = require('inosync');
@@ -178,20 +180,32 @@ test('an overflow reaches every callback as an event with watch -1', { skip: can
   await waitFor(() => overflows.size === 2, { what: 'IN_Q_OVERFLOW in both callbacks' });
 });
 
-test('new Inotify(false) does not keep the process alive', async (t) => {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
-    import { Inotify } from ${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)};
+test('a callback that throws is an uncaught exception, and the events after it are still delivered', async (t) => {
+  const dir = tempDir(t);
+  const { code, stdout, stderr } = await runModule(`
+    import { Inotify } from ${JSON.stringify(indexUrl)};
+    import { writeFileSync } from 'node:fs';
+    const inotify = new Inotify();
+    process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message));
+    inotify.addWatch({ path: ${JSON.stringify(dir)}, watch_for: Inotify.IN_CREATE, callback(event) {
+      console.log('event ' + event.name);
+      if (event.name === 'b') inotify.close();
+      else throw new Error('thrown for ' + event.name);
+    } });
+    writeFileSync(${JSON.stringify(join(dir, 'a'))}, '');
+    writeFileSync(${JSON.stringify(join(dir, 'b'))}, '');
+  `);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, 'event a\nevent b\nuncaught: thrown for a\n');
+});
+
+test('new Inotify(false) does not keep the process alive', async () => {
+  const { code, stdout, stderr } = await runModule(`
+    import { Inotify } from ${JSON.stringify(indexUrl)};
     const inotify = new Inotify(false);
     inotify.addWatch({ path: '/tmp', callback: () => {} });
     process.on('exit', () => console.log(inotify.persistent));
-  `], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  const code = await Promise.race([
-    new Promise<number | null>((resolve) => child.on('exit', resolve)),
-    waitFor(() => false, { timeoutMs: 10_000, what: 'the non-persistent process to exit' }),
-  ]);
-  assert.equal(code, 0);
+  `);
+  assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), 'false');
 });
