@@ -7,6 +7,7 @@
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
 // so nothing that happens during startup is lost, and a restart after a crash converges.
 import { EventEmitter } from 'node:events';
+import { lstatSync } from 'node:fs';
 import PQueue from 'p-queue';
 import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -66,6 +67,8 @@ export interface SyncCounters {
   overflows: number;
   rescans: number;
   remoteMoves: number;
+  /** Released sets escalated to a whole-tree send because a hard-linked file changed. */
+  hardLinkResyncs: number;
 }
 
 /** What a host had not received when the agent stopped. */
@@ -102,14 +105,18 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly hosts = new Map<string, Host>();
   private readonly tree: WatchTree;
   private readonly changes: ChangeSet;
-  private readonly counters: SyncCounters = { events: 0, overflows: 0, rescans: 0, remoteMoves: 0 };
+  private readonly counters: SyncCounters = { events: 0, overflows: 0, rescans: 0, remoteMoves: 0, hardLinkResyncs: 0 };
   private started = false;
+  /** A file with several names changed since the last release (see dispatch). */
+  private hardLinkSeen = false;
+  private readonly sourcePrefix: Buffer;
   private stopping = false;
 
   constructor(options: SyncOptions) {
     super();
     this.options = options;
     this.source = options.source;
+    this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = excludeFn(options.excludes ?? []);
@@ -256,6 +263,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.counters.events += 1;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
+    this.noteHardLink(change);
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
       // Replayed on the targets at once, in order with what each host was already given; what the change
       // set still holds under the old name follows the directory to its new one.
@@ -268,9 +276,26 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   private dispatch(marks: PathSet): void {
+    if (this.hardLinkSeen) {
+      // rsync -H links names only within one transfer, and inotify names only the link written through:
+      // the other names of the inode are unknown here, so the whole tree goes and links stay links.
+      this.hardLinkSeen = false;
+      this.counters.hardLinkResyncs += 1;
+      this.logger.debug('a file with several names changed: sending the whole tree so its links stay links');
+      marks.add(Buffer.alloc(0), 'tree');
+    }
     for (const host of this.hosts.values()) host.queue.add(marks);
   }
+
+  /** Notes a file with more than one name being created, linked, moved, written (closed) or chmodded. */
+  private noteHardLink(change: Change): void {
+    if (this.hardLinkSeen || change.isDir || !LINK_KINDS.has(change.kind)) return;
+    const stats = lstatSync(Buffer.concat([this.sourcePrefix, change.path]), { throwIfNoEntry: false });
+    if (stats?.isFile() && stats.nlink > 1) this.hardLinkSeen = true;
+  }
 }
+
+const LINK_KINDS = new Set<Change['kind']>(['created', 'closed', 'moved', 'attributes']);
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

@@ -53,6 +53,14 @@ test('inosync sync mirrors every kind of change to local and ssh targets', async
     await converged(mirror);
   });
 
+  await t.test('a hard link to a file the targets already have, then a write through the new name', async () => {
+    mkdirSync(join(src, 'elsewhere'));
+    linkSync(join(src, 'h1'), join(src, 'elsewhere', 'h3'));
+    await converged(mirror);
+    appendFileSync(join(src, 'elsewhere', 'h3'), ' and more');
+    await converged(mirror);
+  });
+
   await t.test('mkdir -p then immediate writes', async () => {
     mkdirSync(join(src, 'p/q/r/s'), { recursive: true });
     for (let i = 0; i < 20; i++) writeFileSync(join(src, 'p/q/r/s', `f${i}`), `${i}`);

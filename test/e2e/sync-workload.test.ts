@@ -9,9 +9,10 @@ import { seedFromEnv, Workload } from './workload.js';
 /** Lets the agent run between rounds of operations: pacing of the workload, not a wait for a result. */
 const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
 
-// Hard-link identity is not compared here: rsync -H links names only within one transfer, so a link made
-// to a file sent in an earlier batch (or split from it by a directory rename) arrives as an equal copy until
-// the next full sync. Content, types, modes and symlinks are compared as everywhere.
+// Hard-link identity is not compared here: a directory renamed while it holds one name of a hard-linked
+// file is sent whole under its new name, and rsync -H can only link names within one transfer, so that
+// name arrives as an equal copy until the next full sync (or the next change to the file, see the engine).
+// Content, types, modes and symlinks are compared as everywhere.
 const same = { hardLinks: false } as const;
 
 test('a random workload converges on every target, also on a host that was down part of the time', async (t) => {
