@@ -107,10 +107,11 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly changes: ChangeSet;
   private readonly counters: SyncCounters = { events: 0, overflows: 0, rescans: 0, remoteMoves: 0, hardLinkResyncs: 0 };
   private started = false;
+  private stopping = false;
+  /** `source/`, to stat changed paths. */
+  private readonly sourcePrefix: Buffer;
   /** A file with several names changed since the last release (see dispatch). */
   private hardLinkSeen = false;
-  private readonly sourcePrefix: Buffer;
-  private stopping = false;
 
   constructor(options: SyncOptions) {
     super();
