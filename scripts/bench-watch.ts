@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { withQueueLimit } from '../test/helpers/queue-limit.js';
 import { cpuSeconds, peakRssMiB, pollUntil, spawnReady, stop, watchesInode, type Started } from './bench-proc.js';
 import type { Row } from './bench-table.js';
+import { cliPath } from '../test/helpers/run-cli.js';
 
 const script = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 const CHANGE_EVENTS = 'create,modify,close_write,attrib,moved_from,moved_to,delete,delete_self,move_self';
@@ -33,10 +34,18 @@ function startInosync(root: string): Promise<Started> {
   return spawnReady([process.execPath, script('./bench-watch-child.js'), root], { stream: 'stdout', ready: /^ready / });
 }
 
-/** inotifywait -r -m -e (the events inosync watches) --format '%w%f %e' -o /dev/null ROOT, until armed. */
+/** `-r -m -e (the events inosync watches) --format '%w%f %e' -o /dev/null ROOT`, until armed. */
+function inotifywaitArgs(root: string): string[] {
+  return ['-r', '-m', '-e', CHANGE_EVENTS, '--format', '%w%f %e', '-o', '/dev/null', root];
+}
+
 function startInotifywait(root: string): Promise<Started> {
-  const argv = ['inotifywait', '-r', '-m', '-e', CHANGE_EVENTS, '--format', '%w%f %e', '-o', '/dev/null', root];
-  return spawnReady(argv, { stream: 'stderr', ready: /Watches established/, stdout: 'ignore' });
+  return spawnReady(['inotifywait', ...inotifywaitArgs(root)], { stream: 'stderr', ready: /Watches established/, stdout: 'ignore' });
+}
+
+/** The product as shell users meet it: `inosync watch` with inotifywait's own arguments. */
+function startInosyncWatch(root: string): Promise<Started> {
+  return spawnReady([process.execPath, cliPath, 'watch', ...inotifywaitArgs(root)], { stream: 'stderr', ready: /Watches established/, stdout: 'ignore' });
 }
 
 function median(values: number[]): number {
@@ -60,21 +69,26 @@ export async function armBenchmark(work: string, log: (line: string) => void): P
   log(`arm: ${dirs.toLocaleString('en-US')} directories generated`);
   await measureArm(() => startInotifywait(root)); // warms the dentry cache for both
   const ours: Arm[] = [];
+  const cli: Arm[] = [];
   const theirs: Arm[] = [];
   for (let i = 0; i < ARM_RUNS; i++) {
     ours.push(await measureArm(() => startInosync(root)));
+    cli.push(await measureArm(() => startInosyncWatch(root)));
     theirs.push(await measureArm(() => startInotifywait(root)));
   }
-  log(`arm: spawn to armed, inosync ${ours.map((r) => r.ms.toFixed(0)).join('/')} ms, inotifywait ${theirs.map((r) => r.ms.toFixed(0)).join('/')} ms`);
+  const times = (arms: Arm[]): string => arms.map((r) => r.ms.toFixed(0)).join('/');
+  log(`arm: spawn to armed, inosync ${times(ours)} ms, inosync watch ${times(cli)} ms, inotifywait ${times(theirs)} ms`);
   const label = `arm ${Math.round(dirs / 1000)}k dirs`;
-  const both = (metric: string, unit: string, pick: (arm: Arm) => number, target?: Row['target']): Row => ({
-    metric: `${label}: ${metric}`, unit, anchorName: 'inotifywait -r',
-    inosync: median(ours.map(pick)), anchor: median(theirs.map(pick)), ...(target ? { target } : {}),
+  const row = (who: string, arms: Arm[], metric: string, unit: string, pick: (arm: Arm) => number, target?: Row['target']): Row => ({
+    metric: `${label}, ${who}: ${metric}`, unit, anchorName: 'inotifywait -r',
+    inosync: median(arms.map(pick)), anchor: median(theirs.map(pick)), ...(target ? { target } : {}),
   });
   return [
-    both('time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (row) => row.inosync <= row.anchor }),
-    both('CPU, spawn to armed', 's', (r) => r.cpu),
-    both('peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (row) => row.inosync < 64 }),
+    row('WatchTree', ours, 'time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (r) => r.inosync <= r.anchor }),
+    row('WatchTree', ours, 'CPU, spawn to armed', 's', (r) => r.cpu),
+    row('WatchTree', ours, 'peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (r) => r.inosync < 64 }),
+    row('inosync watch', cli, 'time, spawn to armed', 'ms', (r) => r.ms),
+    row('inosync watch', cli, 'peak RSS', 'MiB', (r) => r.rss),
   ];
 }
 
