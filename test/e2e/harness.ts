@@ -1,7 +1,7 @@
 // Whole-agent runs for the end-to-end tests: a source tree, local and loopback-ssh targets, the real
 // `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
 import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
@@ -50,7 +50,9 @@ export type Agent = LoggedCli;
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
 export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
-  const agent = startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', ...extra]);
+  // Its own status socket: the default one belongs to whatever else runs on the machine.
+  const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
+  const agent = startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;
 }
