@@ -15,10 +15,10 @@ Options:
                         after the first event.            e.g. ${program} -m /srv/www
   -r, --recursive       Watch every directory below the PATHs too, and new ones as they appear
                         (symlinks are not followed).     e.g. ${program} -mr /srv/www
-  -e, --event LIST      Only these events (comma-separated, repeatable; see EVENTS). Default: all.
+  -e, --event LIST      Only these events (comma-separated, repeatable; see Events). Default: all.
                                                           e.g. -e modify,create -e delete
   -q, --quiet           Do not print "Setting up watches." / "Watches established.". Twice (-qq):
-                        print no events and no warnings either (the exit status tells).
+                        print no events and no warnings either (the exit status tells).   e.g. -mq
   -t, --timeout SECONDS Exit with status 2 when no event came for SECONDS (with -m: since the last
                         event). 0 (default): wait forever. Negative: an error.   e.g. -t 30
       --format FMT      Print each event with FMT (a newline is added unless --no-newline):
@@ -33,25 +33,33 @@ Options:
                                                           e.g. --timefmt '%F %T' --format '%T %w%f %e'
   -c, --csv             Print CSV: watched,EVENTS,file; a field is quoted ("" for ") when it holds
                         a comma, a quote or a newline, or starts or ends with a space.
+                                                          e.g. -mc DIR > events.csv
       --json            Print one JSON object per line (inosync; see JSON below).
+                                                          e.g. -mr --json DIR | jq -r .path
       --exclude RE      Leave out events whose path (%w%f) matches the POSIX extended regular
-                        expression RE. Only the last --exclude counts.   e.g. --exclude '\\.swp$'
-      --excludei RE     The same, ignoring case.
+                        expression RE (directories stay watched: use @PATH not to watch them).
+                        Only the last --exclude counts.   e.g. --exclude '\\.swp$'
+      --excludei RE     The same, ignoring case.          e.g. --excludei '\\.(jpe?g|png)$'
       --include RE      Only events whose path matches RE.   e.g. --include '\\.(html|css)$'
-      --includei RE     The same, ignoring case. (One of the four at most.)
+      --includei RE     The same, ignoring case. (One of the four at most.)   e.g. --includei '\\.txt$'
   @PATH                 With -r: do not watch the directory PATH (spelled as the PATHs are: relative
                         or absolute).                     e.g. ${program} -mr src @src/.git
       --fromfile FILE   Read PATHs (and @PATHs) from FILE, one per line, bytes as they are; - reads
                         stdin. For many paths, or names that are not UTF-8.   e.g. --fromfile list.txt
   -o, --outfile FILE    Append events to FILE (created with mode 0600) instead of stdout.
+                                                          e.g. -m -o /var/log/changes.log DIR
   -d, --daemon          Like -m, in the background: returns once the watches are set; needs -o FILE
                         (or -s: events to syslog). Implies -s. Relative paths mean what they mean
                         here (the daemon keeps this working directory).   e.g. -d -o /var/log/w.log DIR
   -s, --syslog          Send messages (errors, warnings) to syslog, facility daemon, via logger(1).
+                                                          e.g. -m -s DIR
       --syslog-socket PATH  Log to this socket instead of /dev/log (inosync).
+                                                          e.g. --syslog-socket /run/systemd/journal/dev-log
   -P, --no-dereference  Accepted for inotifywait's sake: symlinks below a PATH are never followed.
+                                                          e.g. -mrP DIR
       --stats           Count events per watched directory instead: inotifywatch (${program} --stats -h).
-  -h, --help            This help.
+                                                          e.g. ${program} --stats -r -t 60 DIR
+  -h, --help            This help.                        e.g. ${program} -h
 
 Events (-e, and in the output in upper case, e.g. CREATE,ISDIR  CLOSE_WRITE,CLOSE):
 ${events}
@@ -71,8 +79,9 @@ JSON (--json), one object per event:
   marks an entry found by listing a new directory (it was there before its watch was set).
 
 Exit status:
-  0  an event asked for was received (without -m), or -m ended normally
-  1  an error, or an event not asked for ended the wait (delete_self, unmount), or every PATH is gone
+  0  an event asked for was received (without -m)
+  1  an error; an event not asked for ended the wait (delete_self, unmount); every PATH is gone (-m);
+     the reader of stdout went away (inotifywait dies of SIGPIPE there)
   2  --timeout expired
 
 Examples:
@@ -84,13 +93,17 @@ Examples:
   ${program} -mr --json DIR | jq -r .path
 
 Better than inotifywait: files written right after \`mkdir -p a/b/c\` are reported (a new directory is
-watched first, then listed: what it holds is reported as CREATE); a renamed directory's events carry
+watched first, then listed: what it holds is reported as CREATE, and each file also as CLOSE_WRITE,CLOSE
+since it may have been written before the watch existed); a renamed directory's events carry
 its new path; MOVED_FROM/MOVED_TO are paired across reads; the event queue overflowing is reported and
 the tree rewalked; a watched root that is deleted or moved away is reported, and -m ends (status 1)
-when nothing is left to watch; @PATH also keeps new directories of that name unwatched.
+when nothing is left to watch; @PATH also keeps new directories of that name unwatched; a root that is a
+symlink to a directory prints as "link/" (inotifywait: "link", so %w%f runs the names together); the
+event queue is drained fast enough not to overflow on bursts where inotifywait loses events.
 Differences: --exclude/--include use JavaScript's regex engine on a POSIX ERE translated to it (same
-matches for ordinary patterns); a root that is a symlink is followed even with -P; fanotify (-I -F -S)
-is not offered; -h exits 0.`;
+matches for ordinary patterns); a root that is a symlink is followed even with -P; an entry may be
+reported twice around a new directory's listing (never zero times); reads of a new directory before it
+is listed are not reported; fanotify (-I -F -S) is not offered; -h exits 0.`;
 }
 
 /** `program`: how the statistics mode is invoked (`inotifywatch`, `inosync watch --stats`); `waitProgram`: the monitor. */
