@@ -93,6 +93,12 @@ export const NANOSECOND_MTIMES = '--modify-window=-1';
 export const MODIFY_WINDOW = /^(--modify-window|-@)/;
 
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
+// Recursion without incremental recursion: with -H, an incremental-recursion rsync whose source changes
+// under it deadlocks now and then (all three processes wait in poll trading keep-alives, so --timeout never
+// fires): seen in full syncs and tree runs alike under a live workload, never with --no-inc-recursive or
+// without -H. The price is the whole file list in memory before the first file moves.
+const RECURSE = ['-r', '--no-inc-recursive'] as const;
+
 const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
 // "bash: rsync: command not found", "sh: 1: rsync: not found": rsync reports a lost connection (12), which
 // retrying will not mend.
@@ -153,7 +159,7 @@ export class Transport {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
-    const run = await this.rsync(['-r', '--delete', '--force'], undefined, signal);
+    const run = await this.rsync([...RECURSE, '--delete', '--force'], undefined, signal);
     return this.finish(started, [run]);
   }
 
@@ -206,10 +212,7 @@ export class Transport {
       runs.push(await this.rsync(['--files-from=-', '--from0', '--force', ...missingArgs], nulList(batch.paths), signal));
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
-      // --no-inc-recursive: with incremental recursion this run (listed trees, -H, --delete-missing-args)
-      // deadlocks now and then while the source changes under it: all three rsync processes wait in poll,
-      // trading keep-alives, so --timeout never fires (seen in about half of the e2e random workloads).
-      runs.push(await this.rsync(['-r', '--no-inc-recursive', '--delete', '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
+      runs.push(await this.rsync([...RECURSE, '--delete', '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
     }
     return runs;
   }
@@ -226,7 +229,7 @@ export class Transport {
     }
     const runs = await this.sendLists(present, ['--ignore-missing-args'], signal);
     if (missing.length === 0 || !runs.every(succeeded)) return runs;
-    const deleting = await this.rsync(['-r', '--delete', '--force', '--from0', '--include-from=-', '--exclude=*'], deleteRules(missing), signal);
+    const deleting = await this.rsync([...RECURSE, '--delete', '--force', '--from0', '--include-from=-', '--exclude=*'], deleteRules(missing), signal);
     runs.push(deleting);
     if (succeeded(deleting) && deleting.kept === 0) runs.push(await this.verifyGone(missing, signal));
     return runs;
