@@ -90,10 +90,12 @@ test('--stats -r -t: the same table as inotifywatch', async (t) => {
   const root = tempDir(t);
   mkdirSync(join(root, 'sub'));
   const start = (tool: Tool, args: string[]): ReturnType<typeof startMonitor> => startMonitor(t, tool, args);
-  const ours = start('inosync', ['--stats', '-r', '-t', '2', '-e', 'create,modify', root]);
-  const theirs = start('inotifywatch', ['-r', '-t', '2', '-e', 'create,modify', root]);
   const ready = 'Finished establishing watches, now collecting statistics.';
-  await Promise.all([ours.waitStderr(ready), theirs.waitStderr(ready)]);
+  // inotifywatch starts in milliseconds, node in a good part of a second: started second, its -t runs no shorter.
+  const ours = start('inosync', ['--stats', '-r', '-t', '3', '-e', 'create,modify', root]);
+  await ours.waitStderr(ready);
+  const theirs = start('inotifywatch', ['-r', '-t', '3', '-e', 'create,modify', root]);
+  await theirs.waitStderr(ready);
   for (const name of ['f1', 'f2', 'f3', 'sub/g']) writeFileSync(join(root, name), 'x');
   const [a, b] = await Promise.all([ours.exited, theirs.exited]);
   assert.deepEqual([a.code, b.code], [0, 0]);
