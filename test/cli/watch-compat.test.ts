@@ -85,6 +85,17 @@ test("--format '%w%f%0' --no-newline: the same NUL-separated bytes, odd names in
   assert.ok(ours.stdout.includes(Buffer.concat([Buffer.from(`${root}/f`), Buffer.from([0xff]), Buffer.from('o\0')])));
 });
 
+test("--format with %T (--timefmt), %c (move cookie), %:e, %% and unknown conversions: the same bytes", async (t) => {
+  const root = tempDir(t);
+  const args = ['-m', '--timefmt', '%F', '--format', '%T|%w|%f|%:e|%c|%%|%q', '-e', 'create,moved_from,moved_to', root];
+  const { ours, theirs } = await sideBySide(t, args);
+  writeFileSync(join(root, 'a'), '');
+  renameSync(join(root, 'a'), join(root, 'b'));
+  await finish(root, ours, theirs);
+  assert.deepEqual(ours.stdout, theirs.stdout);
+  assert.match(ours.stdout.toString(), /^\d{4}-\d\d-\d\d\|.*\|a\|MOVED_FROM\|[0-9a-f]+\|%\|%q$/m);
+});
+
 test('-e filters, --exclude and --includei: the same lines', async (t) => {
   const root = tempDir(t);
   const runs = [
