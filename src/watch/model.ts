@@ -1,5 +1,6 @@
-// The watch tree's model: watched directories as nodes {parent, name as bytes}, found by wd. Paths are built
-// on demand (and cached until a rename relinks the node or one of its ancestors).
+// The watch tree's model: watched directories as nodes {parent, name}, found by wd. Paths are built on demand
+// (and cached until a rename relinks the node or one of its ancestors). Names and cached paths are kept as
+// latin1 strings, one char per byte (exact, and far lighter than a Buffer each); they leave as Buffers.
 //
 // Listings run ahead of the event queue: a listing shows the disk as it is now, while queued events tell what
 // happened a moment ago. When a listing finds another directory under a name than the model holds, the old
@@ -11,33 +12,38 @@ export interface WatchRoot {
   given: Buffer;
   /** Without trailing slashes. */
   path: Buffer;
+  /** `path` in latin1 form. */
+  pathText: Latin1;
   node?: WatchNode;
   gone: boolean;
 }
+
+/** A name or path as bytes, in the model's latin1 form. */
+export type Latin1 = string;
 
 export interface WatchNode {
   wd: number;
   root: WatchRoot;
   /** Undefined for a root's node. */
   parent: WatchNode | undefined;
-  name: Buffer;
+  name: Latin1;
   /** False only for a root that is a file. */
   isDir: boolean;
-  children: Map<string, WatchNode>;
+  /** Made on the first child: most directories have no subdirectory. */
+  children: Map<Latin1, WatchNode> | undefined;
   /** Past occupants of a name, pushed aside by a listing that found another directory there. */
-  past?: Map<string, WatchNode[]>;
+  past: Map<Latin1, WatchNode[]> | undefined;
   /** False once detached (deleted, moved out, replaced): its events are dropped until IN_IGNORED. */
   live: boolean;
   /** Cached path relative to the root. */
-  rel?: Buffer;
+  rel: Latin1 | undefined;
 }
 
 const SLASH = 0x2f;
 const SEPARATOR = Buffer.from('/');
-const EMPTY = Buffer.alloc(0);
 
-/** Name as a map key: latin1 maps every byte to one char, so distinct byte names stay distinct. */
-const key = (name: Buffer): string => name.toString('latin1');
+export const latin1 = (bytes: Buffer): Latin1 => bytes.toString('latin1');
+export const bytes = (text: Latin1): Buffer => Buffer.from(text, 'latin1');
 
 /** a/b as bytes; either side may be empty. */
 export function joinPath(a: Buffer, b: Buffer): Buffer {
@@ -52,17 +58,38 @@ export function trimSlashes(path: Buffer): Buffer {
   return path.subarray(0, end);
 }
 
+/** Path relative to the node's root, in latin1 form. */
+export function relativeText(node: WatchNode): Latin1 {
+  if (node.parent === undefined) return '';
+  if (node.rel === undefined) {
+    const above = relativeText(node.parent);
+    node.rel = above === '' ? node.name : `${above}/${node.name}`;
+  }
+  return node.rel;
+}
+
 /** Path relative to the node's root, empty for the root itself. */
 export function relativePath(node: WatchNode): Buffer {
-  if (node.parent === undefined) return EMPTY;
-  node.rel ??= joinPath(relativePath(node.parent), node.name);
-  return node.rel;
+  return bytes(relativeText(node));
+}
+
+/** Path as the root was given, followed by the relative path, in latin1 form. */
+export function absoluteText(node: WatchNode): Latin1 {
+  return joinText(node.root.pathText, relativeText(node));
 }
 
 /** Path as the root was given, followed by the relative path. */
 export function absolutePath(node: WatchNode): Buffer {
-  return joinPath(node.root.path, relativePath(node));
+  return node.parent === undefined ? node.root.path : bytes(absoluteText(node));
 }
+
+/** a/b in latin1 form; either side may be empty. */
+export function joinText(a: Latin1, b: Latin1): Latin1 {
+  if (a === '') return b;
+  if (b === '') return a;
+  return a.endsWith('/') ? a + b : `${a}/${b}`;
+}
+
 
 export function subtree(node: WatchNode): WatchNode[] {
   const all: WatchNode[] = [];
@@ -70,7 +97,7 @@ export function subtree(node: WatchNode): WatchNode[] {
   while (stack.length > 0) {
     const n = stack.pop() as WatchNode;
     all.push(n);
-    for (const child of n.children.values()) stack.push(child);
+    for (const child of n.children?.values() ?? []) stack.push(child);
     for (const list of n.past?.values() ?? []) stack.push(...list);
   }
   return all;
@@ -89,8 +116,13 @@ export class WatchModel {
     return this.byWd.get(wd);
   }
 
-  child(parent: WatchNode, name: Buffer): WatchNode | undefined {
-    return parent.children.get(key(name));
+  child(parent: WatchNode, name: Latin1): WatchNode | undefined {
+    return parent.children?.get(name);
+  }
+
+  /** True when the node is recorded under parent/name (now, or as a past occupant). */
+  isNamed(node: WatchNode, parent: WatchNode, name: Latin1): boolean {
+    return node.parent === parent && node.name === name;
   }
 
   nodes(): WatchNode[] {
@@ -101,19 +133,23 @@ export class WatchModel {
    * The node that queued events naming parent/name refer to: its oldest past occupant, else the current one.
    * A past occupant is taken out of the list (the caller relinks, detaches or unwatches it).
    */
-  takePast(parent: WatchNode, name: Buffer): WatchNode | undefined {
-    const list = parent.past?.get(key(name));
+  takePast(parent: WatchNode, name: Latin1): WatchNode | undefined {
+    const list = parent.past?.get(name);
     const first = list?.shift();
-    if (list?.length === 0) parent.past?.delete(key(name));
-    return first ?? parent.children.get(key(name));
+    if (list?.length === 0) parent.past?.delete(name);
+    return first ?? parent.children?.get(name);
   }
 
   /** A newly watched directory found at parent/name now (a live node recorded there becomes a past occupant). */
-  add(wd: number, root: WatchRoot, parent: WatchNode | undefined, name: Buffer, isDir: boolean): WatchNode {
-    const node: WatchNode = { wd, root, parent: undefined, name, isDir, children: new Map(), live: true };
+  add(wd: number, root: WatchRoot, parent: WatchNode | undefined, name: Latin1, isDir: boolean): WatchNode {
+    const node: WatchNode = { wd, root, parent, name, isDir, children: undefined, past: undefined, live: true, rel: undefined };
     this.byWd.set(wd, node);
     this.live++;
-    if (parent) this.place(node, parent, name);
+    if (parent) {
+      const occupant = parent.children?.get(name);
+      if (occupant?.live) this.pushPast(parent, name, occupant);
+      (parent.children ??= new Map()).set(name, node);
+    }
     return node;
   }
 
@@ -121,11 +157,11 @@ export class WatchModel {
    * Moves a node (and its subtree) to parent/name as what is there now; a live node recorded there becomes a
    * past occupant. Revives a detached node.
    */
-  place(node: WatchNode, parent: WatchNode, name: Buffer): void {
+  place(node: WatchNode, parent: WatchNode, name: Latin1): void {
     this.unlink(node);
-    const occupant = parent.children.get(key(name));
+    const occupant = parent.children?.get(name);
     if (occupant && occupant !== node && occupant.live) this.pushPast(parent, name, occupant);
-    this.link(node, parent, name, (n) => parent.children.set(key(name), n));
+    this.link(node, parent, name, (n) => (parent.children ??= new Map()).set(name, n));
   }
 
   /** True when `node` is `other` or one of its ancestors (placing it under `other` would make a loop). */
@@ -135,11 +171,11 @@ export class WatchModel {
   }
 
   /** Moves a node to parent/name as it was a moment ago: behind whatever is recorded there now. */
-  placeAsPast(node: WatchNode, parent: WatchNode, name: Buffer): void {
+  placeAsPast(node: WatchNode, parent: WatchNode, name: Latin1): void {
     this.unlink(node);
-    const occupant = parent.children.get(key(name));
+    const occupant = parent.children?.get(name);
     if (occupant && occupant !== node && occupant.live) this.link(node, parent, name, (n) => this.pushPast(parent, name, n));
-    else this.link(node, parent, name, (n) => parent.children.set(key(name), n));
+    else this.link(node, parent, name, (n) => (parent.children ??= new Map()).set(name, n));
   }
 
   /** Unlinks a subtree from the tree; its wds stay known (events dropped) until forgotten on IN_IGNORED. */
@@ -150,8 +186,8 @@ export class WatchModel {
       if (n.live) this.live--;
       n.live = false;
     }
-    node.children.clear();
-    delete node.past;
+    node.children = undefined;
+    node.past = undefined;
     return all;
   }
 
@@ -165,29 +201,29 @@ export class WatchModel {
     this.live = 0;
   }
 
-  private link(node: WatchNode, parent: WatchNode, name: Buffer, put: (node: WatchNode) => void): void {
+  private link(node: WatchNode, parent: WatchNode, name: Latin1, put: (node: WatchNode) => void): void {
     node.parent = parent;
     node.name = name;
     put(node);
-    for (const n of subtree(node)) delete n.rel;
+    for (const n of subtree(node)) n.rel = undefined;
     if (!node.live) {
       node.live = true;
       this.live++;
     }
   }
 
-  private pushPast(parent: WatchNode, name: Buffer, node: WatchNode): void {
+  private pushPast(parent: WatchNode, name: Latin1, node: WatchNode): void {
     parent.past ??= new Map();
-    const list = parent.past.get(key(name));
+    const list = parent.past.get(name);
     if (list) list.push(node);
-    else parent.past.set(key(name), [node]);
+    else parent.past.set(name, [node]);
   }
 
   private unlink(node: WatchNode): void {
     const { parent } = node;
     if (!parent) return;
-    const k = key(node.name);
-    if (parent.children.get(k) === node) parent.children.delete(k);
+    const k = node.name;
+    if (parent.children?.get(k) === node) parent.children.delete(k);
     const list = parent.past?.get(k);
     const at = list?.indexOf(node) ?? -1;
     if (list && at >= 0) {

@@ -33,7 +33,7 @@ import { constants as C, openInotify, type InotifySyscallError, type NativeInoti
 import { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { instanceLimitError, queueOverflowError, RootError, RootGoneError, UnwatchableDirectoryError, watchLimitError } from './errors.js';
-import { absolutePath, joinPath, relativePath, trimSlashes, WatchModel, type WatchNode, type WatchRoot } from './model.js';
+import { absolutePath, absoluteText, bytes, joinPath, joinText, latin1, relativePath, relativeText, trimSlashes, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import { MovePairing, type Sequenced } from './move-pairing.js';
 import type { Change, ChangeKind, ExcludeFn, TreeEvent } from './types.js';
 
@@ -62,6 +62,12 @@ export interface WatchTreeEvents {
 /** The events that feed changes: always watched. */
 export const CHANGE_EVENTS = C.IN_CREATE | C.IN_DELETE | C.IN_MODIFY | C.IN_ATTRIB | C.IN_CLOSE_WRITE |
   C.IN_MOVED_FROM | C.IN_MOVED_TO | C.IN_DELETE_SELF | C.IN_MOVE_SELF;
+
+/** A directory about to be listed, with its path. */
+interface Listing {
+  node: WatchNode;
+  path: Latin1;
+}
 
 interface WalkMode {
   /** Report what listings find as synthetic creates. */
@@ -112,7 +118,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   private readonly listAttempts = new WeakMap<WatchNode, number>();
   private retryTimer: NodeJS.Timeout | undefined;
   /** A directory moved out by a lone MOVED_FROM, until its IN_MOVE_SELF tells which node it is. */
-  private movedOut: { source: WatchNode; name: Buffer; guess: WatchNode | undefined } | undefined;
+  private movedOut: { source: WatchNode; name: Latin1; guess: WatchNode | undefined } | undefined;
   private limitReported = false;
   private refed = true;
   private closed = false;
@@ -122,7 +128,8 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (options.roots.length === 0) throw new TypeError('WatchTree: at least one root is needed');
     this.roots = options.roots.map((r) => {
       const given = Buffer.from(r);
-      return { given, path: trimSlashes(given), gone: false };
+      const path = trimSlashes(given);
+      return { given, path, pathText: latin1(path), gone: false };
     });
     this.recursive = options.recursive ?? true;
     this.exclude = options.exclude;
@@ -216,7 +223,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       throw new RootError(root.given, code, { cause: error });
     }
     if (this.model.get(wd)?.live) return; // the same directory as another root: watched once
-    const node = this.model.add(wd, root, undefined, root.path, isDir);
+    const node = this.model.add(wd, root, undefined, root.pathText, isDir);
     root.node = node;
     if (isDir) this.expand(node, START);
   }
@@ -233,23 +240,28 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
   private expand(start: WatchNode, mode: WalkMode): void {
-    const stack = [start];
-    const listed: WatchNode[] = [];
+    // Paths travel along in latin1 form: one Buffer per syscall, none per entry.
+    const stack: Listing[] = [{ node: start, path: absoluteText(start) }];
+    const listed: Listing[] = [];
     while (stack.length > 0 && !this.closed) {
-      const dir = stack.pop() as WatchNode;
+      const dir = stack.pop() as Listing;
       listed.push(dir);
-      mode.visited?.add(dir);
+      mode.visited?.add(dir.node);
+      const rel = relativeText(dir.node);
       for (const entry of this.list(dir, mode)) {
-        const isDir = this.isDirEntry(dir, entry);
-        const rel = joinPath(relativePath(dir), entry.name);
-        if (this.isExcluded(dir.root, rel, isDir)) continue;
-        if (mode.report) {
-          this.emitEvent(dir, entry.name, C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
-          this.emitChange('created', dir.root, rel, isDir);
+        const path = joinText(dir.path, entry.name);
+        const isDir = entry.isDirectory() || (this.followSymlinks && entry.isSymbolicLink() && isDirectory(bytes(path)));
+        if (this.exclude !== undefined || mode.report) {
+          const relPath = bytes(joinText(rel, entry.name));
+          if (this.isExcluded(dir.node.root, relPath, isDir)) continue;
+          if (mode.report) {
+            this.emitEvent(dir.node, bytes(entry.name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
+            this.emitChange('created', dir.node.root, relPath, isDir);
+          }
         }
         if (isDir && this.recursive) {
-          const child = this.watchDir(dir, entry.name, mode);
-          if (child && (mode.deep || !child.listed)) stack.push(child.node);
+          const child = this.watchDir(dir.node, entry.name, mode, undefined, path);
+          if (child && (mode.deep || !child.listed)) stack.push({ node: child.node, path });
         }
       }
     }
@@ -260,12 +272,12 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
    * Extra events (reads) are added to a directory's watch only once the tree has listed it, so that its own
    * listing is not reported: inotifywait lists before it watches, and `inotifywait DIR` must not end on it.
    */
-  private watchExtraEvents(nodes: readonly WatchNode[]): void {
+  private watchExtraEvents(listings: readonly Listing[]): void {
     if (this.extraEvents === 0) return;
-    for (const node of nodes) {
+    for (const { node, path } of listings) {
       if (!node.live || !node.isDir || this.closed) continue;
       try {
-        const wd = this.native().addWatch(absolutePath(node), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
         if (wd !== node.wd && this.model.get(wd) === undefined) this.native().removeWatch(wd); // the path leads elsewhere now
       } catch {
         // gone meanwhile: its own events tell
@@ -273,23 +285,13 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
   }
 
-  private list(dir: WatchNode, mode: WalkMode): Dirent<Buffer>[] {
+  private list(dir: Listing, mode: WalkMode): Dirent<Latin1>[] {
     try {
-      return readdirSync(absolutePath(dir), { encoding: 'buffer', withFileTypes: true });
+      return readdirSync(bytes(dir.path), { encoding: 'latin1', withFileTypes: true }) as Dirent<Latin1>[];
     } catch (error) {
-      if (mode.strict && dir.parent === undefined) throw new RootError(dir.root.given, errnoCode(error), { cause: error });
-      this.skipUnreadable(dir, error);
+      if (mode.strict && dir.node.parent === undefined) throw new RootError(dir.node.root.given, errnoCode(error), { cause: error });
+      this.skipUnreadable(dir.node, error);
       return [];
-    }
-  }
-
-  private isDirEntry(dir: WatchNode, entry: Dirent<Buffer>): boolean {
-    if (entry.isDirectory()) return true;
-    if (!entry.isSymbolicLink() || !this.followSymlinks) return false;
-    try {
-      return statSync(joinPath(absolutePath(dir), entry.name)).isDirectory();
-    } catch {
-      return false; // dangling link
     }
   }
 
@@ -298,12 +300,13 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
    * it is); undefined when it cannot or must not be watched. `listed`: its contents are known already.
    * `expected`: the node an event says went there (placed without checking where else it may be).
    */
-  private watchDir(parent: WatchNode, name: Buffer, mode: WalkMode, expected?: WatchNode): { node: WatchNode; listed: boolean } | undefined {
+  private watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode, pathText?: Latin1): { node: WatchNode; listed: boolean } | undefined {
     if (this.closed) return undefined;
-    const path = joinPath(absolutePath(parent), name);
+    const path = bytes(pathText ?? joinText(absoluteText(parent), name));
     let wd: number;
     try {
-      wd = this.native().addWatch(path, this.dirMask);
+      // IN_MASK_ADD: watching a directory again must not drop the extra events added after its listing.
+      wd = this.native().addWatch(path, this.dirMask | C.IN_MASK_ADD);
     } catch (error) {
       this.onAddWatchError(parent, path, error, mode);
       return undefined;
@@ -317,7 +320,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
     const listed = existing.live && !this.unlisted.has(existing);
     if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
-    const sameName = existing.parent === parent && existing.name.equals(name);
+    const sameName = this.model.isNamed(existing, parent, name);
     if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined; // reachable twice
     // A directory known elsewhere (a rename not applied yet, or missed), or being forgotten: it is here now.
     this.model.place(existing, parent, name);
@@ -417,7 +420,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     const self = event && event.mask & C.IN_MOVE_SELF ? this.model.get(event.wd) : undefined;
     if (event && self?.live && self.parent !== undefined) {
       this.emitEvent(self, EMPTY, event.mask, event.cookie, false);
-      if (self.parent === source && self.name.equals(name)) this.unwatch(self);
+      if (this.model.isNamed(self, source, name)) this.unwatch(self);
       return true;
     }
     if (guess?.live) this.unwatch(guess);
@@ -475,7 +478,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.emitEvent(node, event.name, event.mask, event.cookie, false);
     if (event.mask & (C.IN_CREATE | C.IN_MOVED_TO)) {
       this.emitChange('created', node.root, rel, isDir);
-      if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, event.name);
+      if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, latin1(event.name));
     } else if (event.mask & C.IN_DELETE) {
       this.emitChange('deleted', node.root, rel, isDir); // its watch goes with IN_IGNORED, which names it by wd
     } else {
@@ -485,7 +488,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   /** A new or moved-in directory: watch it, then list it and report what it already holds. */
-  private adopt(parent: WatchNode, name: Buffer): void {
+  private adopt(parent: WatchNode, name: Latin1): void {
     const child = this.watchDir(parent, name, ADOPT);
     if (child && !child.listed) this.expand(child.node, ADOPT);
   }
@@ -509,14 +512,17 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       !this.isExcluded(target.root, joinPath(relativePath(target), to.name), isDir);
     if (fromIn) this.emitEvent(source, from.name, from.mask, from.cookie, false);
     if (fromIn && toIn && source.root === target?.root && to !== undefined) {
-      if (isDir) this.renameDir(source, from.name, target, to.name);
+      if (isDir) this.renameDir(source, latin1(from.name), target, latin1(to.name));
       this.emitEvent(target, to.name, to.mask, to.cookie, false);
       this.emitChange('moved', target.root, joinPath(relativePath(target), to.name), isDir, fromRel);
       return;
     }
     if (fromIn) {
       this.emitChange('deleted', source.root, fromRel, isDir);
-      if (isDir) this.movedOut = { source, name: from.name, guess: this.model.takePast(source, from.name) };
+      if (isDir) {
+        const name = latin1(from.name);
+        this.movedOut = { source, name, guess: this.model.takePast(source, name) };
+      }
     }
     if (toIn && target !== undefined && to !== undefined) this.onEntryEvent(target, to);
   }
@@ -525,7 +531,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
    * A directory renamed inside the tree. The node the event names moves; the kernel is then asked which
    * directory is at the new name now, since listings may have run ahead of this event.
    */
-  private renameDir(source: WatchNode, fromName: Buffer, target: WatchNode, toName: Buffer): void {
+  private renameDir(source: WatchNode, fromName: Latin1, target: WatchNode, toName: Latin1): void {
     // A directory the rename replaced (an empty one) is left to its IN_IGNORED, which follows shortly.
     const moved = this.model.takePast(source, fromName);
     if (!this.recursive) return;
