@@ -205,7 +205,10 @@ export class WatchModel {
     node.parent = parent;
     node.name = name;
     put(node);
-    for (const n of subtree(node)) n.rel = undefined;
+    for (const n of subtree(node)) {
+      n.rel = undefined;
+      n.root = parent.root; // a move between overlapping roots
+    }
     if (!node.live) {
       node.live = true;
       this.live++;

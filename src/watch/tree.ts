@@ -1,31 +1,36 @@
-// The watch tree: recursive inotify watches on directories, turned into events with current paths
-// and normalized changes. One inotify instance serves every root.
+// The watch tree: recursive inotify watches on directories, turned into events with current paths and
+// normalized changes. One inotify instance serves every root.
 //
-//   const tree = new WatchTree({ roots: ['/srv/www'], exclude: (rel, isDir) => ... });
-//   tree.on('change', (c: Change) => ...);      // created/modified/closed/attributes/deleted/moved/rescan
-//   tree.on('event', (e: TreeEvent) => ...);    // every kernel event (current path) + synthetic creates
-//   tree.on('warning', (w: InosyncError) => ...); // queue overflow (rescanned), unreadable directory (skipped)
-//   tree.on('error', (e: InosyncError) => ...); // RootGoneError, WatchLimitError after start: the tree is incomplete
+//   const tree = new WatchTree({ roots: ['/srv/www'], exclude: (rel, isDir, root) => ... });
+//   tree.on('change', (c: Change) => ...);        // created/modified/closed/attributes/deleted/moved/rescan
+//   tree.on('event', (e: TreeEvent) => ...);      // every kernel event (current path) + synthetic creates
+//   tree.on('warning', (w: InosyncError) => ...); // QueueOverflowError (roots rescanned), UnwatchableDirectoryError
+//   tree.on('error', (e: InosyncError) => ...);   // RootGoneError, WatchLimitError after start (attach one: an
+//                                                 // 'error' without a listener throws, as EventEmitters do)
 //   await tree.start();                           // rejects: RootError, WatchLimitError, InstanceLimitError
-//   ...; tree.close();
+//   tree.watchCount; tree.watchedPaths(); tree.unref(); tree.close();
 //
 // How it stays right on a live tree:
-// - Watches form a tree (wd -> node {parent, name as bytes}); paths are built on demand, so renaming a
-//   directory relinks one node and later events below it carry the new path.
-// - Watch, then list: a new or moved-in directory is watched first and listed after; what the listing
-//   finds is reported as synthetic creates. An entry can be reported twice (listing and kernel), never zero times.
-// - MOVED_FROM waits for its MOVED_TO (same cookie) up to `movePairingMs` after it arrived, across reads.
-//   Events are processed strictly in kernel order: while a MOVED_FROM waits, later events wait behind it.
-//   Paired: 'moved'. Alone: moved out ('deleted'; a directory's watches are removed) or moved in
-//   ('created', the directory watched and listed, its contents reported).
-// - A wd is forgotten only on IN_IGNORED. An event on an unknown wd or IN_Q_OVERFLOW: 'rescan' of every root,
-//   then every root is walked again (missed directories watched, moved ones relinked, stale watches removed).
-// - Directories only (IN_ONLYDIR|IN_DONT_FOLLOW|IN_EXCL_UNLINK); symlinks are entries, never followed (unless
-//   followSymlinks). A root that is a symlink is resolved once, since the user named it. A root may be a file.
-// - Excluded directories are never watched; events and changes on excluded paths are not emitted. A renamed
-//   directory keeps its watched subtree: exclusions are applied to the names that change, not re-applied below.
-// - A directory that vanishes while being watched or listed is skipped silently; one that cannot be read (EACCES) is
-//   skipped with a warning.
+// - Watches form a tree (wd -> node {parent, name}); paths are built on demand, so renaming a directory
+//   relinks one node and later events below it carry the new path.
+// - Watch, then list: a new or moved-in directory is watched first and listed after; what the listing finds
+//   is reported as synthetic creates. An entry may be reported twice (listing and kernel), never zero times.
+// - Events are handled strictly in kernel order. A MOVED_FROM waits for its MOVED_TO (same cookie), across
+//   reads, up to `movePairingMs` after it was read; later events wait behind it. Paired: 'moved'. Alone:
+//   moved out ('deleted'; the directory's watches are removed, the kernel would keep them) or moved in
+//   ('created', the directory watched and listed, its contents reported as created).
+// - Listings see the disk as it is now, queued events what happened a moment ago: where they disagree, the
+//   wd the kernel returns for a path decides which directory is where (see model.ts). A listing that meets a
+//   stale path (a rename still queued) is done again once the rename is applied.
+// - A wd is forgotten only on IN_IGNORED. An event on an unknown wd, IN_Q_OVERFLOW, or a model that cannot be
+//   made consistent: 'rescan' of every root, then every root is walked again (missed directories watched,
+//   moved ones relinked, stale watches removed).
+// - Directories only (IN_ONLYDIR|IN_DONT_FOLLOW|IN_EXCL_UNLINK); symlinks are entries, never followed unless
+//   followSymlinks. A root that is a symlink is resolved, since the user named it. A root may be a file.
+// - Excluded directories are never watched; no event or change is emitted for an excluded path. A renamed
+//   directory keeps its watched subtree: exclusions apply to the names that change, not again below them.
+// - A directory that vanishes while being watched or listed is skipped silently; one that cannot be read
+//   (EACCES) is skipped with a warning.
 // - Overlapping roots (one inside another): a directory is watched once, under the root that reached it first.
 import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
@@ -136,12 +141,12 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.followSymlinks = options.followSymlinks ?? false;
     this.pairing = new MovePairing({
       windowMs: options.movePairingMs ?? 25,
-      deliver: (item) => this.onSequenced(item),
-      drained: () => {
+      deliver: (item) => this.guarded(() => this.onSequenced(item)),
+      drained: () => this.guarded(() => {
         this.settleMoveOut(undefined);
         this.retryUnlisted();
         this.rescanIfDue();
-      },
+      }),
     });
     this.extraEvents = options.extraEvents ?? 0;
     this.rootDirMask = CHANGE_EVENTS | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
@@ -154,7 +159,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     return this.model.liveCount;
   }
 
-  /** Paths of everything watched now (directories, and roots that are files), built as `event.dir` is. */
+  /** Paths of everything watched now (directories, and roots that are files): root as given, then names. */
   watchedPaths(): Buffer[] {
     return this.model.nodes().filter((n) => n.live).map(absolutePath);
   }
@@ -427,8 +432,25 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     return false;
   }
 
+  /**
+   * Runs event handling so that a fault in it (a bug, or an error nobody foresaw) cannot escape into the
+   * native callback and end the process: it becomes a warning, and the roots are walked again.
+   */
+  private guarded(handle: () => void, rescanOnFault = true): void {
+    try {
+      handle();
+    } catch (error) {
+      if (this.closed) return;
+      this.emitWarning(new InosyncError(`the watch tree failed handling an event: ${error instanceof Error ? error.message : String(error)}`,
+        'nothing to do: every root is rescanned; if it repeats, report a bug with this message', { cause: error }));
+      if (!rescanOnFault) return;
+      this.announceRescan(0);
+      queueMicrotask(() => this.guarded(() => this.rescanIfDue(), false));
+    }
+  }
+
   private onReadError(error: InotifySyscallError): void {
-    this.emit('error', new InosyncError(`reading inotify events failed: ${error.message}`, 'restart inosync; if it repeats, report a bug', { cause: error }));
+    this.tell('error', new InosyncError(`reading inotify events failed: ${error.message}`, 'restart inosync; if it repeats, report a bug', { cause: error }));
   }
 
   private onEvent(event: RawEvent): void {
@@ -478,7 +500,9 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     this.emitEvent(node, event.name, event.mask, event.cookie, false);
     if (event.mask & (C.IN_CREATE | C.IN_MOVED_TO)) {
       this.emitChange('created', node.root, rel, isDir);
-      if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, latin1(event.name));
+      // A directory moved in is listed even when known: its contents are new to this root.
+      const movedIn = (event.mask & C.IN_MOVED_TO) !== 0;
+      if (this.recursive && (isDir || this.isDirThroughSymlink(node, event.name))) this.adopt(node, latin1(event.name), movedIn);
     } else if (event.mask & C.IN_DELETE) {
       this.emitChange('deleted', node.root, rel, isDir); // its watch goes with IN_IGNORED, which names it by wd
     } else {
@@ -488,9 +512,9 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   }
 
   /** A new or moved-in directory: watch it, then list it and report what it already holds. */
-  private adopt(parent: WatchNode, name: Latin1): void {
+  private adopt(parent: WatchNode, name: Latin1, relist = false): void {
     const child = this.watchDir(parent, name, ADOPT);
-    if (child && !child.listed) this.expand(child.node, ADOPT);
+    if (child && (relist || !child.listed)) this.expand(child.node, relist ? { ...ADOPT, deep: true } : ADOPT);
   }
 
   private isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
@@ -553,7 +577,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (root.gone) return;
     root.gone = true;
     if (root.node) this.unwatch(root.node);
-    this.emit('error', new RootGoneError(root.given, how));
+    this.tell('error', new RootGoneError(root.given, how));
   }
 
   /** The model may have drifted: tell consumers now, walk the roots again once this batch is handled. */
@@ -582,11 +606,11 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
     // The rename that fixes the path may already have been handled by now, with no event left to come.
     if (this.unlisted.size > 0 && !this.retryTimer && !this.closed) {
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = setTimeout(() => this.guarded(() => {
         this.retryTimer = undefined;
         this.retryUnlisted();
         this.rescanIfDue();
-      }, LIST_RETRY_MS);
+      }), LIST_RETRY_MS);
       if (!this.refed) this.retryTimer.unref();
     }
   }
@@ -633,8 +657,22 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     return this.exclude !== undefined && rel.length > 0 && this.exclude(rel, isDir, root.given);
   }
 
+  /**
+   * Emits to the listeners. What a listener throws is its own fault, not the tree's: it is rethrown on its own
+   * (an uncaught exception, as from any emitter) while the tree carries on with a consistent model.
+   */
+  private tell<K extends keyof WatchTreeEvents>(name: K, ...args: WatchTreeEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...rest: WatchTreeEvents[K]) => boolean)(name, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
   private emitUnlessClosed(name: 'warning' | 'error', error: InosyncError): void {
-    if (!this.closed) this.emit(name, error);
+    if (!this.closed) this.tell(name, error);
   }
 
   private emitWarning(error: InosyncError): void {
@@ -645,13 +683,13 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     if (this.closed || this.listenerCount('event') === 0) return;
     const path = absolutePath(node);
     const dir = node.isDir ? Buffer.concat([path, Buffer.from('/')]) : path;
-    this.emit('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
+    this.tell('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
   }
 
   private emitChange(kind: ChangeKind, root: WatchRoot, path: Buffer, isDir: boolean, from?: Buffer): void {
     const change: Change = { kind, root: root.given, path, isDir };
     if (from !== undefined) change.from = from;
-    if (!this.closed) this.emit('change', change);
+    if (!this.closed) this.tell('change', change);
   }
 }
 

@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTree, tempDir } from '../helpers/tmp.js';
 import { all, saw, watchTree } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('renaming a populated directory: later writes inside it carry the new path', async (t) => {
   const root = tempDir(t);
@@ -43,4 +44,29 @@ test('a directory moved out is deleted and its watches dropped', async (t) => {
   mkdirSync(join(root, 'stay/x'));
   await changes.until(saw('created', 'stay/x'));
   assert.ok(!changes.items.some((c) => c.path.toString().includes('later')), 'nothing reported from outside the tree');
+});
+
+test('a directory moved from one root to another is deleted in the first and created, whole, in the second', async (t) => {
+  const a = tempDir(t);
+  const b = tempDir(t);
+  makeTree(a, ['box/inner/f', 'box/g']);
+  const { tree, changes } = await watchTree(t, { roots: [a, b] });
+  assert.equal(tree.watchCount, 4);
+  renameSync(join(a, 'box'), join(b, 'box'));
+  const inRoot = (root: string) => (c: { root: Buffer }) => c.root.equals(Buffer.from(root));
+  await changes.until((cs) => saw('deleted', 'box')(cs.filter(inRoot(a))) &&
+    all(saw('created', 'box'), saw('created', 'box/inner'), saw('created', 'box/inner/f'), saw('created', 'box/g'))(cs.filter(inRoot(b))));
+  writeFileSync(join(b, 'box/inner/h'), 'x');
+  await changes.until((cs) => saw('created', 'box/inner/h')(cs.filter(inRoot(b))));
+  assert.equal(tree.watchCount, 4);
+});
+
+test('a directory renamed to an excluded name is no longer watched', async (t) => {
+  const root = tempDir(t);
+  makeTree(root, ['work/sub/']);
+  const { tree, changes } = await watchTree(t, { roots: [root], exclude: (rel) => rel.toString().endsWith('.tmp') });
+  assert.equal(tree.watchCount, 3);
+  renameSync(join(root, 'work'), join(root, 'work.tmp'));
+  await changes.until(saw('deleted', 'work'));
+  await waitFor(() => tree.watchCount === 1, { what: 'the watches of work/ to go' });
 });
