@@ -425,8 +425,11 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.lastError = result.message;
     this.lastFailureUnreachable = result.exitCode === null ? /ssh|connect|refused|unreachable/i.test(result.message) : UNREACHABLE.has(result.exitCode);
     if (this.stopped) return;
-    // A fatal outcome will not mend by itself soon: wait the longest delay, and say so loudly.
-    const delay = result.outcome === 'fatal' ? this.options.backoff.capMs : backoffDelay(this.failures, this.options.backoff, this.random);
+    // A fatal outcome will not mend by itself soon: say so loudly and, once it repeats, wait the longest
+    // delay. The first one gets a quick retry: rsync reports some live-tree accidents as fatal ones (exit 2,
+    // "Invalid packet at end of run", when files vanish under -H).
+    const fatalAgain = result.outcome === 'fatal' && this.failures > 1;
+    const delay = fatalAgain ? this.options.backoff.capMs : backoffDelay(this.failures, this.options.backoff, this.random);
     const fields = { host: this.name, kind, marks, exitCode: result.exitCode, error: result.message, failures: this.failures, retryInMs: delay };
     if (result.outcome === 'fatal') log.error(fields, 'rsync failed in a way retrying will not fix soon: check this host (its rsync, its disk, the options)');
     else log.warn(fields, 'rsync failed: will retry');

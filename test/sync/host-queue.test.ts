@@ -288,3 +288,15 @@ test('a batch listener that throws does not wedge the host', async (t) => {
   await q.whenSettled();
   assert.equal(q.status().counters.batches, 2);
 });
+
+test('a fatal outcome gets one quick retry, then waits the longest delay when it repeats', async (t) => {
+  const transport = new FakeTransport();
+  const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 5, capMs: 60_000, jitter: 0 }, maxPending: 10, logger: silentLogger });
+  await started(t, transport, q);
+  transport.finish('fatal', 2);
+  await waitFor(() => transport.waiting === 1, { what: 'the quick retry' });
+  transport.finish('fatal', 2);
+  await waitFor(() => q.status().nextRetryAt !== null);
+  assert.ok(q.status().nextRetryAt! - Date.now() > 30_000, 'the second fatal failure waits the cap');
+  assert.equal(q.status().fullSyncPending, true);
+});
