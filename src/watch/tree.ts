@@ -318,15 +318,16 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
     const existing = this.model.get(wd);
     if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), listed: false };
+    const listed = existing.live && !this.unlisted.has(existing);
+    if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
+    const sameName = this.model.isNamed(existing, parent, name);
+    // Still where the model has it: the same directory reachable twice (a followed symlink, a bind mount).
+    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined;
     if (this.model.isAncestor(existing, parent)) {
       // Renames still queued would make the model a loop here: walk the disk again instead.
       this.announceRescan(0);
       return undefined;
     }
-    const listed = existing.live && !this.unlisted.has(existing);
-    if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
-    const sameName = this.model.isNamed(existing, parent, name);
-    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined; // reachable twice
     // A directory known elsewhere (a rename not applied yet, or missed), or being forgotten: it is here now.
     this.model.place(existing, parent, name);
     return { node: existing, listed };

@@ -128,3 +128,14 @@ test('close() from a listener in the middle of a burst stops the tree without th
   assert.equal(tree.watchCount, 0);
   assert.equal(changes.items.length, 1);
 });
+
+test('with followSymlinks, a symlink back to an ancestor is not followed round and round', async (t) => {
+  const root = tempDir(t);
+  makeTree(root, ['a/b/', { path: 'a/b/up', symlinkTo: root }, { path: 'a/side', symlinkTo: join(root, 'a/b') }]);
+  const { tree, changes, warnings } = await watchTree(t, { roots: [root], followSymlinks: true });
+  assert.equal(tree.watchCount, 3);
+  writeFileSync(join(root, 'a/b/f'), 'x');
+  await changes.until(saw('closed', 'a/b/f'));
+  assert.equal(changes.items.filter((c) => c.kind === 'rescan').length, 0);
+  assert.equal(warnings.items.length, 0);
+});
