@@ -37,7 +37,7 @@ async function runInForeground(options: WaitOptions): Promise<number> {
   if (process.env[DAEMON_ENV] === '1') {
     delete process.env[DAEMON_ENV];
     process.stderr.on('error', () => undefined); // the parent stops reading once we are ready
-    return runWait(options, io({ onReady: () => { process.send?.(READY); process.disconnect?.(); } }));
+    return runWait(options, io({ onReady: () => process.send?.(READY, () => process.disconnect?.()) }));
   }
   return runWait(options, io());
 }

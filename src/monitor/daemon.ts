@@ -32,7 +32,7 @@ export function startDaemon(command: DaemonCommand): Promise<number> {
     child.on('message', (message) => {
       if (message !== READY) return;
       stderr.destroy();
-      child.disconnect();
+      if (child.connected) child.disconnect(); // the daemon may have let go of the channel first
       child.unref();
       resolve(0);
     });

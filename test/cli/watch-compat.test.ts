@@ -9,6 +9,9 @@ import { sideBySide, startMonitor, withoutListingNoise, type Monitor } from './w
 
 const END = 'zz-end';
 
+/** The lines up to the sentinel's first (one tool may have printed more of its events than the other). */
+const untilEnd = (lines: string[]): string[] => lines.slice(0, lines.findIndex((l) => l.includes(END)) + 1);
+
 /** Creates the sentinel file and waits until both tools printed it: everything before it is in their output. */
 async function finish(root: string, ...monitors: Monitor[]): Promise<void> {
   writeFileSync(join(root, END), '');
@@ -28,7 +31,7 @@ test('default output, every event: the same lines for create, write, chmod, rena
   mkdirSync(join(root, 'dir'));
   rmdirSync(join(root, 'dir'));
   await finish(root, ours, theirs);
-  assert.deepEqual(withoutListingNoise(ours.lines()), withoutListingNoise(theirs.lines()));
+  assert.deepEqual(withoutListingNoise(untilEnd(ours.lines())), withoutListingNoise(untilEnd(theirs.lines())));
   assert.ok(ours.lines().includes(`${root}/ CLOSE_WRITE,CLOSE a b`));
   assert.ok(ours.lines().includes(`${root}/ CREATE,ISDIR dir`));
 });
@@ -44,7 +47,7 @@ test("--format '%w%f %e' -r: the same lines in existing subdirectories, renamed 
   writeFileSync(join(root, 'moved/deep/h'), 'y');
   rmSync(join(root, 'moved/deep'), { recursive: true });
   await finish(root, ours, theirs);
-  assert.deepEqual(ours.lines(), theirs.lines());
+  assert.deepEqual(untilEnd(ours.lines()), untilEnd(theirs.lines()));
   assert.ok(ours.lines().includes(`${root}/moved/deep/h CLOSE_WRITE,CLOSE`));
 });
 
@@ -57,7 +60,7 @@ test('mkdir -p then immediate writes: inosync reports every file, a superset of 
   }
   await finish(root, ours, theirs);
   const ourLines = new Set(ours.lines());
-  for (const line of theirs.lines()) assert.ok(ourLines.has(line), `inotifywait printed "${line}", inosync did not`);
+  for (const line of untilEnd(theirs.lines()).slice(0, -1)) assert.ok(ourLines.has(line), `inotifywait printed "${line}", inosync did not`);
   for (let i = 0; i < 20; i++) {
     assert.ok(ourLines.has(`${root}/d${i}/a/b/c/file CREATE`), `missing CREATE of d${i}/a/b/c/file`);
     assert.ok(ourLines.has(`${root}/d${i}/a/b/c/file CLOSE_WRITE,CLOSE`), `missing CLOSE_WRITE of d${i}/a/b/c/file`);

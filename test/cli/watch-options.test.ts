@@ -22,7 +22,8 @@ test('-d -o RELATIVE: returns once the watches are set, events appended to the f
   mkdirSync(watched);
   const args = (log: string): string[] => ['-d', '-q', '-o', log, '-e', 'create', '-t', '2', watched];
   // Both daemons end by themselves 2 s after their last event (-t 2).
-  assert.equal(run('inosync', args('ours.log'), root).code, 0);
+  const started = run('inosync', args('ours.log'), root);
+  assert.equal(started.code, 0, started.stderr);
   writeFileSync(join(watched, 'right-after-return'), '');
   await waitFor(() => existsSync(join(root, 'ours.log')) && readFileSync(join(root, 'ours.log'), 'utf8').includes('right-after-return'), { what: 'the daemon to log the first event' });
   // inotifywait -d needs the log to exist already (it realpath()s it), and returns before its watches are set:
