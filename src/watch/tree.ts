@@ -124,6 +124,8 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   /** A directory moved out by a lone MOVED_FROM, until its IN_MOVE_SELF tells which node it is. */
   private movedOut: { source: WatchNode; name: Latin1; guess: WatchNode | undefined } | undefined;
+  /** Watches added by mistake and removed at once: their last events are not a drifted model. */
+  private readonly discarded = new Set<number>();
   private limitReported = false;
   private refed = true;
   private closed = false;
@@ -283,7 +285,10 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       if (!node.live || !node.isDir || this.closed) continue;
       try {
         const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
-        if (wd !== node.wd && this.model.get(wd) === undefined) this.native().removeWatch(wd); // the path leads elsewhere now
+        if (wd !== node.wd && this.model.get(wd) === undefined) {
+          this.native().removeWatch(wd); // the path leads elsewhere now
+          this.discarded.add(wd);
+        }
       } catch {
         // gone meanwhile: its own events tell
       }
@@ -462,7 +467,9 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     }
     const node = this.model.get(event.wd);
     if (node === undefined) {
-      if (!(event.mask & C.IN_IGNORED)) this.announceRescan(0);
+      if (this.discarded.has(event.wd)) {
+        if (event.mask & C.IN_IGNORED) this.discarded.delete(event.wd);
+      } else if (!(event.mask & C.IN_IGNORED)) this.announceRescan(0);
       return;
     }
     if (event.mask & C.IN_IGNORED) {

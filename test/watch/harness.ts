@@ -40,8 +40,3 @@ export function all<T>(...predicates: Array<(items: T[]) => boolean>): (items: T
   return (items) => predicates.every((p) => p(items));
 }
 
-/** Relative paths of the changes of one kind, as latin1 strings (byte-exact) for easy comparison. */
-export function pathsOf(changes: Change[], kind: ChangeKind): string[] {
-  return changes.filter((c) => c.kind === kind).map((c) => c.path.toString('latin1'));
-}
-
