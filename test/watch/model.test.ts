@@ -1,0 +1,68 @@
+// The node model, as pure logic: names, paths, and past occupants of a name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { absolutePath, relativePath, WatchModel, type WatchNode, type WatchRoot } from '../../src/watch/model.js';
+
+function model(): { m: WatchModel; root: WatchRoot; top: WatchNode } {
+  const m = new WatchModel();
+  const root: WatchRoot = { given: Buffer.from('/r/'), path: Buffer.from('/r'), pathText: '/r', gone: false };
+  const top = m.add(1, root, undefined, '/r', true);
+  root.node = top;
+  return { m, root, top };
+}
+
+test('paths follow a relink of an ancestor', () => {
+  const { m, root, top } = model();
+  const a = m.add(2, root, top, 'a', true);
+  const b = m.add(3, root, a, 'b', true);
+  assert.equal(absolutePath(b).toString(), '/r/a/b');
+  m.place(a, top, 'z');
+  assert.equal(relativePath(b).toString(), 'z/b');
+  assert.equal(m.liveCount, 3);
+});
+
+test('names are bytes: a latin1 name comes back as the same bytes', () => {
+  const { m, root, top } = model();
+  const odd = Buffer.from([0x66, 0xff, 0x0a]);
+  const n = m.add(2, root, top, odd.toString('latin1'), true);
+  assert.deepEqual(relativePath(n), odd);
+});
+
+test('a directory found where another is recorded pushes that one into the past, and events naming the name meet it first', () => {
+  const { m, root, top } = model();
+  const old = m.add(2, root, top, 'x', true);
+  const now = m.add(3, root, top, 'x', true);
+  assert.equal(m.child(top, 'x'), now);
+  assert.equal(m.liveCount, 3, 'the old one is still watched');
+  assert.equal(m.takePast(top, 'x'), old);
+  assert.equal(m.takePast(top, 'x'), now);
+});
+
+test('detaching a node takes its whole subtree out, past occupants included', () => {
+  const { m, root, top } = model();
+  const a = m.add(2, root, top, 'a', true);
+  m.add(3, root, a, 'x', true);
+  m.add(4, root, a, 'x', true);
+  const gone = m.detach(a);
+  assert.deepEqual(gone.map((n) => n.wd).sort(), [2, 3, 4]);
+  assert.equal(m.liveCount, 1);
+  assert.equal(m.child(top, 'a'), undefined);
+});
+
+test('a node placed as past goes behind what is there now', () => {
+  const { m, root, top } = model();
+  const now = m.add(2, root, top, 'x', true);
+  const moved = m.add(3, root, top, 'y', true);
+  m.placeAsPast(moved, top, 'x');
+  assert.equal(m.child(top, 'x'), now);
+  assert.equal(m.child(top, 'y'), undefined);
+  assert.equal(m.takePast(top, 'x'), moved);
+});
+
+test('isAncestor tells when a placement would make a loop', () => {
+  const { m, root, top } = model();
+  const a = m.add(2, root, top, 'a', true);
+  const b = m.add(3, root, a, 'b', true);
+  assert.ok(m.isAncestor(a, b));
+  assert.ok(!m.isAncestor(b, a));
+});
