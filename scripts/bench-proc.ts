@@ -62,7 +62,7 @@ export interface Started {
 export interface ReadyOptions {
   stream: 'stdout' | 'stderr';
   /** A line that says the process is ready. */
-  ready: RegExp;
+  ready: RegExp | ((line: string) => boolean);
   /** How many such lines it takes; default 1. */
   count?: number;
   stdout?: 'pipe' | 'ignore';
@@ -92,7 +92,8 @@ export function spawnReady(argv: readonly string[], options: ReadyOptions): Prom
     stream.setEncoding('utf8');
     const onData = (chunk: string): void => {
       seen += chunk;
-      const lines = seen.split('\n').filter((l) => options.ready.test(l));
+      const { ready } = options;
+      const lines = seen.split('\n').filter((l) => (typeof ready === 'function' ? ready(l) : ready.test(l)));
       const line = lines[(options.count ?? 1) - 1];
       if (line === undefined) return;
       const ms = performance.now() - started;
@@ -108,20 +109,28 @@ export function spawnReady(argv: readonly string[], options: ReadyOptions): Prom
   });
 }
 
-/** Ends a child and waits for it to be gone. */
-export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/** How long a stopped process may take to exit before it is killed. */
+const STOP_GRACE_MS = 5000;
+
+/** Sends `signal` (to the child, or to its whole process group) and waits for the child to exit; SIGKILL after a grace period. */
+async function end(child: ChildProcess, signal: NodeJS.Signals, group: boolean): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = group ? -child.pid : child.pid;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
+  process.kill(pid, signal);
+  const timer = setTimeout(() => process.kill(pid, 'SIGKILL'), STOP_GRACE_MS);
   await gone;
+  clearTimeout(timer);
+}
+
+/** Ends a child and waits for it to be gone. */
+export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return end(child, signal, false);
 }
 
 /** Ends a child started with `detached` and every process of its group, and waits for the child to be gone. */
-export async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(-child.pid, 'SIGTERM');
-  await gone;
+export function stopGroup(child: ChildProcess): Promise<void> {
+  return end(child, 'SIGTERM', true);
 }
 
 /** Polls `condition` every `intervalMs` until it holds; resolves with the time it first held. */

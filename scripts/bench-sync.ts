@@ -2,8 +2,8 @@
 // two loopback ssh hosts in the same run:
 // - change -> all-hosts latency, p50/p95 over LATENCY_CHANGES small files written one at a time; floor: one
 //   rsync of one small file over an already open (multiplexed) ssh connection;
-// - convergence after a storm of STORM_FILES files; floor: the time to write them plus one plain
-//   `rsync -a` of the result to every host in parallel;
+// - convergence after a storm of STORM_FILES new files (median of STORM_ROUNDS for inosync and the
+//   floor); floor: the time to write them plus one plain `rsync -a` of the result to every host in parallel;
 // - the agent's CPU seconds over the storm (its rsync and ssh children counted, and inosync's ssh masters,
 //   which run detached) and its peak RSS.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,8 +20,10 @@ const LATENCY_CHANGES = 20;
 const LATENCY_GAP_MS = 50;
 const STORM_FILES = 10_000;
 const STORM_DIRS = 100;
+/** inosync and the floor weather this many storms (medians reported); lsyncd one. */
+const STORM_ROUNDS = 3;
 /** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
-const STORM_CAP_S = 45;
+const STORM_CAP_S = 30;
 const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
 
 interface Target { host: SshHost; dir: string }
@@ -35,11 +37,13 @@ interface Agent {
 
 interface Setup { src: string; targets: Target[] }
 
-/** A source with the latency directory and the storm's empty directories, and an empty directory per host. */
+/** A source with the latency directory and each storm's empty directories, and an empty directory per host. */
 function makeSetup(work: string, name: string, hosts: readonly SshHost[]): Setup {
   const src = join(work, name, 'src');
   mkdirSync(join(src, 'lat'), { recursive: true });
-  for (let i = 0; i < STORM_DIRS; i++) mkdirSync(join(src, `s${i}`));
+  for (let r = 0; r < STORM_ROUNDS; r++) {
+    for (let i = 0; i < STORM_DIRS; i++) mkdirSync(join(src, stormDir(r), `s${i}`), { recursive: true });
+  }
   const targets = hosts.map((host, i) => {
     const dir = join(work, name, `host${i}`);
     mkdirSync(dir);
@@ -60,7 +64,14 @@ async function startInosync(work: string, setup: Setup): Promise<Agent> {
     for (let k = 1; k < host.sshOptions.length; k += 2) args.push('--ssh-option', `${host.address}=${host.sshOptions[k] ?? ''}`);
   }
   // Ready once every host has had its startup full sync (one JSON log line each).
-  const fullSyncDone = /"kind":"full".*"msg":"synced"/;
+  const fullSyncDone = (line: string): boolean => {
+    try {
+      const record = JSON.parse(line) as { msg?: unknown; kind?: unknown };
+      return record.msg === 'synced' && record.kind === 'full';
+    } catch {
+      return false; // a partial line, or not JSON
+    }
+  };
   const { child } = await spawnReady([process.execPath, cliPath, ...args], { stream: 'stderr', ready: fullSyncDone, count: setup.targets.length, timeoutMs: 60_000 });
   const pid = child.pid ?? 0;
   return {
@@ -172,8 +183,10 @@ async function interleaved<K extends string>(probes: Record<K, Probe>): Promise<
   return times;
 }
 
-function writeStorm(src: string): void {
-  const result = spawnSync(process.execPath, [writer, src, String(STORM_FILES), String(STORM_DIRS)], { stdio: 'inherit' });
+const stormDir = (round: number): string => `storm${round}`;
+
+function writeStorm(root: string): void {
+  const result = spawnSync(process.execPath, [writer, root, String(STORM_FILES), String(STORM_DIRS)], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`the storm writer failed (${result.status})`);
 }
 
@@ -187,20 +200,22 @@ function holdsStorm(dir: string): boolean {
 
 interface Storm { seconds: number; cpu: number; capped: boolean }
 
-async function stormWith(agent: Agent, setup: Setup): Promise<Storm> {
+async function stormWith(agent: Agent, setup: Setup, round: number): Promise<Storm> {
   const cpu0 = agent.cpu();
   const t0 = performance.now();
-  writeStorm(setup.src);
+  writeStorm(join(setup.src, stormDir(round)));
   const deadline = t0 + STORM_CAP_S * 1000;
-  const t1 = await pollUntil(() => setup.targets.every(({ dir }) => holdsStorm(dir)) || performance.now() > deadline, 'every host to hold the storm', STORM_CAP_S * 2000, 20);
+  const arrived = (): boolean => setup.targets.every(({ dir }) => holdsStorm(join(dir, stormDir(round))));
+  const t1 = await pollUntil(() => arrived() || performance.now() > deadline, 'every host to hold the storm', STORM_CAP_S * 2000, 20);
   return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline };
 }
 
 /** Writing the storm, then one plain `rsync -a` (own ssh connection) to every host at once. */
-async function stormFloor(setup: Setup): Promise<number> {
+async function stormFloor(setup: Setup, round: number): Promise<number> {
+  const root = join(setup.src, stormDir(round));
   const t0 = performance.now();
-  writeStorm(setup.src);
-  await Promise.all(setup.targets.map(({ host, dir }) => run(['rsync', '-a', '-e', ['ssh', ...sshOptions(host)].join(' '), `${setup.src}/`, `${host.spec(dir)}/`])));
+  writeStorm(root);
+  await Promise.all(setup.targets.map(({ host, dir }) => run(['rsync', '-a', '-e', ['ssh', ...sshOptions(host)].join(' '), `${root}/`, `${host.spec(join(dir, stormDir(round)))}/`])));
   return (performance.now() - t0) / 1000;
 }
 
@@ -241,16 +256,22 @@ export async function syncBenchmarks(work: string, log: (line: string) => void):
     cleanups.push(() => theirs.stop());
     const floor = await openFloor(work, setups.floor);
     cleanups.push(() => floor.close());
+    log('sync: inosync and lsyncd have done their startup syncs, floor connections open');
 
     const lat = await interleaved({ inosync: agentProbe(setups.inosync), lsyncd: agentProbe(setups.lsyncd), one: floor.one, all: floor.all });
     log(`sync: latency ms, inosync ${milliseconds(lat.inosync)}; lsyncd ${milliseconds(lat.lsyncd)}; floor ${milliseconds(lat.one)}; floor, 2 hosts ${milliseconds(lat.all)}`);
-    const floorStorm = await stormFloor(setups.floor);
-    const ourStorm = await stormWith(ours, setups.inosync);
-    const theirStorm = await stormWith(theirs, setups.lsyncd);
-    for (const [name, storm] of [['inosync', ourStorm], ['lsyncd', theirStorm]] as const) {
-      log(`sync: ${name} storm ${storm.capped ? 'not converged, stopped after ' : ''}${storm.seconds.toFixed(2)} s, ${storm.cpu.toFixed(2)} CPU s`);
+    const floorStorms: number[] = [];
+    const ourStorms: Storm[] = [];
+    for (let round = 0; round < STORM_ROUNDS; round++) {
+      floorStorms.push(await stormFloor(setups.floor, round));
+      ourStorms.push(await stormWith(ours, setups.inosync, round));
     }
-    log(`sync: floor storm ${floorStorm.toFixed(2)} s`);
+    const theirStorm = await stormWith(theirs, setups.lsyncd, 0);
+    const seconds = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
+    log(`sync: storms, inosync ${seconds(ourStorms.map((x) => x.seconds))} s using ${seconds(ourStorms.map((x) => x.cpu))} CPU s; floor ${seconds(floorStorms)} s`);
+    log(`sync: lsyncd storm ${theirStorm.capped ? 'not converged, stopped after ' : ''}${theirStorm.seconds.toFixed(2)} s, ${theirStorm.cpu.toFixed(2)} CPU s`);
+    const ourStorm = { seconds: percentile(ourStorms.map((x) => x.seconds), 50), cpu: percentile(ourStorms.map((x) => x.cpu), 50), capped: false };
+    const floorStorm = percentile(floorStorms, 50);
     return tableRows(
       { lat: lat.inosync, storm: ourStorm, rss: peakRssMiB(ours.child.pid ?? 0) },
       { lat: lat.lsyncd, storm: theirStorm, rss: peakRssMiB(theirs.child.pid ?? 0) },

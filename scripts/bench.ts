@@ -23,17 +23,19 @@ for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'
 // `npm run bench -- watch` (or sync) runs one part only.
 const parts = process.argv.slice(2);
 const wanted = (part: string): boolean => parts.length === 0 || parts.includes(part);
-const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
-const work = mkdtempSync(join(tmpdir(), 'inosync-bench-'));
 const started = performance.now();
+const log = (line: string): void => { process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s: ${line}\n`); };
+const work = mkdtempSync(join(tmpdir(), 'inosync-bench-'));
 const rows: Row[] = [];
 try {
   if (wanted('watch')) rows.push(...await armBenchmark(work, log), ...await burstBenchmark(work, log));
   if (wanted('sync')) rows.push(...await syncBenchmarks(work, log));
+  const withTarget = rows.filter((row) => row.target);
+  log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(`${renderTable(rows)}\n`);
+  process.stdout.write(`targets met: ${withTarget.filter((row) => row.target?.met(row)).length}/${withTarget.length}\n`);
 } finally {
+  log('removing the generated trees');
   rmSync(work, { recursive: true, force: true });
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
-const withTarget = rows.filter((row) => row.target);
-log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-process.stdout.write(`${renderTable(rows)}\n`);
-process.stdout.write(`targets met: ${withTarget.filter((row) => row.target?.met(row)).length}/${withTarget.length}\n`);
