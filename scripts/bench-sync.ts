@@ -25,6 +25,7 @@ const STORM_ROUNDS = 3;
 /** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
 const STORM_CAP_S = 30;
 const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
+const stormDir = (round: number): string => `storm${round}`;
 
 interface Target { host: SshHost; dir: string }
 
@@ -182,8 +183,6 @@ async function interleaved<K extends string>(probes: Record<K, Probe>): Promise<
   }
   return times;
 }
-
-const stormDir = (round: number): string => `storm${round}`;
 
 function writeStorm(root: string): void {
   const result = spawnSync(process.execPath, [writer, root, String(STORM_FILES), String(STORM_DIRS)], { stdio: 'inherit' });
