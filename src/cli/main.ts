@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode: 1 });
+      // Usage errors exit 2 (1 means "drift" to `check`); `watch` keeps inotifywait's 1.
+      const exitCode = args[0] === 'watch' ? 1 : 2;
+      throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode });
     });
   for (const command of commands) cli = cli.command(command);
   await cli.help().alias('h', 'help').version().parseAsync();
