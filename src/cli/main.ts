@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeError, InosyncError } from '../errors.js';
-import { commands } from './commands.js';
+import { loadCommands } from './commands.js';
 
 async function main(argv: string[]): Promise<void> {
   // Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<void> {
       const exitCode = args[0] === 'watch' ? 1 : 2;
       throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode });
     });
-  for (const command of commands) cli = cli.command(command);
+  for (const command of await loadCommands(args[0])) cli = cli.command(command);
   await cli.help().alias('h', 'help').version().parseAsync();
 }
 
