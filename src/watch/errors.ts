@@ -148,3 +148,11 @@ export class UnwatchableDirectoryError extends InosyncError {
     this.path = path;
   }
 }
+
+/** The `code` of a Node-style syscall error, if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Errors that mean "this directory is no longer there", normal on a live tree. */
+export const VANISHED: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);

@@ -1,0 +1,59 @@
+// What leaves the watch tree: kernel and synthetic events with current paths, normalized changes, warnings and
+// errors. Nothing leaves once the tree is closed (errors excepted: a failing read may come after).
+import type { EventEmitter } from 'node:events';
+import type { InosyncError } from '../errors.js';
+import { absolutePath, type WatchNode, type WatchRoot } from './model.js';
+import type { Change, ChangeKind, TreeEvent } from './types.js';
+
+export interface WatchTreeEvents {
+  event: [TreeEvent];
+  change: [Change];
+  warning: [InosyncError];
+  error: [InosyncError];
+}
+
+export const EMPTY = Buffer.alloc(0);
+const SLASH = Buffer.from('/');
+
+export class TreeOutput {
+  constructor(
+    private readonly emitter: EventEmitter<WatchTreeEvents>,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /**
+   * What a listener throws is its own fault, not the tree's: it is rethrown on its own (an uncaught exception,
+   * as from any emitter) while the tree carries on with a consistent model.
+   */
+  tell<K extends keyof WatchTreeEvents>(name: K, ...args: WatchTreeEvents[K]): void {
+    try {
+      (this.emitter.emit as (event: K, ...rest: WatchTreeEvents[K]) => boolean).call(this.emitter, name, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  unlessClosed(name: 'warning' | 'error', error: InosyncError): void {
+    if (!this.isClosed()) this.tell(name, error);
+  }
+
+  warning(error: InosyncError): void {
+    this.unlessClosed('warning', error);
+  }
+
+  event(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
+    // Building paths is the costly part of an event: skip it when nobody listens.
+    if (this.isClosed() || this.emitter.listenerCount('event') === 0) return;
+    const path = absolutePath(node);
+    const dir = node.isDir ? Buffer.concat([path, SLASH]) : path;
+    this.tell('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
+  }
+
+  change(kind: ChangeKind, root: WatchRoot, path: Buffer, isDir: boolean, from?: Buffer): void {
+    const change: Change = { kind, root: root.given, path, isDir };
+    if (from !== undefined) change.from = from;
+    if (!this.isClosed()) this.tell('change', change);
+  }
+}

@@ -1,0 +1,396 @@
+// Walking the disk into the watch tree: watch a directory, then list it, then its subdirectories, so that
+// nothing created meanwhile goes unseen. Also what keeps walks right on a live tree: listings that met a stale
+// path are done again, and a model that may have drifted is walked again whole (a rescan).
+//
+// Listings see the disk as it is now, queued events what happened a moment ago: where they disagree, the wd the
+// kernel returns for a path decides which directory is where (see model.ts).
+import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { constants as C, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
+import type { InosyncError } from '../errors.js';
+import type { TreeToCount } from '../limits/count-dirs.js';
+import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
+import { absolutePath, absoluteText, bytes, joinPath, joinText, relativeText, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { EMPTY, type TreeOutput } from './output.js';
+import type { ExcludeFn } from './types.js';
+
+/** The events that feed changes: always watched. */
+export const CHANGE_EVENTS = C.IN_CREATE | C.IN_DELETE | C.IN_MODIFY | C.IN_ATTRIB | C.IN_CLOSE_WRITE |
+  C.IN_MOVED_FROM | C.IN_MOVED_TO | C.IN_DELETE_SELF | C.IN_MOVE_SELF;
+
+export interface WalkMode {
+  /** Report what listings find as synthetic creates. */
+  report: boolean;
+  /** Throw limit and root errors instead of emitting them (during start). */
+  strict: boolean;
+  /** Also list directories already watched (a rewalk); otherwise only new ones are listed. */
+  deep: boolean;
+  /** Nodes seen by a full rewalk (the rest are stale). */
+  visited?: Set<WatchNode>;
+}
+
+const START: WalkMode = { report: false, strict: true, deep: false };
+export const ADOPT: WalkMode = { report: true, strict: false, deep: false };
+
+/** Failed listings of a live directory retried before the model is declared drifted (rescan). */
+const MAX_LIST_RETRIES = 50;
+/** Pause before listing again when no event came to trigger it. */
+const LIST_RETRY_MS = 10;
+
+/** A directory about to be listed, with its path. */
+interface Listing {
+  node: WatchNode;
+  path: Latin1;
+}
+
+export interface WalkerOptions {
+  roots: readonly WatchRoot[];
+  model: WatchModel;
+  output: TreeOutput;
+  recursive: boolean;
+  exclude: ExcludeFn | undefined;
+  followSymlinks: boolean;
+  extraEvents: number;
+  inotify: () => NativeInotify;
+  isClosed: () => boolean;
+  /** Runs a timer's work the way event handling runs (a fault becomes a warning and a rescan). */
+  guard: (work: () => void) => void;
+}
+
+export class Walker {
+  private readonly roots: readonly WatchRoot[];
+  private readonly model: WatchModel;
+  private readonly output: TreeOutput;
+  private readonly recursive: boolean;
+  private readonly exclude: ExcludeFn | undefined;
+  private readonly followSymlinks: boolean;
+  private readonly extraEvents: number;
+  private readonly native: () => NativeInotify;
+  private readonly isClosed: () => boolean;
+  private readonly guard: (work: () => void) => void;
+  private readonly dirMask: number;
+  private readonly rootDirMask: number;
+  private readonly fileMask: number;
+  private rescanDue = false;
+  /**
+   * Directories whose listing (or a child's watch) failed with ENOENT: their path was stale because a rename
+   * of an ancestor is still in the queue. Listed again after each pass until that rename has been applied.
+   */
+  private readonly unlisted = new Set<WatchNode>();
+  private readonly listAttempts = new WeakMap<WatchNode, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private refed = true;
+  /** Watches added by mistake and removed at once: their last events are not a drifted model. */
+  readonly discarded = new Set<number>();
+  private limitReported = false;
+
+  constructor(options: WalkerOptions) {
+    this.roots = options.roots;
+    this.model = options.model;
+    this.output = options.output;
+    this.recursive = options.recursive;
+    this.exclude = options.exclude;
+    this.followSymlinks = options.followSymlinks;
+    this.extraEvents = options.extraEvents;
+    this.native = options.inotify;
+    this.isClosed = options.isClosed;
+    this.guard = options.guard;
+    this.rootDirMask = CHANGE_EVENTS | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
+    this.dirMask = this.rootDirMask | (this.followSymlinks ? 0 : C.IN_DONT_FOLLOW);
+    this.fileMask = CHANGE_EVENTS | this.extraEvents;
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  ref(): void {
+    this.refed = true;
+    this.retryTimer?.ref();
+  }
+
+  unref(): void {
+    this.refed = false;
+    this.retryTimer?.unref();
+  }
+
+  /** Watches a root and everything below it. Throws RootError, or the ENOSPC error for `limitError`. */
+  armRoot(root: WatchRoot): void {
+    let isDir: boolean;
+    try {
+      isDir = statSync(root.path).isDirectory();
+    } catch (error) {
+      throw new RootError(root.given, errnoCode(error), { cause: error });
+    }
+    let wd: number;
+    try {
+      wd = this.native().addWatch(root.path, isDir ? this.rootDirMask : this.fileMask);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOSPC') throw error;
+      throw new RootError(root.given, code, { cause: error });
+    }
+    if (this.model.get(wd)?.live) return; // the same directory as another root: watched once
+    const node = this.model.add(wd, root, undefined, root.pathText, isDir);
+    root.node = node;
+    if (isDir) this.expand(node, START);
+  }
+
+  /** The watch limit error for an ENOSPC, with what the trees need: a survey of /proc, so asynchronous. */
+  limitError(error: unknown): Promise<InosyncError> {
+    const path = (error as InotifySyscallError).path ?? Buffer.alloc(0);
+    const trees: TreeToCount[] = this.roots.filter((r) => isDirectory(r.path)).map((r) => ({ root: r.path, exclude: this.exclude }));
+    return watchLimitError(path, trees, error);
+  }
+
+  /** Excluded paths are neither watched nor reported; the root itself is never excluded. */
+  isExcluded(root: WatchRoot, rel: Buffer, isDir: boolean): boolean {
+    return this.exclude !== undefined && rel.length > 0 && this.exclude(rel, isDir, root.given);
+  }
+
+  /** A new or moved-in directory: watch it, then list it and report what it already holds. */
+  adopt(parent: WatchNode, name: Latin1, relist = false): void {
+    const child = this.watchDir(parent, name, ADOPT);
+    if (child && (relist || !child.listed)) this.expand(child.node, relist ? { ...ADOPT, deep: true } : ADOPT);
+  }
+
+  isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
+    return this.followSymlinks && isDirectory(joinPath(absolutePath(parent), name));
+  }
+
+  /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
+  expand(start: WatchNode, mode: WalkMode): void {
+    // Paths travel along in latin1 form: one Buffer per syscall, none per entry.
+    const stack: Listing[] = [{ node: start, path: absoluteText(start) }];
+    const listed: Listing[] = [];
+    while (stack.length > 0 && !this.isClosed()) {
+      const dir = stack.pop() as Listing;
+      listed.push(dir);
+      mode.visited?.add(dir.node);
+      const rel = relativeText(dir.node);
+      for (const entry of this.list(dir, mode)) {
+        const path = joinText(dir.path, entry.name);
+        const isDir = entry.isDirectory() || (this.followSymlinks && entry.isSymbolicLink() && isDirectory(bytes(path)));
+        if (this.exclude !== undefined || mode.report) {
+          const relPath = bytes(joinText(rel, entry.name));
+          if (this.isExcluded(dir.node.root, relPath, isDir)) continue;
+          if (mode.report) {
+            this.output.event(dir.node, bytes(entry.name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
+            this.output.change('created', dir.node.root, relPath, isDir);
+          }
+        }
+        if (isDir && this.recursive) {
+          const child = this.watchDir(dir.node, entry.name, mode, undefined, path);
+          if (child && (mode.deep || !child.listed)) stack.push({ node: child.node, path });
+        }
+      }
+    }
+    this.watchExtraEvents(listed);
+  }
+
+  /**
+   * Extra events (reads) are added to a directory's watch only once the tree has listed it, so that its own
+   * listing is not reported: inotifywait lists before it watches, and `inotifywait DIR` must not end on it.
+   */
+  private watchExtraEvents(listings: readonly Listing[]): void {
+    if (this.extraEvents === 0) return;
+    for (const { node, path } of listings) {
+      if (!node.live || !node.isDir || this.isClosed()) continue;
+      try {
+        const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        if (wd !== node.wd && this.model.get(wd) === undefined) {
+          this.native().removeWatch(wd); // the path leads elsewhere now
+          this.discarded.add(wd);
+        }
+      } catch {
+        // gone meanwhile: its own events tell
+      }
+    }
+  }
+
+  private list(dir: Listing, mode: WalkMode): Dirent<Latin1>[] {
+    try {
+      return readdirSync(bytes(dir.path), { encoding: 'latin1', withFileTypes: true }) as Dirent<Latin1>[];
+    } catch (error) {
+      if (mode.strict && dir.node.parent === undefined) throw new RootError(dir.node.root.given, errnoCode(error), { cause: error });
+      this.skipUnreadable(dir.node, error);
+      return [];
+    }
+  }
+
+  /**
+   * Watches parent/name and links the directory found there into the tree (the kernel's wd tells which one
+   * it is); undefined when it cannot or must not be watched. `listed`: its contents are known already.
+   * `expected`: the node an event says went there (placed without checking where else it may be).
+   */
+  watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode, pathText?: Latin1): { node: WatchNode; listed: boolean } | undefined {
+    if (this.isClosed()) return undefined;
+    const path = bytes(pathText ?? joinText(absoluteText(parent), name));
+    let wd: number;
+    try {
+      // IN_MASK_ADD: watching a directory again must not drop the extra events added after its listing.
+      wd = this.native().addWatch(path, this.dirMask | C.IN_MASK_ADD);
+    } catch (error) {
+      this.onAddWatchError(parent, path, error, mode);
+      return undefined;
+    }
+    const existing = this.model.get(wd);
+    if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), listed: false };
+    const listed = existing.live && !this.unlisted.has(existing);
+    if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
+    const sameName = this.model.isNamed(existing, parent, name);
+    // Still where the model has it: the same directory reachable twice (a followed symlink, a bind mount).
+    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined;
+    if (this.model.isAncestor(existing, parent)) {
+      // Renames still queued would make the model a loop here: walk the disk again instead.
+      this.announceRescan(0);
+      return undefined;
+    }
+    // A directory known elsewhere (a rename not applied yet, or missed), or being forgotten: it is here now.
+    this.model.place(existing, parent, name);
+    return { node: existing, listed };
+  }
+
+  /** True when node's recorded path no longer leads to the directory now found at `path`. */
+  private isStale(node: WatchNode, path: Buffer): boolean {
+    if (node.parent === undefined) return false;
+    try {
+      const here = statSync(path);
+      const there = statSync(absolutePath(node));
+      return here.ino !== there.ino || here.dev !== there.dev;
+    } catch {
+      return true;
+    }
+  }
+
+  private onAddWatchError(parent: WatchNode, path: Buffer, error: unknown, mode: WalkMode): void {
+    const code = errnoCode(error);
+    if (code !== undefined && VANISHED.has(code)) {
+      this.unlisted.add(parent);
+      return;
+    }
+    if (code === 'ENOSPC') {
+      if (mode.strict) throw error;
+      if (!this.limitReported) {
+        this.limitReported = true;
+        void this.limitError(error).then((limit) => this.output.unlessClosed('error', limit));
+      }
+      return;
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      this.output.warning(new UnwatchableDirectoryError(path, code, { cause: error }));
+      return;
+    }
+    throw error;
+  }
+
+  private skipUnreadable(dir: WatchNode, error: unknown): void {
+    const code = errnoCode(error);
+    if (code !== undefined && VANISHED.has(code)) {
+      this.unlisted.add(dir);
+      return;
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      this.output.warning(new UnwatchableDirectoryError(absolutePath(dir), code, { cause: error }));
+      return;
+    }
+    throw error;
+  }
+
+  /**
+   * Removes the watches of a subtree the kernel would keep (moved out, excluded, stale). True when the kernel
+   * still knew one of them.
+   */
+  unwatch(node: WatchNode): boolean {
+    let anyKnown = false;
+    for (const n of this.model.detach(node)) {
+      let known = false;
+      try {
+        known = !this.isClosed() && this.native().removeWatch(n.wd);
+      } catch {
+        known = false;
+      }
+      if (known) anyKnown = true;
+      else this.model.forget(n); // no IN_IGNORED will come
+    }
+    return anyKnown;
+  }
+
+  /** The model may have drifted: tell consumers now, walk the roots again once this batch is handled. */
+  announceRescan(mask: number): void {
+    for (const root of this.roots) {
+      if (root.gone || !root.node) continue;
+      if (mask) this.output.event(root.node, EMPTY, mask, 0, false);
+      this.output.change('rescan', root, EMPTY, root.node.isDir);
+    }
+    this.rescanDue = true;
+  }
+
+  rescanIfDue(): void {
+    if (!this.rescanDue || this.isClosed()) return;
+    this.rescanDue = false;
+    this.rewalk();
+  }
+
+  /** Walks every root again: watches missed directories, relinks moved ones, removes stale watches. */
+  private rewalk(): void {
+    const visited = new Set<WatchNode>();
+    for (const root of this.roots) {
+      if (root.gone || !root.node) continue;
+      visited.add(root.node);
+      if (root.node.isDir) this.expand(root.node, { report: false, strict: false, deep: true, visited });
+    }
+    for (const node of this.model.nodes()) {
+      if (!visited.has(node)) this.unwatch(node);
+    }
+  }
+
+  /** Lists again the directories whose listing met a stale path; a dead one (deleted, moved out) is dropped. */
+  retryUnlisted(): void {
+    for (const node of [...this.unlisted]) {
+      this.unlisted.delete(node);
+      if (!node.live || this.isClosed()) continue;
+      const attempts = (this.listAttempts.get(node) ?? 0) + 1;
+      this.listAttempts.set(node, attempts);
+      if (attempts > MAX_LIST_RETRIES) {
+        this.announceRescan(0);
+        continue;
+      }
+      this.listIfStillThere(node);
+      if (!this.unlisted.has(node)) this.listAttempts.delete(node);
+    }
+    // The rename that fixes the path may already have been handled by now, with no event left to come.
+    if (this.unlisted.size > 0 && !this.retryTimer && !this.isClosed()) {
+      this.retryTimer = setTimeout(() => this.guard(() => {
+        this.retryTimer = undefined;
+        this.retryUnlisted();
+        this.rescanIfDue();
+      }), LIST_RETRY_MS);
+      if (!this.refed) this.retryTimer.unref();
+    }
+  }
+
+  /**
+   * Lists a node again, but only if its path leads to it: the path of a node whose rename is still queued
+   * may lead to another directory now (which is then watched and placed there) or to nothing.
+   */
+  private listIfStillThere(node: WatchNode): void {
+    if (node.parent === undefined) {
+      this.expand(node, ADOPT);
+      return;
+    }
+    const found = this.watchDir(node.parent, node.name, ADOPT);
+    if (found?.node === node) this.expand(node, ADOPT);
+    else {
+      if (found && !found.listed) this.expand(found.node, ADOPT);
+      this.unlisted.add(node);
+    }
+  }
+}
+
+export function isDirectory(path: Buffer): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
