@@ -44,6 +44,7 @@ export interface NativeInotify {
 
 interface Addon {
   Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => NativeInotify;
+  listDirectory: (path: Buffer, kinds: number) => Buffer | null;
   constants: InotifyConstants;
 }
 
@@ -64,6 +65,15 @@ function loadAddon(): Addon {
 const addon = loadAddon();
 
 export const constants: InotifyConstants = addon.constants;
+
+/** Entry kinds for listDirectory: bits of its `kinds` argument, and each record's first byte. */
+export const ENTRY = { directory: 1, symlink: 2, other: 4 } as const;
+
+/**
+ * A directory's entries of the wanted kinds, unsorted, as records of (kind byte, name bytes, NUL); null when
+ * there are none. Throws like node:fs (`code` ENOENT, ENOTDIR, EACCES...).
+ */
+export const listDirectory: (path: Buffer, kinds: number) => Buffer | null = addon.listDirectory;
 
 /** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped). */
 export function decodeRecords(buffer: Buffer): RawEvent[] {

@@ -4,8 +4,8 @@
 //
 // Listings see the disk as it is now, queued events what happened a moment ago: where they disagree, the wd the
 // kernel returns for a path decides which directory is where (see model.ts).
-import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { constants as C, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
+import { statSync } from 'node:fs';
+import { constants as C, ENTRY, listDirectory, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
 import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
@@ -31,15 +31,18 @@ export interface WalkMode {
 const START: WalkMode = { report: false, strict: true, deep: false };
 export const ADOPT: WalkMode = { report: true, strict: false, deep: false };
 
+const ALL_ENTRIES = ENTRY.directory | ENTRY.symlink | ENTRY.other;
+
 /** Failed listings of a live directory retried before the model is declared drifted (rescan). */
 const MAX_LIST_RETRIES = 50;
 /** Pause before listing again when no event came to trigger it. */
 const LIST_RETRY_MS = 10;
 
-/** A directory about to be listed, with its path. */
+/** A directory about to be listed, with its path in both forms: latin1 to build its children's, bytes to list it. */
 interface Listing {
   node: WatchNode;
   path: Latin1;
+  bytes: Buffer;
 }
 
 export interface WalkerOptions {
@@ -159,28 +162,33 @@ export class Walker {
 
   /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
   expand(start: WatchNode, mode: WalkMode): void {
-    // Paths travel along in latin1 form: one Buffer per syscall, none per entry.
-    const stack: Listing[] = [{ node: start, path: absoluteText(start) }];
+    // Paths travel along in latin1 form, each with the Buffer that both its watch and its listing use.
+    const stack: Listing[] = [{ node: start, path: absoluteText(start), bytes: absolutePath(start) }];
     const listed: Listing[] = [];
     while (stack.length > 0 && !this.isClosed()) {
       const dir = stack.pop() as Listing;
       listed.push(dir);
       mode.visited?.add(dir.node);
-      const rel = relativeText(dir.node);
-      for (const entry of this.list(dir, mode)) {
-        const path = joinText(dir.path, entry.name);
-        const isDir = entry.isDirectory() || (this.followSymlinks && entry.isSymbolicLink() && isDirectory(bytes(path)));
+      const records = this.list(dir, mode);
+      for (let at = 0; records !== null && at < records.length;) {
+        const kind = records[at];
+        const end = records.indexOf(0, at + 1);
+        const name = records.toString('latin1', at + 1, end);
+        at = end + 1;
+        const path = joinText(dir.path, name);
+        const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(path)));
         if (this.exclude !== undefined || mode.report) {
-          const relPath = bytes(joinText(rel, entry.name));
+          const relPath = bytes(joinText(relativeText(dir.node), name));
           if (this.isExcluded(dir.node.root, relPath, isDir)) continue;
           if (mode.report) {
-            this.output.event(dir.node, bytes(entry.name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
+            this.output.event(dir.node, bytes(name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
             this.output.change('created', dir.node.root, relPath, isDir);
           }
         }
         if (isDir && this.recursive) {
-          const child = this.watchDir(dir.node, entry.name, mode, undefined, path);
-          if (child && (mode.deep || !child.listed)) stack.push({ node: child.node, path });
+          const pathBytes = bytes(path);
+          const child = this.watchDir(dir.node, name, mode, undefined, pathBytes);
+          if (child && (mode.deep || !child.listed)) stack.push({ node: child.node, path, bytes: pathBytes });
         }
       }
     }
@@ -193,10 +201,10 @@ export class Walker {
    */
   private watchExtraEvents(listings: readonly Listing[]): void {
     if (this.extraEvents === 0) return;
-    for (const { node, path } of listings) {
+    for (const { node, bytes: path } of listings) {
       if (!node.live || !node.isDir || this.isClosed()) continue;
       try {
-        const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        const wd = this.native().addWatch(path, (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
         if (wd !== node.wd && this.model.get(wd) === undefined) {
           this.native().removeWatch(wd); // the path leads elsewhere now
           this.discarded.add(wd);
@@ -207,13 +215,18 @@ export class Walker {
     }
   }
 
-  private list(dir: Listing, mode: WalkMode): Dirent<Latin1>[] {
+  /**
+   * The entries a walk needs: all of them when it reports what it finds, else only what may be a directory to
+   * watch (an unreported file is of no use, its exclusion included).
+   */
+  private list(dir: Listing, mode: WalkMode): Buffer | null {
+    const kinds = mode.report ? ALL_ENTRIES : ENTRY.directory | (this.followSymlinks ? ENTRY.symlink : 0);
     try {
-      return readdirSync(bytes(dir.path), { encoding: 'latin1', withFileTypes: true }) as Dirent<Latin1>[];
+      return listDirectory(dir.bytes, kinds);
     } catch (error) {
       if (mode.strict && dir.node.parent === undefined) throw new RootError(dir.node.root.given, errnoCode(error), { cause: error });
       this.skipUnreadable(dir.node, error);
-      return [];
+      return null;
     }
   }
 
@@ -222,9 +235,9 @@ export class Walker {
    * it is); undefined when it cannot or must not be watched. `listed`: its contents are known already.
    * `expected`: the node an event says went there (placed without checking where else it may be).
    */
-  watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode, pathText?: Latin1): { node: WatchNode; listed: boolean } | undefined {
+  watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode, known?: Buffer): { node: WatchNode; listed: boolean } | undefined {
     if (this.isClosed()) return undefined;
-    const path = bytes(pathText ?? joinText(absoluteText(parent), name));
+    const path = known ?? bytes(joinText(absoluteText(parent), name));
     let wd: number;
     try {
       // IN_MASK_ADD: watching a directory again must not drop the extra events added after its listing.
