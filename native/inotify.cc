@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <memory>
@@ -64,6 +66,16 @@ Kind KindOf(int dir_fd, const struct dirent64* entry) {
   return type == DT_DIR ? kDirectory : type == DT_LNK ? kSymlink : kOther;
 }
 
+// No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat and a statfs
+// instead of an open, two getdents64 and a close. Only where the filesystem keeps that count (ext2/3/4, xfs,
+// tmpfs); elsewhere (btrfs says 1, many FUSE filesystems always 2) the directory is listed.
+bool IsLeaf(const char* path) {
+  struct stat st;
+  struct statfs fs;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 2 && statfs(path, &fs) == 0 &&
+         (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC);
+}
+
 // listDirectory(path, kinds): the directory's entries of the wanted kinds as one Buffer of records (kind
 // byte, name, NUL), or null when there are none. One call and at most one Buffer per directory, no object
 // per entry and no sorting: fs.readdirSync's cost on a walk of many small directories.
@@ -72,16 +84,13 @@ Napi::Value ListDirectory(const Napi::CallbackInfo& info) {
   std::string path;
   if (!PathArgument(info, "listDirectory(path, kinds)", &path)) return env.Undefined();
   uint32_t kinds = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : ~0u;
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    SyscallError(env, errno, "open", &path).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (kinds == kDirectory && IsLeaf(path.c_str())) return env.Null();
   // getdents64 itself, not readdir(3): fdopendir would add an fstat and two fcntl per directory.
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   std::string records;
   alignas(struct dirent64) char buffer[32 * 1024];
-  ssize_t n;
-  while ((n = getdents64(fd, buffer, sizeof buffer)) > 0) {
+  ssize_t n = fd < 0 ? -1 : 0;
+  while (fd >= 0 && (n = getdents64(fd, buffer, sizeof buffer)) > 0) {
     for (ssize_t at = 0; at < n;) {
       const auto* entry = reinterpret_cast<const struct dirent64*>(buffer + at);
       at += entry->d_reclen;
@@ -94,9 +103,9 @@ Napi::Value ListDirectory(const Napi::CallbackInfo& info) {
     }
   }
   int err = n < 0 ? errno : 0;
-  ::close(fd);
+  if (fd >= 0) ::close(fd);
   if (err != 0) {
-    SyscallError(env, err, "getdents64", &path).ThrowAsJavaScriptException();
+    SyscallError(env, err, "scandir", &path).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (records.empty()) return env.Null();

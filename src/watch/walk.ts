@@ -167,7 +167,7 @@ export class Walker {
     const listed: Listing[] = [];
     while (stack.length > 0 && !this.isClosed()) {
       const dir = stack.pop() as Listing;
-      listed.push(dir);
+      if (this.extraEvents !== 0) listed.push(dir); // kept only when needed: a big walk's paths add up
       mode.visited?.add(dir.node);
       const records = this.list(dir, mode);
       for (let at = 0; records !== null && at < records.length;) {
@@ -200,7 +200,6 @@ export class Walker {
    * listing is not reported: inotifywait lists before it watches, and `inotifywait DIR` must not end on it.
    */
   private watchExtraEvents(listings: readonly Listing[]): void {
-    if (this.extraEvents === 0) return;
     for (const { node, bytes: path } of listings) {
       if (!node.live || !node.isDir || this.isClosed()) continue;
       try {

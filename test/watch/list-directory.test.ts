@@ -24,6 +24,9 @@ test('listDirectory gives each entry with its kind, and only the kinds asked for
   const all = ENTRY.directory | ENTRY.symlink | ENTRY.other;
   assert.deepEqual(entries(listDirectory(Buffer.from(dir), all)), [[ENTRY.other, 'file'], [ENTRY.symlink, 'link'], [ENTRY.directory, 'sub']]);
   assert.deepEqual(entries(listDirectory(Buffer.from(dir), ENTRY.directory)), [[ENTRY.directory, 'sub']]);
+  writeFileSync(join(dir, 'sub', 'file'), '');
+  assert.equal(listDirectory(Buffer.from(join(dir, 'sub')), ENTRY.directory), null, 'files only: no directory to give');
+  assert.deepEqual(entries(listDirectory(Buffer.from(join(dir, 'sub')), ENTRY.other)), [[ENTRY.other, 'file']]);
 });
 
 test('listDirectory keeps names that are not UTF-8 exact, and gives null for an empty directory', (t) => {
