@@ -34,14 +34,19 @@ test('an rsync killed in the middle of a batch: the batch is retried and the tar
   const mirror = await makeMirror(t, { local: 1, ssh: 0 });
   const agent = await startAgent(t, mirror);
   await converged(mirror);
-  writeFiles(join(mirror.src, 'bulk'), 400, 256 * 1024);
-  const [victim] = await waitFor(() => {
+  // A batch may finish before the kill lands on a loaded machine: keep feeding work and killing rsync
+  // children until the agent reports a failed batch, so the test always exercises the retry.
+  let round = 0;
+  await waitFor(() => {
+    if (agent.logs().some((l) => l.msg.startsWith('rsync failed'))) return true;
     const pids = childrenNamed(agent.cli.child.pid!, 'rsync');
-    return pids.length > 0 ? pids : undefined;
-  }, { what: 'an rsync child of the agent', intervalMs: 2 });
-  process.kill(victim!, 'SIGKILL');
+    if (pids.length === 0 && round < 8) writeFiles(join(mirror.src, `bulk${round++}`), 100, 256 * 1024);
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* exited meanwhile */ }
+    }
+    return undefined;
+  }, { what: 'a killed rsync batch to be reported', timeoutMs: 30_000, intervalMs: 2 });
   await converged(mirror, { timeoutMs: 30_000 });
-  await agent.waitForLog((l) => l.msg.startsWith('rsync failed'), 'the killed batch to be reported');
 });
 
 test('the agent SIGKILLed and started again converges what changed while it was away', async (t) => {
