@@ -15,8 +15,8 @@ export class InosyncError extends Error {
 }
 
 /** The line(s) a CLI prints for an error: the problem, then the fix. */
-export function describeError(error: unknown): string {
-  if (error instanceof InosyncError) return `inosync: ${error.message}\n  fix: ${error.fix}`;
-  if (error instanceof Error) return `inosync: ${error.message}`;
-  return `inosync: ${String(error)}`;
+export function describeError(error: unknown, program = 'inosync'): string {
+  if (error instanceof InosyncError) return `${program}: ${error.message}\n  fix: ${error.fix}`;
+  if (error instanceof Error) return `${program}: ${error.message}`;
+  return `${program}: ${String(error)}`;
 }

@@ -6,12 +6,14 @@ import { hideBin } from 'yargs/helpers';
 import { describeError, InosyncError } from '../errors.js';
 import { loadCommands } from './commands.js';
 
+// Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
+const invokedAs = basename(process.argv[1] ?? '');
+const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync';
+
 async function main(argv: string[]): Promise<void> {
-  // Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
-  const invokedAs = basename(process.argv[1] ?? '');
   const args = invokedAs === 'inotifywait' ? ['watch', ...argv] : invokedAs === 'inotifywatch' ? ['watch', '--stats', ...argv] : argv;
   let cli = yargs(args)
-    .scriptName(invokedAs === 'inotifywait' ? 'inotifywait' : 'inosync')
+    .scriptName(program)
     .strict()
     .demandCommand(1, 'no command given')
     .recommendCommands()
@@ -26,6 +28,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(hideBin(process.argv)).catch((error: unknown) => {
-  process.stderr.write(`${describeError(error)}\n`);
+  process.stderr.write(`${describeError(error, program)}\n`);
   process.exit(error instanceof InosyncError ? error.exitCode : 1);
 });

@@ -24,7 +24,7 @@ export interface ParsedArgs {
 }
 
 function usageError(program: string, message: string): InosyncError {
-  return new InosyncError(`${program}: ${message}`, `See \`${program} --help\`.`, { exitCode: 1 });
+  return new InosyncError(message, `See \`${program} --help\`.`, { exitCode: 1 });
 }
 
 function findLong(specs: readonly OptionSpec[], name: string, program: string): OptionSpec {
