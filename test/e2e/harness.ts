@@ -16,11 +16,19 @@ export interface Mirror {
   hosts: SshHost[];
   /** `--target ...` and the ssh options for them. */
   targetArgs: string[];
+  /** Agents started on this mirror: stopped before its directories are removed. */
+  agents: Agent[];
 }
 
 /** A source and `local` local targets plus `ssh` targets behind their own loopback sshd. */
 export async function makeMirror(t: CleanupContext, counts: { local: number; ssh: number }): Promise<Mirror> {
-  const base = tempDir(t, 'inosync-e2e-');
+  const agents: Agent[] = [];
+  // Cleanup hooks run in the order they were registered, so the removal of the directories (registered
+  // here, first) stops the mirror's agents itself: an agent still running would keep writing into them.
+  const base = tempDir({ after: (remove) => t.after(async () => {
+    await Promise.all(agents.map(stopAgent));
+    await remove();
+  }) }, 'inosync-e2e-');
   const src = join(base, 'src');
   const outside = join(base, 'outside');
   mkdirSync(src);
@@ -41,7 +49,7 @@ export async function makeMirror(t: CleanupContext, counts: { local: number; ssh
     targetArgs.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
     for (let k = 1; k < host.sshOptions.length; k += 2) targetArgs.push('--ssh-option', `${host.address}=${host.sshOptions[k]!}`);
   });
-  return { outside, src, dirs, hosts, targetArgs };
+  return { outside, src, dirs, hosts, targetArgs, agents };
 }
 
 export type { LogLine };
@@ -53,8 +61,26 @@ export async function startAgent(t: CleanupContext, mirror: Mirror, extra: strin
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
   const agent = startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]);
+  mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;
+}
+
+/**
+ * Stops an agent and its rsync children: SIGTERM, then a second SIGTERM once it is stopping (which
+ * aborts the drain and kills its children), and SIGKILL only if it is still there after that.
+ */
+async function stopAgent(agent: Agent): Promise<void> {
+  const { child, exited } = agent.cli;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await agent.waitForLog((l) => l.msg.startsWith('stopping'), 'the agent to stop', 5_000).catch(() => undefined);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), 5_000); });
+  if (await Promise.race([exited, late]) === 'late') child.kill('SIGKILL');
+  clearTimeout(timer);
+  await exited;
 }
 
 /** Waits until every target equals the source (types, content, modes, symlinks, hard links). */

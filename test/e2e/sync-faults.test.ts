@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { machineQueueLimit } from '../helpers/queue-limit.js';
 import { waitFor } from '../helpers/wait.js';
 import { converged, makeMirror, startAgent } from './harness.js';
 
@@ -67,7 +68,7 @@ test('the agent SIGKILLed and started again converges what changed while it was 
   await converged(mirror);
 });
 
-const queueLimit = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+const queueLimit = machineQueueLimit();
 const tooBigToOverflow = queueLimit > 65_536 ? `max_queued_events is ${queueLimit}: too many files to make for an overflow` : false;
 
 test('an inotify queue overflow is followed by a rescan that converges', { skip: tooBigToOverflow }, async (t) => {

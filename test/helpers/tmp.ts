@@ -11,7 +11,8 @@ export interface CleanupContext {
 /** A fresh directory under os.tmpdir(), removed (recursively) when the test ends. */
 export function tempDir(t: CleanupContext, prefix = 'inosync-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A process the test started (and stops in a later hook) may still be writing here: retry, don't fail.
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }));
   return dir;
 }
 
