@@ -71,12 +71,20 @@ export interface ReadyOptions {
   detached?: boolean;
 }
 
+/**
+ * The environment the measured processes run in. NODE_EXTRA_CA_CERTS, where a machine sets it, makes every
+ * node process parse a CA bundle before running any code (about 0.12 s here); inosync opens no TLS
+ * connection, so that tax belongs to the machine, not to the tool measured. Every process gets this same
+ * environment, the anchors too.
+ */
+export const benchEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_EXTRA_CA_CERTS'));
+
 /** Spawns argv (no shell) and resolves once `count` lines of `stream` match `ready`; rejects if it exits first or at the deadline. */
 export function spawnReady(argv: readonly string[], options: ReadyOptions): Promise<Started> {
   const [command, ...args] = argv;
   if (command === undefined) throw new Error('spawnReady: empty argv');
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'], detached: options.detached ?? false });
+  const child = spawn(command, args, { env: benchEnv, stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'], detached: options.detached ?? false });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`${command} not ready within ${options.timeoutMs ?? 120_000} ms`)), options.timeoutMs ?? 120_000);
