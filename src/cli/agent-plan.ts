@@ -11,9 +11,9 @@ import { parseTarget, type Target } from '../rsync/target.js';
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
-import type { SyncArgs } from './sync.js';
+import type { SyncArgs } from './sync-options.js';
 
-/** The agent's own options on `inosync sync` (the engine's are in sync.ts). */
+/** The agent's own options on `inosync sync` (the engine's are in sync-options.ts). */
 export interface AgentArgs {
   config?: string;
   socket?: string;

@@ -14,17 +14,14 @@ import { PostSyncHook } from '../hooks/post-sync.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import type { Target } from '../rsync/target.js';
-import { SyncEngine, type SyncOptions, type Unsynced } from '../sync/engine.js';
+import { SyncEngine, type Unsynced } from '../sync/engine.js';
 import { excludeFn } from '../sync/exclude.js';
 import type { BatchReport } from '../sync/host-queue.js';
 import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
 import { showStartupProgress, type Progress } from './agent-progress.js';
 import { explicitFlags, planAgent, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
-import type { SyncArgs } from './sync.js';
-
-/** Turns the sync flags (--source, --target, ...) into engine options: sync.ts's syncOptionsFrom. */
-export type CliSync = (args: SyncArgs, logger: Logger) => SyncOptions;
+import { syncOptionsFrom, type SyncArgs } from './sync-options.js';
 
 interface RunningSync {
   plan: PlannedSync;
@@ -64,7 +61,6 @@ function hostOf(target: Target | undefined): string {
 export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private readonly args: SyncArgs & AgentArgs;
   private readonly logger: Logger;
-  private readonly cliSync: CliSync;
   private plan: AgentPlan;
   private readonly running = new Map<string, RunningSync>();
   private readonly startedAt = new Date().toISOString();
@@ -81,9 +77,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   };
   private readonly onUsr1 = (): void => this.resyncAll('SIGUSR1');
 
-  constructor(args: SyncArgs & AgentArgs, plan: AgentPlan, logger: Logger, cliSync: CliSync) {
+  constructor(args: SyncArgs & AgentArgs, plan: AgentPlan, logger: Logger) {
     super();
-    this.cliSync = cliSync;
     this.args = args;
     this.plan = plan;
     this.logger = logger;
@@ -134,7 +129,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     if (this.stopping) return;
     let next: AgentPlan;
     try {
-      next = planAgent(this.args, explicitFlags(process.argv.slice(2)), this.logger, () => this.cliSync(this.args, this.logger));
+      next = planAgent(this.args, explicitFlags(process.argv.slice(2)), this.logger, () => syncOptionsFrom(this.args, this.logger));
       const added = next.syncs.filter((s) => !this.running.has(s.options.source));
       if (added.length > 0) await fitWatchBudget(added, this.args['allow-partial-watch'] ?? false, this.logger);
     } catch (error) {
@@ -334,9 +329,9 @@ async function fitWatchBudget(syncs: PlannedSync[], allowPartial: boolean, logge
 }
 
 /** The agent for a command line: its plan (config and flags), checked against the watch budget before anything starts. */
-export async function createAgent(args: SyncArgs & AgentArgs, logger: Logger, cliSync: CliSync): Promise<Agent> {
-  const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => cliSync(args, logger));
+export async function createAgent(args: SyncArgs & AgentArgs, logger: Logger): Promise<Agent> {
+  const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(args, logger));
   if (plan.syncs.length === 0) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE with at least one sync.', { exitCode: 2 });
   await fitWatchBudget(plan.syncs, args['allow-partial-watch'] ?? false, logger);
-  return new Agent(args, plan, logger, cliSync);
+  return new Agent(args, plan, logger);
 }

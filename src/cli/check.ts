@@ -5,19 +5,11 @@ import { InosyncError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
 import { explicitFlags, planAgent, type AgentArgs } from './agent-plan.js';
-import { syncOptionsFrom, withTargetOptions, type SyncArgs } from './sync.js';
+import { syncOptionsFrom, withTargetOptions, type SyncArgs } from './sync-options.js';
 
-interface CheckArgs {
+interface CheckArgs extends Pick<SyncArgs, 'target' | 'exclude' | 'exclude-from' | 'rsync-opts' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'timeout'> {
   source?: string;
-  target: string[];
   config?: string;
-  exclude: string[];
-  'exclude-from': string[];
-  'rsync-opts'?: string;
-  'ssh-port': string[];
-  'ssh-identity': string[];
-  'ssh-option': string[];
-  timeout: number;
   json: boolean;
   limit: number;
 }

@@ -1,110 +1,13 @@
 // `inosync sync`: keep one or more targets identical to a source tree, live.
 import type { Argv, CommandModule } from 'yargs';
-import { InosyncError } from '../errors.js';
-import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
-import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { defaultBackoff } from '../sync/backoff.js';
-import { syncDefaults, type SyncOptions, type Unsynced } from '../sync/engine.js';
-import { readPatternFile } from '../sync/exclude.js';
+import { syncDefaults, type Unsynced } from '../sync/engine.js';
 import { createAgent } from './agent.js';
 import { withAgentOptions, type AgentArgs } from './agent-plan.js';
+import { usage, withTargetOptions, type SyncArgs } from './sync-options.js';
 
-export interface SyncArgs extends AgentArgs {
-  source: string;
-  target: string[];
-  exclude: string[];
-  'exclude-from': string[];
-  'rsync-opts'?: string;
-  'ssh-port': string[];
-  'ssh-identity': string[];
-  'ssh-option': string[];
-  'quiet-ms': number;
-  'max-delay-ms': number;
-  'max-procs': number;
-  'max-pending': number;
-  'remote-moves': boolean;
-  'retry-base-ms': number;
-  'retry-max-ms': number;
-  timeout: number;
-  'drain-timeout': number;
-  'log-level': LogLevel;
-}
-
-const usage = (message: string, fix: string): InosyncError => new InosyncError(message, fix, { exitCode: 2 });
-
-/**
- * Splits `[TARGET=]VALUE` lists into global values and values for one target. TARGET is a target's spec,
- * its host, or user@host; a value may itself hold '=' (ssh options do), so only a prefix naming a known
- * target counts.
- */
-function scoped(values: readonly string[], keys: ReadonlyArray<readonly string[]>): { global: string[]; perTarget: string[][] } {
-  const global: string[] = [];
-  const perTarget = keys.map((): string[] => []);
-  for (const value of values) {
-    let placed = false;
-    for (let eq = value.indexOf('='); eq > 0 && !placed; eq = value.indexOf('=', eq + 1)) {
-      const prefix = value.slice(0, eq);
-      keys.forEach((names, i) => {
-        if (names.includes(prefix)) {
-          perTarget[i]!.push(value.slice(eq + 1));
-          placed = true;
-        }
-      });
-    }
-    if (!placed) global.push(value);
-  }
-  return { global, perTarget };
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw usage(`--ssh-port "${value}" is not a port`, 'Give a port between 1 and 65535, for all targets (--ssh-port 2222) or one (--ssh-port host=2222).');
-  return n;
-}
-
-/** The targets with their ssh settings: per-target values win over global ones. */
-export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-identity' | 'ssh-option'>): Target[] {
-  const bare = args.target.map((spec) => parseTarget(spec));
-  const keys = bare.map((t) => (t.kind === 'ssh' ? [t.spec, t.host, ...(t.user === undefined ? [] : [`${t.user}@${t.host}`])] : [t.spec]));
-  const ports = scoped(args['ssh-port'], keys);
-  const identities = scoped(args['ssh-identity'], keys);
-  const options = scoped(args['ssh-option'], keys);
-  const last = (list: string[]): string | undefined => list[list.length - 1];
-  const toArgv = (list: string[]): string[] => list.flatMap((o) => ['-o', o]);
-  return args.target.map((spec, i) => {
-    const defaults: TargetDefaults = { sshOptions: [...toArgv(options.global), ...toArgv(options.perTarget[i]!)] };
-    const p = last(ports.perTarget[i]!) ?? last(ports.global);
-    if (p !== undefined) defaults.port = port(p);
-    const identity = last(identities.perTarget[i]!) ?? last(identities.global);
-    if (identity !== undefined) defaults.identity = identity;
-    return parseTarget(spec, defaults);
-  });
-}
-
-/** Engine options from the command line (the config file of a later version merges into the same shape). */
-export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
-  if (args.target.length === 0) throw usage('no target given', 'Add --target DIR or --target [user@]host:/path (repeatable).');
-  const specs = new Set<string>();
-  for (const spec of args.target) {
-    if (specs.has(spec)) throw usage(`target ${spec} is given twice`, 'Give each target once.');
-    specs.add(spec);
-  }
-  const rsyncOptions = args['rsync-opts']?.trim().split(/\s+/).filter((o) => o !== '');
-  return {
-    source: args.source,
-    targets: buildTargets(args),
-    excludes: [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)],
-    ...(rsyncOptions === undefined ? {} : { rsyncOptions }),
-    quietMs: args['quiet-ms'],
-    maxDelayMs: args['max-delay-ms'],
-    maxProcs: args['max-procs'],
-    maxPending: args['max-pending'],
-    remoteMoves: args['remote-moves'],
-    backoff: { ...defaultBackoff, baseMs: args['retry-base-ms'], capMs: args['retry-max-ms'] },
-    timeoutSec: args.timeout,
-    logger,
-  };
-}
+type SyncCommandArgs = SyncArgs & AgentArgs;
 
 function logUnsynced(logger: Logger, left: Unsynced[]): void {
   if (left.length === 0) {
@@ -122,9 +25,9 @@ function logUnsynced(logger: Logger, left: Unsynced[]): void {
   }
 }
 
-export async function runSync(args: SyncArgs): Promise<void> {
+export async function runSync(args: SyncCommandArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'] });
-  const engine = await createAgent(args, logger, syncOptionsFrom);
+  const engine = await createAgent(args, logger);
   let signals = 0;
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => { done = resolve; });
@@ -164,20 +67,7 @@ const examples: Array<[string, string]> = [
   ['$0 sync --source /src --target /dst --exclude .git/ --exclude "*.tmp" --remote-moves', 'leave out .git and temp files; replay directory renames'],
 ];
 
-/** The options that say what is mirrored where, shared with `inosync check`. */
-export function withTargetOptions<T>(yargs: Argv<T>) {
-  return yargs
-    .option('source', { alias: 's', type: 'string', describe: 'the directory to mirror (or give --config)' })
-    .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
-    .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
-    .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
-    .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-a -z"' })
-    .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
-    .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })
-    .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' });
-}
-
-export const syncCommand: CommandModule<object, SyncArgs> = {
+export const syncCommand: CommandModule<object, SyncCommandArgs> = {
   command: 'sync',
   describe: 'Keep targets (local directories or [user@]host:/path over ssh) identical to a source tree, live',
   builder: (yargs: Argv) => {
@@ -208,7 +98,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       'what changes meanwhile is sent after it. A file is sent when its writer closes it, or within',
       '--max-delay-ms if it is held open. A target that fails is retried with backoff while the others go on.',
       'SIGTERM/SIGINT: stop watching, send what is pending within --drain-timeout, exit 0; a second signal exits at once.',
-    ].join('\n')) as unknown as Argv<SyncArgs>;
+    ].join('\n')) as unknown as Argv<SyncCommandArgs>;
   },
   handler: (args) => runSync(args),
 };

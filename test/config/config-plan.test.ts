@@ -3,13 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { explicitFlags, planAgent } from '../../src/cli/agent-plan.js';
-import { syncOptionsFrom, type SyncArgs } from '../../src/cli/sync.js';
+import { explicitFlags, planAgent, type AgentArgs } from '../../src/cli/agent-plan.js';
+import { syncOptionsFrom, type SyncArgs } from '../../src/cli/sync-options.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 
+type Args = SyncArgs & AgentArgs;
+
 /** The flags as yargs hands them over: every default filled in. */
-function args(overrides: Partial<SyncArgs>): SyncArgs {
+function args(overrides: Partial<Args>): Args {
   return {
     source: undefined as unknown as string, target: [], exclude: [], 'exclude-from': [], 'ssh-port': [], 'ssh-identity': [], 'ssh-option': [],
     'quiet-ms': 20, 'max-delay-ms': 1000, 'max-procs': 4, 'max-pending': 200_000, 'remote-moves': false,
@@ -18,7 +20,7 @@ function args(overrides: Partial<SyncArgs>): SyncArgs {
   };
 }
 
-function plan(config: string, argv: string[], overrides: Partial<SyncArgs>) {
+function plan(config: string, argv: string[], overrides: Partial<Args>) {
   const a = args({ config, ...overrides });
   return planAgent(a, explicitFlags(argv), silentLogger, () => syncOptionsFrom(a, silentLogger));
 }

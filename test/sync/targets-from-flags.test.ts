@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTargets } from '../../src/cli/sync.js';
+import { buildTargets } from '../../src/cli/sync-options.js';
 
 const flags = (over: Partial<Parameters<typeof buildTargets>[0]>): Parameters<typeof buildTargets>[0] => ({
   target: [], 'ssh-port': [], 'ssh-identity': [], 'ssh-option': [], ...over,
