@@ -122,7 +122,7 @@ test('SIGHUP with a config that has mistakes keeps the running one; a good one r
   writeFileSync(join(src, 'while-refused'), 'still syncing');
   await waitForSameTree(src, dsts[1] as string);
 
-  writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${dsts[0]}], quietMs: 5 }\n  - { source: ${src2}, targets: [${dsts[2]}] }\n`);
+  writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${dsts[0]}], quietMs: 10 }\n  - { source: ${src2}, targets: [${dsts[2]}] }\n`);
   agent.cli.child.kill('SIGHUP');
   await agent.waitForLog((l) => l.msg === 'SIGHUP: config reloaded', 'the reload');
   writeFileSync(join(src, 'after'), 'after the reload');
