@@ -80,7 +80,7 @@ function targetsOf(sync: SyncConfig): Target[] {
     const port = own?.port ?? sync.ssh?.port;
     const identity = own?.identity ?? sync.ssh?.identity;
     return parseTarget(spec, {
-      sshOptions: [...(sync.ssh?.options ?? []), ...(own?.options ?? [])],
+      sshOptions: [...(own?.options ?? []), ...(sync.ssh?.options ?? [])], // ssh keeps an option's first value: the target's own wins
       ...(port === undefined ? {} : { port }),
       ...(identity === undefined ? {} : { identity }),
     });

@@ -71,7 +71,8 @@ export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-i
   const last = (list: string[]): string | undefined => list[list.length - 1];
   const toArgv = (list: string[]): string[] => list.flatMap((o) => ['-o', o]);
   return args.target.map((spec, i) => {
-    const defaults: TargetDefaults = { sshOptions: [...toArgv(options.global), ...toArgv(options.perTarget[i]!)] };
+    // ssh keeps the first value of an option: a target's own options go before the global ones.
+    const defaults: TargetDefaults = { sshOptions: [...toArgv(options.perTarget[i]!), ...toArgv(options.global)] };
     const p = last(ports.perTarget[i]!) ?? last(ports.global);
     if (p !== undefined) defaults.port = port(p);
     const identity = last(identities.perTarget[i]!) ?? last(identities.global);

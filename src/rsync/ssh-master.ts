@@ -41,20 +41,24 @@ export class SshMaster {
 
   constructor(readonly target: SshTarget, private readonly options: SshMasterOptions) {}
 
-  /** ssh options every connection to this target uses: timeouts, keep-alives, identity, the user's options. */
+  /**
+   * ssh options every connection to this target uses. ssh keeps the FIRST value it is given for an option,
+   * so the order is the policy: BatchMode first (an agent must never prompt), then the user's options, then
+   * our timeouts and keep-alives as defaults the user's can override.
+   */
   private baseOptions(): string[] {
     const t = this.target;
     const { timeoutSec } = this.options;
     const alive = Math.max(1, Math.ceil(timeoutSec / 3));
     return [
       '-o', 'BatchMode=yes',
-      '-o', `ConnectTimeout=${timeoutSec}`,
-      '-o', `ServerAliveInterval=${alive}`,
-      '-o', 'ServerAliveCountMax=3',
+      ...t.sshOptions,
       ...(t.port === undefined ? [] : ['-p', String(t.port)]),
       ...(t.identity === undefined ? [] : ['-i', t.identity]),
       ...(t.user === undefined ? [] : ['-l', t.user]),
-      ...t.sshOptions,
+      '-o', `ConnectTimeout=${timeoutSec}`,
+      '-o', `ServerAliveInterval=${alive}`,
+      '-o', 'ServerAliveCountMax=3',
     ];
   }
 
