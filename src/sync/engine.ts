@@ -55,7 +55,7 @@ export interface SyncTransport extends TransferPort {
 }
 
 export const syncDefaults = {
-  quietMs: 5,
+  quietMs: 1,
   maxDelayMs: 1000,
   maxProcs: 4,
   maxPending: 200_000,
