@@ -5,42 +5,28 @@ import type { AgentStatus, HostCounters, StatusSource, SyncCounters } from '../s
 type SyncLabels = 'source';
 type HostLabels = 'source' | 'target';
 
-/**
- * A counter that mirrors a running total kept elsewhere: at scrape time it is reset and set to the
- * total, so a sync removed by a reload disappears instead of freezing at its last value.
- */
-function mirroredCounter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  rows: (status: AgentStatus) => Array<[Record<L, string>, number]>,
-  snapshot: () => AgentStatus,
-): void {
-  new Counter<L>({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of rows(snapshot())) this.inc(labels as Partial<Record<L, string>>, value);
-    },
-  });
-}
+type Rows<L extends string> = (status: AgentStatus) => Array<[Record<L, string>, number]>;
 
-function gauge<L extends string>(
+/**
+ * A metric read from the agent's running totals at scrape time: reset, then filled from the snapshot, so a
+ * sync removed by a reload disappears instead of freezing at its last value. Totals stay typed `counter`
+ * (for rate()), levels `gauge`.
+ */
+function fromSnapshot<L extends string>(
+  kind: 'counter' | 'gauge',
   registry: Registry,
   name: string,
   help: string,
   labelNames: readonly L[],
-  rows: (status: AgentStatus) => Array<[Record<L, string>, number]>,
+  rows: Rows<L>,
   snapshot: () => AgentStatus,
 ): void {
-  new Gauge<L>({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of rows(snapshot())) this.set(labels as Partial<Record<L, string>>, value);
-    },
-  });
+  const config = { name, help, labelNames, registers: [registry] };
+  const fill = (put: (labels: Partial<Record<L, string>>, value: number) => void): void => {
+    for (const [labels, value] of rows(snapshot())) put(labels, value);
+  };
+  if (kind === 'counter') new Counter<L>({ ...config, collect() { this.reset(); fill((l, v) => this.inc(l, v)); } });
+  else new Gauge<L>({ ...config, collect() { this.reset(); fill((l, v) => this.set(l, v)); } });
 }
 
 const perSync = (key: keyof SyncCounters) => (status: AgentStatus): Array<[Record<SyncLabels, string>, number]> =>
@@ -66,16 +52,16 @@ export function createMetricsRegistry(source: StatusSource): Registry {
   };
   const syncs = ['source'] as const;
   const hosts = ['source', 'target'] as const;
-  mirroredCounter(registry, 'inosync_events_total', 'inotify events read for a sync', syncs, perSync('events'), snapshot);
-  mirroredCounter(registry, 'inosync_overflows_total', 'inotify queue overflows (each costs a rescan)', syncs, perSync('overflows'), snapshot);
-  mirroredCounter(registry, 'inosync_rescans_total', 'directories rescanned because the watch model may have drifted', syncs, perSync('rescans'), snapshot);
-  gauge(registry, 'inosync_watches', 'inotify watches held by a sync', syncs, (status) => status.syncs.map((sync) => [{ source: sync.source }, sync.watches]), snapshot);
-  mirroredCounter(registry, 'inosync_batches_total', 'rsync batches that succeeded, per target', hosts, hostCounter('batches'), snapshot);
-  mirroredCounter(registry, 'inosync_files_sent_total', 'files rsync transferred, per target', hosts, hostCounter('files'), snapshot);
-  mirroredCounter(registry, 'inosync_bytes_sent_total', 'bytes rsync sent, per target', hosts, hostCounter('bytes'), snapshot);
-  mirroredCounter(registry, 'inosync_rsync_failures_total', 'rsync runs that failed, per target', hosts, hostCounter('failures'), snapshot);
-  gauge(registry, 'inosync_pending_paths', 'paths waiting for a target (the batch in flight not counted)', hosts, perHost((host) => host.pending), snapshot);
-  gauge(registry, 'inosync_lag_seconds', 'age of the oldest change a target has not received (0 when up to date)', hosts, perHost((host) => (host.lagMs ?? 0) / 1000), snapshot);
-  gauge(registry, 'inosync_target_up', '1 unless the target is down or retrying', hosts, perHost((host) => (host.state === 'down' || host.state === 'retrying' ? 0 : 1)), snapshot);
+  fromSnapshot('counter', registry, 'inosync_events_total', 'inotify events read for a sync', syncs, perSync('events'), snapshot);
+  fromSnapshot('counter', registry, 'inosync_overflows_total', 'inotify queue overflows (each costs a rescan)', syncs, perSync('overflows'), snapshot);
+  fromSnapshot('counter', registry, 'inosync_rescans_total', 'directories rescanned because the watch model may have drifted', syncs, perSync('rescans'), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_watches', 'inotify watches held by a sync', syncs, (status) => status.syncs.map((sync) => [{ source: sync.source }, sync.watches]), snapshot);
+  fromSnapshot('counter', registry, 'inosync_batches_total', 'rsync batches that succeeded, per target', hosts, hostCounter('batches'), snapshot);
+  fromSnapshot('counter', registry, 'inosync_files_sent_total', 'files rsync transferred, per target', hosts, hostCounter('files'), snapshot);
+  fromSnapshot('counter', registry, 'inosync_bytes_sent_total', 'bytes rsync sent, per target', hosts, hostCounter('bytes'), snapshot);
+  fromSnapshot('counter', registry, 'inosync_rsync_failures_total', 'rsync runs that failed, per target', hosts, hostCounter('failures'), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_pending_paths', 'paths waiting for a target (the batch in flight not counted)', hosts, perHost((host) => host.pending), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_lag_seconds', 'age of the oldest change a target has not received (0 when up to date)', hosts, perHost((host) => (host.lagMs ?? 0) / 1000), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_target_up', '1 unless the target is down or retrying', hosts, perHost((host) => (host.state === 'down' || host.state === 'retrying' ? 0 : 1)), snapshot);
   return registry;
 }
