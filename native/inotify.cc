@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -54,7 +55,7 @@ bool PathArgument(const Napi::CallbackInfo& info, const char* usage, std::string
   return true;
 }
 
-// Entry kinds of listDirectory: bits of its `kinds` argument, and each record's first byte.
+// Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte.
 enum Kind : char { kDirectory = 1, kSymlink = 2, kOther = 4 };
 
 Kind KindOf(int dir_fd, const struct dirent64* entry) {
@@ -66,31 +67,34 @@ Kind KindOf(int dir_fd, const struct dirent64* entry) {
   return type == DT_DIR ? kDirectory : type == DT_LNK ? kSymlink : kOther;
 }
 
-// No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat and a statfs
-// instead of an open, two getdents64 and a close. Only where the filesystem keeps that count (ext2/3/4, xfs,
-// tmpfs); elsewhere (btrfs says 1, many FUSE filesystems always 2) the directory is listed.
+// No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat instead of an
+// open, two getdents64 and a close. Only where the filesystem keeps that count (ext2/3/4, xfs, tmpfs);
+// elsewhere (btrfs says 1, many FUSE filesystems always 2) the directory is listed. The filesystem's answer
+// is kept for the last block device seen (a statfs per directory cost a tenth of a walk); not for anonymous
+// devices (tmpfs, FUSE, NFS), whose numbers are handed out again after an unmount.
 bool IsLeaf(const char* path) {
+  static dev_t known_dev = 0;
+  static bool keeps_count = false;
   struct stat st;
-  struct statfs fs;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 2 && statfs(path, &fs) == 0 &&
-         (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC);
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_nlink != 2) return false;
+  if (st.st_dev != known_dev || major(st.st_dev) == 0) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return false;
+    known_dev = st.st_dev;
+    keeps_count = fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC;
+  }
+  return keeps_count;
 }
 
-// listDirectory(path, kinds): the directory's entries of the wanted kinds as one Buffer of records (kind
-// byte, name, NUL), or null when there are none. One call and at most one Buffer per directory, no object
-// per entry and no sorting: fs.readdirSync's cost on a walk of many small directories.
-Napi::Value ListDirectory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path;
-  if (!PathArgument(info, "listDirectory(path, kinds)", &path)) return env.Undefined();
-  uint32_t kinds = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : ~0u;
-  if (kinds == kDirectory && IsLeaf(path.c_str())) return env.Null();
-  // getdents64 itself, not readdir(3): fdopendir would add an fstat and two fcntl per directory.
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  std::string records;
+// Appends the entries of the wanted kinds at path to records (kind byte, name, NUL); returns 0 or the errno
+// of a failed open or getdents64. getdents64 itself, not readdir(3): fdopendir adds an fstat and two fcntl.
+int ListInto(const char* path, uint32_t kinds, std::string* records) {
+  if (kinds == kDirectory && IsLeaf(path)) return 0;
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
   alignas(struct dirent64) char buffer[32 * 1024];
-  ssize_t n = fd < 0 ? -1 : 0;
-  while (fd >= 0 && (n = getdents64(fd, buffer, sizeof buffer)) > 0) {
+  ssize_t n;
+  while ((n = getdents64(fd, buffer, sizeof buffer)) > 0) {
     for (ssize_t at = 0; at < n;) {
       const auto* entry = reinterpret_cast<const struct dirent64*>(buffer + at);
       at += entry->d_reclen;
@@ -98,18 +102,13 @@ Napi::Value ListDirectory(const Napi::CallbackInfo& info) {
       if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
       Kind kind = KindOf(fd, entry);
       if ((kind & kinds) == 0) continue;
-      records.push_back(kind);
-      records.append(name, strlen(name) + 1);
+      records->push_back(kind);
+      records->append(name, strlen(name) + 1);
     }
   }
   int err = n < 0 ? errno : 0;
-  if (fd >= 0) ::close(fd);
-  if (err != 0) {
-    SyscallError(env, err, "scandir", &path).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  if (records.empty()) return env.Null();
-  return Napi::Buffer<char>::Copy(env, records.data(), records.size());
+  ::close(fd);
+  return err;
 }
 
 class Inotify;
@@ -130,6 +129,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
                        {
                            InstanceMethod("addWatch", &Inotify::AddWatch),
                            InstanceMethod("removeWatch", &Inotify::RemoveWatch),
+                           InstanceMethod("watchAndList", &Inotify::WatchAndList),
                            InstanceMethod("close", &Inotify::Close),
                            InstanceMethod("ref", &Inotify::RefLoop),
                            InstanceMethod("unref", &Inotify::UnrefLoop),
@@ -250,6 +250,40 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     return Napi::Number::New(env, wd);
   }
 
+  // watchAndList(paths, mask, kinds): for each NUL-terminated path, in order, adds a watch and then lists the
+  // directory, as a walk must (what is created in between is seen). One call for a batch of directories where
+  // a walk made two for each, the per-call cost being most of a walk's; no object per entry, no sorting.
+  // Returns { results, records }: results an Int32Array of pairs (wd or -errno, the listing's errno or 0),
+  // records each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte.
+  Napi::Value WatchAndList(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowClosed(env);
+    bool valid = info.Length() >= 3 && info[0].IsBuffer() && info[1].IsNumber() && info[2].IsNumber();
+    auto paths = valid ? info[0].As<Napi::Buffer<char>>() : Napi::Buffer<char>::New(env, 0);
+    if (!valid || (paths.Length() > 0 && paths.Data()[paths.Length() - 1] != '\0')) {
+      Napi::TypeError::New(env, "watchAndList(paths, mask, kinds): paths must be a Buffer of NUL-terminated paths")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
+    uint32_t kinds = info[2].As<Napi::Number>().Uint32Value();
+    std::vector<int32_t> results;
+    std::string records;
+    for (const char* path = paths.Data(); path < paths.Data() + paths.Length(); path += strlen(path) + 1) {
+      int wd = inotify_add_watch(fd_, path, mask);
+      int err = wd < 0 ? errno : 0;
+      results.push_back(wd < 0 ? -err : wd);
+      results.push_back(wd < 0 ? 0 : ListInto(path, kinds, &records));
+      records.push_back('\0');
+    }
+    auto pairs = Napi::Int32Array::New(env, results.size());
+    std::copy(results.begin(), results.end(), pairs.Data());
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("results", pairs);
+    out.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));
+    return out;
+  }
+
   // Returns false when the kernel no longer knows the wd (already removed or its directory gone).
   Napi::Value RemoveWatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -332,7 +366,6 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Init(env));
-  exports.Set("listDirectory", Napi::Function::New(env, ListDirectory, "listDirectory"));
   Napi::Object constants = Napi::Object::New(env);
 #ifndef IN_MASK_CREATE
 #define IN_MASK_CREATE 0x10000000u  // Linux 4.18; older C library headers lack it

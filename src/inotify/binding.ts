@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getSystemErrorMap } from 'node:util';
 
 /** Every IN_* constant the kernel headers define, by name. */
 export type InotifyConstants = Readonly<Record<InotifyConstantName, number>>;
@@ -37,14 +38,29 @@ export interface NativeInotify {
   addWatch(path: string | Buffer, mask: number): number;
   /** False when the kernel no longer knows the wd. */
   removeWatch(wd: number): boolean;
+  /**
+   * For each NUL-terminated path in `paths`, in order: adds a watch with `mask`, then lists the directory's
+   * entries of the wanted `kinds` (ENTRY bits), unsorted. One call for a batch of directories.
+   */
+  watchAndList(paths: Buffer, mask: number, kinds: number): WatchedListings;
   close(): void;
   ref(): void;
   unref(): void;
 }
 
+/** What watchAndList did for each path of its batch. */
+export interface WatchedListings {
+  /** Pairs per path: the wd (or -errno of inotify_add_watch), then 0 or the errno of its listing. */
+  results: Int32Array;
+  /**
+   * Each path's listing in turn, as records (kind byte, name bytes, NUL), ended by a 0 byte where a kind
+   * would be. A path that could not be watched or listed has the 0 byte alone.
+   */
+  records: Buffer;
+}
+
 interface Addon {
   Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => NativeInotify;
-  listDirectory: (path: Buffer, kinds: number) => Buffer | null;
   constants: InotifyConstants;
 }
 
@@ -66,14 +82,17 @@ const addon = loadAddon();
 
 export const constants: InotifyConstants = addon.constants;
 
-/** Entry kinds for listDirectory: bits of its `kinds` argument, and each record's first byte. */
+/** Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte. */
 export const ENTRY = { directory: 1, symlink: 2, other: 4 } as const;
 
-/**
- * A directory's entries of the wanted kinds, unsorted, as records of (kind byte, name bytes, NUL); null when
- * there are none. Throws like node:fs (`code` ENOENT, ENOTDIR, EACCES...).
- */
-export const listDirectory: (path: Buffer, kinds: number) => Buffer | null = addon.listDirectory;
+
+/** The error of a syscall that failed inside a batch call, shaped like those the binding throws. */
+export function syscallError(errno: number, syscall: string, path: Buffer): InotifySyscallError {
+  const [code, text] = getSystemErrorMap().get(-errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
+  const error = new Error(`${code}: ${text}, ${syscall} '${path.toString()}'`) as InotifySyscallError;
+  Object.assign(error, { code, errno: -errno, syscall, path });
+  return error;
+}
 
 /** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped). */
 export function decodeRecords(buffer: Buffer): RawEvent[] {

@@ -5,7 +5,7 @@
 // Listings see the disk as it is now, queued events what happened a moment ago: where they disagree, the wd the
 // kernel returns for a path decides which directory is where (see model.ts).
 import { statSync } from 'node:fs';
-import { constants as C, ENTRY, listDirectory, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
+import { constants as C, ENTRY, syscallError, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
 import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
@@ -38,11 +38,39 @@ const MAX_LIST_RETRIES = 50;
 /** Pause before listing again when no event came to trigger it. */
 const LIST_RETRY_MS = 10;
 
-/** A directory about to be listed, with its path in both forms: latin1 to build its children's, bytes to list it. */
-interface Listing {
+/** A directory a listing found, to watch and list in a coming batch. */
+interface Found {
+  parent: WatchNode;
+  name: Latin1;
+  path: Latin1;
+}
+
+/** A directory a walk listed (or tried to), with its path as the walk knew it. */
+interface Visited {
   node: WatchNode;
   path: Latin1;
-  bytes: Buffer;
+}
+
+/** One expand's state. `listed` is kept only when extra events are due: a big walk's paths add up. */
+interface Walk {
+  mode: WalkMode;
+  pending: Found[];
+  listed: Visited[];
+}
+
+/** A watched directory as the walk placed it; `listed`: its contents are known already. */
+export interface Placed {
+  node: WatchNode;
+  listed: boolean;
+}
+
+/** Directories watched and listed per native call: bounds what a call holds, not how fast a walk goes. */
+const WALK_BATCH = 256;
+
+/** Past one directory's listing in a batch's records (each ends with a 0 byte where a kind would be). */
+function skipListing(records: Buffer, at: number): number {
+  while (at < records.length && records[at] !== 0) at = records.indexOf(0, at + 1) + 1;
+  return at + 1;
 }
 
 export interface WalkerOptions {
@@ -160,50 +188,77 @@ export class Walker {
     return this.followSymlinks && isDirectory(joinPath(absolutePath(parent), name));
   }
 
-  /** Lists `start` and, recursively, every directory below it, watching each before listing it. */
+  /**
+   * Lists `start` and, recursively, every directory below it, watching each before listing it. Found
+   * directories are watched and listed in batches, one native call each, taken from the end of the pending
+   * list: depth first, so that pending work stays in proportion to the tree's depth, not its width.
+   */
   expand(start: WatchNode, mode: WalkMode): void {
-    // Paths travel along in latin1 form, each with the Buffer that both its watch and its listing use.
-    const stack: Listing[] = [{ node: start, path: absoluteText(start), bytes: absolutePath(start) }];
-    const listed: Listing[] = [];
-    while (stack.length > 0 && !this.isClosed()) {
-      const dir = stack.pop() as Listing;
-      if (this.extraEvents !== 0) listed.push(dir); // kept only when needed: a big walk's paths add up
-      mode.visited?.add(dir.node);
-      const records = this.list(dir, mode);
-      for (let at = 0; records !== null && at < records.length;) {
-        const kind = records[at];
-        const end = records.indexOf(0, at + 1);
-        const name = records.toString('latin1', at + 1, end);
-        at = end + 1;
-        const path = joinText(dir.path, name);
-        const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(path)));
-        if (this.exclude !== undefined || mode.report) {
-          const relPath = bytes(joinText(relativeText(dir.node), name));
-          if (this.isExcluded(dir.node.root, relPath, isDir)) continue;
-          if (mode.report) {
-            this.output.event(dir.node, bytes(name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
-            this.output.change('created', dir.node.root, relPath, isDir);
-          }
+    const walk: Walk = { mode, pending: [], listed: [] };
+    this.listStart(walk, start);
+    while (walk.pending.length > 0 && !this.isClosed()) {
+      const batch = walk.pending.splice(Math.max(0, walk.pending.length - WALK_BATCH));
+      const paths = bytes(`${batch.map((found) => found.path).join('\0')}\0`);
+      const { results, records: listings } = this.native().watchAndList(paths, this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      let at = 0;
+      batch.forEach(({ parent, name, path }, i) => {
+        const wd = results[2 * i] as number;
+        const listError = results[2 * i + 1] as number;
+        const child = wd < 0
+          ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
+          : this.placeWatched(parent, name, wd, undefined, path);
+        if (!child || (child.listed && !mode.deep)) {
+          at = skipListing(listings, at);
+          return;
         }
-        if (isDir && this.recursive) {
-          const pathBytes = bytes(path);
-          const child = this.watchDir(dir.node, name, mode, undefined, pathBytes);
-          if (child && (mode.deep || !child.listed)) stack.push({ node: child.node, path, bytes: pathBytes });
+        this.visit(walk, child.node, path);
+        if (listError !== 0) this.skipUnreadable(child.node, syscallError(listError, 'scandir', bytes(path)));
+        at = this.takeListing(walk, child.node, path, listings, at);
+      });
+    }
+    this.watchExtraEvents(walk.listed);
+  }
+
+  private visit(walk: Walk, node: WatchNode, path: Latin1): void {
+    walk.mode.visited?.add(node);
+    if (this.extraEvents !== 0) walk.listed.push({ node, path });
+  }
+
+  /**
+   * Takes one directory's listing from `records` at `at`: reports what a reporting walk finds, and queues the
+   * subdirectories to watch. Returns where the next listing starts (past the 0 byte that ends this one).
+   */
+  private takeListing(walk: Walk, dir: WatchNode, dirPath: Latin1, records: Buffer, at: number): number {
+    const { mode } = walk;
+    while (at < records.length && records[at] !== 0) {
+      const kind = records[at];
+      const end = records.indexOf(0, at + 1);
+      const name = records.toString('latin1', at + 1, end);
+      at = end + 1;
+      const path = joinText(dirPath, name);
+      const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(path)));
+      if (this.exclude !== undefined || mode.report) {
+        const relPath = bytes(joinText(relativeText(dir), name));
+        if (this.isExcluded(dir.root, relPath, isDir)) continue;
+        if (mode.report) {
+          this.output.event(dir, bytes(name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
+          this.output.change('created', dir.root, relPath, isDir);
         }
       }
+      if (isDir && this.recursive) walk.pending.push({ parent: dir, name, path });
     }
-    this.watchExtraEvents(listed);
+    return at + 1;
   }
 
   /**
    * Extra events (reads) are added to a directory's watch only once the tree has listed it, so that its own
    * listing is not reported: inotifywait lists before it watches, and `inotifywait DIR` must not end on it.
    */
-  private watchExtraEvents(listings: readonly Listing[]): void {
-    for (const { node, bytes: path } of listings) {
+  private watchExtraEvents(listings: readonly Visited[]): void {
+    for (const { node, path } of listings) {
       if (!node.live || !node.isDir || this.isClosed()) continue;
       try {
-        const wd = this.native().addWatch(path, (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
         if (wd !== node.wd && this.model.get(wd) === undefined) {
           this.native().removeWatch(wd); // the path leads elsewhere now
           this.discarded.add(wd);
@@ -218,15 +273,38 @@ export class Walker {
    * The entries a walk needs: all of them when it reports what it finds, else only what may be a directory to
    * watch (an unreported file is of no use, its exclusion included).
    */
-  private list(dir: Listing, mode: WalkMode): Buffer | null {
-    const kinds = mode.report ? ALL_ENTRIES : ENTRY.directory | (this.followSymlinks ? ENTRY.symlink : 0);
-    try {
-      return listDirectory(dir.bytes, kinds);
-    } catch (error) {
-      if (mode.strict && dir.node.parent === undefined) throw new RootError(dir.node.root.given, errnoCode(error), { cause: error });
-      this.skipUnreadable(dir.node, error);
-      return null;
+  private kinds(mode: WalkMode): number {
+    return mode.report ? ALL_ENTRIES : ENTRY.directory | (this.followSymlinks ? ENTRY.symlink : 0);
+  }
+
+  /**
+   * Lists the directory a walk starts from, watched already: watching it again in the same call (IN_MASK_ADD
+   * keeps the events it has) tells whether its path still leads to it. Where it leads elsewhere, a rename is
+   * still queued: the listing is retried once it has been applied.
+   */
+  private listStart(walk: Walk, start: WatchNode): void {
+    const path = absoluteText(start);
+    const mask = (start.parent ? this.dirMask : this.rootDirMask) | C.IN_MASK_ADD;
+    const { results, records } = this.native().watchAndList(bytes(`${path}\0`), mask, this.kinds(walk.mode));
+    const wd = results[0] as number;
+    const listError = results[1] as number;
+    if (wd < 0 || listError !== 0) {
+      const error = wd < 0 ? syscallError(-wd, 'inotify_add_watch', bytes(path)) : syscallError(listError, 'scandir', bytes(path));
+      if (walk.mode.strict && start.parent === undefined) throw new RootError(start.root.given, errnoCode(error), { cause: error });
+      if (wd >= 0) this.visit(walk, start, path);
+      this.skipUnreadable(start, error);
+      return;
     }
+    if (wd !== start.wd) {
+      if (this.model.get(wd) === undefined) {
+        this.native().removeWatch(wd);
+        this.discarded.add(wd);
+      }
+      this.unlisted.add(start);
+      return;
+    }
+    this.visit(walk, start, path);
+    this.takeListing(walk, start, path, records, 0);
   }
 
   /**
@@ -234,24 +312,28 @@ export class Walker {
    * it is); undefined when it cannot or must not be watched. `listed`: its contents are known already.
    * `expected`: the node an event says went there (placed without checking where else it may be).
    */
-  watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode, known?: Buffer): { node: WatchNode; listed: boolean } | undefined {
+  watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode): Placed | undefined {
     if (this.isClosed()) return undefined;
-    const path = known ?? bytes(joinText(absoluteText(parent), name));
+    const path = joinText(absoluteText(parent), name);
     let wd: number;
     try {
       // IN_MASK_ADD: watching a directory again must not drop the extra events added after its listing.
-      wd = this.native().addWatch(path, this.dirMask | C.IN_MASK_ADD);
+      wd = this.native().addWatch(bytes(path), this.dirMask | C.IN_MASK_ADD);
     } catch (error) {
-      this.onAddWatchError(parent, path, error, mode);
-      return undefined;
+      return this.onAddWatchError(parent, bytes(path), error, mode);
     }
+    return this.placeWatched(parent, name, wd, expected, path);
+  }
+
+  /** Links the directory the kernel watches as `wd`, just found at parent/name (`path`), into the tree. */
+  private placeWatched(parent: WatchNode, name: Latin1, wd: number, expected: WatchNode | undefined, path: Latin1): Placed | undefined {
     const existing = this.model.get(wd);
     if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), listed: false };
     const listed = existing.live && !this.unlisted.has(existing);
     if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
     const sameName = this.model.isNamed(existing, parent, name);
     // Still where the model has it: the same directory reachable twice (a followed symlink, a bind mount).
-    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, path)) return undefined;
+    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, bytes(path))) return undefined;
     if (this.model.isAncestor(existing, parent)) {
       // Renames still queued would make the model a loop here: walk the disk again instead.
       this.announceRescan(0);
@@ -274,11 +356,12 @@ export class Walker {
     }
   }
 
-  private onAddWatchError(parent: WatchNode, path: Buffer, error: unknown, mode: WalkMode): void {
+  /** What a failed watch means for the walk; nothing is placed (hence undefined), a real fault throws. */
+  private onAddWatchError(parent: WatchNode, path: Buffer, error: unknown, mode: WalkMode): undefined {
     const code = errnoCode(error);
     if (code !== undefined && VANISHED.has(code)) {
       this.unlisted.add(parent);
-      return;
+      return undefined;
     }
     if (code === 'ENOSPC') {
       if (mode.strict) throw error;
@@ -286,11 +369,11 @@ export class Walker {
         this.limitReported = true;
         void this.limitError(error).then((limit) => this.output.unlessClosed('error', limit));
       }
-      return;
+      return undefined;
     }
     if (code === 'EACCES' || code === 'EPERM') {
       this.output.warning(new UnwatchableDirectoryError(path, code, { cause: error }));
-      return;
+      return undefined;
     }
     throw error;
   }
