@@ -38,60 +38,89 @@ const TAIL_BYTES = 4096;
 const TERM_GRACE_MS = 2000;
 const SAMPLE_MS = 1000;
 
+/** A child started ahead of its input: spawned and connected, waiting on stdin until it is run. */
+export interface PreparedChild {
+  /** False once it has exited (or could not start) before being run. */
+  readonly waiting: boolean;
+  /** Gives it its stdin and waits for its end, under the watchdog from now on. */
+  run(stdin: Buffer, signal?: AbortSignal): Promise<ChildResult>;
+  /** Kills it unused. */
+  discard(): void;
+}
+
 export function runChild(spec: ChildSpec): Promise<ChildResult> {
-  const started = performance.now();
-  return new Promise((resolvePromise) => {
-    // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
-    const child = spawn(spec.command, spec.args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: spec.env ?? process.env,
-      detached: true,
-      shell: false,
-    });
-    let stderrTail = '';
-    let killed: ChildResult['killed'];
-    let spawnError: Error | undefined;
-    let termTimer: NodeJS.Timeout | undefined;
-    let settled = false;
+  return prepareChild(spec).run(spec.stdin ?? Buffer.alloc(0), spec.signal);
+}
 
-    const kill = (why: NonNullable<ChildResult['killed']>): void => {
-      if (killed !== undefined || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      killed = why;
-      signalGroup(child.pid, 'SIGTERM');
-      termTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS);
-    };
-
-    const onAbort = (): void => kill('aborted');
-    if (spec.signal?.aborted) queueMicrotask(onAbort);
-    else spec.signal?.addEventListener('abort', onAbort, { once: true });
-    const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
-    const stall = spec.stallMs === undefined || child.pid === undefined ? undefined : watchStall(child.pid, spec.stallMs, () => kill('stalled'));
-
-    splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
-    splitLines(child.stderr, (line) => {
-      const text = line.toString('utf8');
-      stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
-      spec.onStderrLine?.(text);
-    });
-    child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
-    child.stdin.end(spec.stdin ?? Buffer.alloc(0));
-
-    child.on('error', (error) => { spawnError = error; finish(null, null); });
-    child.on('close', (code, signal) => finish(code, signal));
-
-    function finish(exitCode: number | null, signal: NodeJS.Signals | null): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      clearTimeout(termTimer);
-      stall?.stop();
-      spec.signal?.removeEventListener('abort', onAbort);
-      const result: ChildResult = { exitCode, signal, durationMs: performance.now() - started, stderrTail: stderrTail.trimEnd() };
-      if (killed !== undefined) result.killed = killed;
-      if (spawnError !== undefined) result.spawnError = spawnError;
-      resolvePromise(result);
-    }
+/** Spawns the child now; its stdin, and the watchdog's clocks, wait for run(). */
+export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): PreparedChild {
+  // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
+  const child = spawn(spec.command, spec.args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: spec.env ?? process.env,
+    detached: true,
+    shell: false,
   });
+  let stderrTail = '';
+  let killed: ChildResult['killed'];
+  let spawnError: Error | undefined;
+  let termTimer: NodeJS.Timeout | undefined;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let onExit: (() => void) | undefined;
+
+  const kill = (why: NonNullable<ChildResult['killed']>): void => {
+    if (killed !== undefined || child.pid === undefined || exit !== undefined) return;
+    killed = why;
+    signalGroup(child.pid, 'SIGTERM');
+    termTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS);
+  };
+  const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (exit !== undefined) return;
+    exit = { code, signal };
+    clearTimeout(termTimer);
+    onExit?.();
+  };
+
+  splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
+  splitLines(child.stderr, (line) => {
+    const text = line.toString('utf8');
+    stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
+    spec.onStderrLine?.(text);
+  });
+  child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
+  child.on('error', (error) => { spawnError = error; ended(null, null); });
+  child.on('close', (code, signal) => ended(code, signal));
+
+  return {
+    get waiting() {
+      return exit === undefined && killed === undefined;
+    },
+    run(stdin, signal) {
+      const started = performance.now();
+      return new Promise((resolvePromise) => {
+        const onAbort = (): void => kill('aborted');
+        if (signal?.aborted) queueMicrotask(onAbort);
+        else signal?.addEventListener('abort', onAbort, { once: true });
+        const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
+        const stall = spec.stallMs === undefined || child.pid === undefined ? undefined : watchStall(child.pid, spec.stallMs, () => kill('stalled'));
+        onExit = () => {
+          clearTimeout(deadline);
+          stall?.stop();
+          signal?.removeEventListener('abort', onAbort);
+          const result: ChildResult = { exitCode: exit?.code ?? null, signal: exit?.signal ?? null, durationMs: performance.now() - started, stderrTail: stderrTail.trimEnd() };
+          if (killed !== undefined) result.killed = killed;
+          if (spawnError !== undefined) result.spawnError = spawnError;
+          resolvePromise(result);
+        };
+        if (exit === undefined) child.stdin.end(stdin);
+        else onExit();
+      });
+    },
+    discard() {
+      kill('aborted');
+      termTimer?.unref();
+    },
+  };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

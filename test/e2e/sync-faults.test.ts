@@ -2,28 +2,12 @@
 // overflow, and stopping by signal (drain, what is left unsynced, a second signal).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childrenNamed } from '../helpers/procs.js';
 import { machineQueueLimit } from '../helpers/queue-limit.js';
 import { waitFor } from '../helpers/wait.js';
 import { converged, makeMirror, startAgent } from './harness.js';
-
-/** Pids of the processes whose parent is `parent` and whose command is `comm`. */
-function childrenNamed(parent: number, comm: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent && name === comm) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
 
 function writeFiles(dir: string, count: number, size: number): void {
   mkdirSync(dir, { recursive: true });

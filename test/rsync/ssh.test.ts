@@ -1,5 +1,5 @@
-// Transfers to a real sshd on loopback: hostile names, remote moves, and the delete fallback for receivers
-// whose rsync rejects --delete-missing-args.
+// Transfers to a real sshd on loopback: hostile names, remote moves, the rsync started ahead for the next
+// batch, and the delete fallback for receivers whose rsync rejects --delete-missing-args.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_RSYNC_OPTIONS, Transport, type TransportOptions } from '../../src/rsync/transport.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
+import { childrenNamed, isRunning } from '../helpers/procs.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
 import { bytesPath, makeTree, oddNames, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -86,6 +87,49 @@ test('the shared connection lives in a private directory that stop() removes, ma
   assert.deepEqual(ours(), []);
   assert.notEqual(spawnSync('ssh', ['-O', 'check', '-o', `ControlPath=${socket}`, 'x']).status, 0);
   assert.equal((await transport.transfer({ paths: [Buffer.from('x')], trees: [] })).outcome, 'retry', 'a stopped transport connects no more');
+});
+
+/** The rsync started ahead for the next batch: a child of this process that appeared after `before`. */
+function waitForStandby(before: readonly number[]): Promise<number> {
+  return waitFor(() => childrenNamed(process.pid, 'rsync').find((pid) => !before.includes(pid) && isRunning(pid)), { what: 'an rsync started ahead' });
+}
+
+test('after a batch, the next batch\'s rsync is started ahead, connected, and the next change goes through it', async (t) => {
+  const { src, dst, transport } = setup(t);
+  const earlier = childrenNamed(process.pid, 'rsync');
+  writeFileSync(join(src, 'first'), '1');
+  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
+  const standby = await waitForStandby(earlier);
+  writeFileSync(join(src, 'second'), '2');
+  const second = await transport.transfer({ paths: [Buffer.from('second')], trees: [] });
+  assert.equal(second.outcome, 'ok', second.message);
+  assert.equal(isRunning(standby), false, 'the waiting rsync did the batch and ended');
+  assert.deepEqual(await compareTrees(src, dst), []);
+  await waitForStandby([...earlier, standby]);
+});
+
+test('a standby rsync that died while waiting is replaced, and the batch goes through', async (t) => {
+  const { src, dst, transport } = setup(t);
+  const earlier = childrenNamed(process.pid, 'rsync');
+  writeFileSync(join(src, 'first'), '1');
+  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
+  const standby = await waitForStandby(earlier);
+  process.kill(-standby, 'SIGKILL'); // its own process group: its ssh goes too, as when a connection drops
+  await waitFor(() => !isRunning(standby), { what: 'the standby to be gone' });
+  writeFileSync(join(src, 'second'), '2');
+  const second = await transport.transfer({ paths: [Buffer.from('second')], trees: [] });
+  assert.equal(second.outcome, 'ok', second.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('stop() ends the rsync waiting for the next batch', async (t) => {
+  const { src, transport } = setup(t);
+  const earlier = childrenNamed(process.pid, 'rsync');
+  writeFileSync(join(src, 'first'), '1');
+  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
+  const standby = await waitForStandby(earlier);
+  await transport.stop();
+  await waitFor(() => !isRunning(standby), { what: 'the standby to end with the transport' });
 });
 
 test('a remote move renames a populated directory on the target with no file data sent', async (t) => {
