@@ -94,12 +94,17 @@ function waitForStandby(before: readonly number[]): Promise<number> {
   return waitFor(() => childrenNamed(process.pid, 'rsync').find((pid) => !before.includes(pid) && isRunning(pid)), { what: 'an rsync started ahead' });
 }
 
-test('after a batch, the next batch\'s rsync is started ahead, connected, and the next change goes through it', async (t) => {
-  const { src, dst, transport } = setup(t);
+/** A transport after its first batch, with the pid of the rsync it then starts ahead. */
+async function afterFirstBatch(t: TestContext): Promise<ReturnType<typeof setup> & { standby: number; earlier: number[] }> {
+  const transported = setup(t);
   const earlier = childrenNamed(process.pid, 'rsync');
-  writeFileSync(join(src, 'first'), '1');
-  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
-  const standby = await waitForStandby(earlier);
+  writeFileSync(join(transported.src, 'first'), '1');
+  assert.equal((await transported.transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
+  return { ...transported, standby: await waitForStandby(earlier), earlier };
+}
+
+test('after a batch, the next batch\'s rsync is started ahead, connected, and the next change goes through it', async (t) => {
+  const { src, dst, transport, standby, earlier } = await afterFirstBatch(t);
   writeFileSync(join(src, 'second'), '2');
   const second = await transport.transfer({ paths: [Buffer.from('second')], trees: [] });
   assert.equal(second.outcome, 'ok', second.message);
@@ -109,11 +114,7 @@ test('after a batch, the next batch\'s rsync is started ahead, connected, and th
 });
 
 test('a standby rsync that died while waiting is replaced, and the batch goes through', async (t) => {
-  const { src, dst, transport } = setup(t);
-  const earlier = childrenNamed(process.pid, 'rsync');
-  writeFileSync(join(src, 'first'), '1');
-  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
-  const standby = await waitForStandby(earlier);
+  const { src, dst, transport, standby } = await afterFirstBatch(t);
   process.kill(-standby, 'SIGKILL'); // its own process group: its ssh goes too, as when a connection drops
   await waitFor(() => !isRunning(standby), { what: 'the standby to be gone' });
   writeFileSync(join(src, 'second'), '2');
@@ -123,11 +124,7 @@ test('a standby rsync that died while waiting is replaced, and the batch goes th
 });
 
 test('stop() ends the rsync waiting for the next batch', async (t) => {
-  const { src, transport } = setup(t);
-  const earlier = childrenNamed(process.pid, 'rsync');
-  writeFileSync(join(src, 'first'), '1');
-  assert.equal((await transport.transfer({ paths: [Buffer.from('first')], trees: [] })).outcome, 'ok');
-  const standby = await waitForStandby(earlier);
+  const { transport, standby } = await afterFirstBatch(t);
   await transport.stop();
   await waitFor(() => !isRunning(standby), { what: 'the standby to end with the transport' });
 });
