@@ -36,23 +36,29 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const std:
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 4 * 1024 * 1024;
 
-// The path argument as bytes (a Buffer, or a string taken as UTF-8); false with a TypeError thrown.
-bool PathArgument(const Napi::CallbackInfo& info, const char* usage, std::string* path) {
-  Napi::Env env = info.Env();
-  if (info.Length() >= 1 && info[0].IsBuffer()) {
-    auto buf = info[0].As<Napi::Buffer<char>>();
-    path->assign(buf.Data(), buf.Length());
-  } else if (info.Length() >= 1 && info[0].IsString()) {
-    *path = info[0].As<Napi::String>().Utf8Value();
-  } else {
-    Napi::TypeError::New(env, std::string(usage) + ": path must be a string or a Buffer").ThrowAsJavaScriptException();
-    return false;
-  }
-  if (path->find('\0') != std::string::npos) {
-    Napi::TypeError::New(env, std::string(usage) + ": path must not contain NUL bytes").ThrowAsJavaScriptException();
+// The first argument as a Buffer of NUL-terminated paths, the next ones numbers; false with a TypeError thrown.
+bool NulPaths(const Napi::CallbackInfo& info, size_t args, const char* usage, Napi::Buffer<char>* paths) {
+  bool valid = info.Length() >= args && info[0].IsBuffer();
+  for (size_t i = 1; valid && i < args; i++) valid = info[i].IsNumber();
+  if (valid) *paths = info[0].As<Napi::Buffer<char>>();
+  if (!valid || (paths->Length() > 0 && paths->Data()[paths->Length() - 1] != '\0')) {
+    Napi::TypeError::New(info.Env(), std::string(usage) + ": paths must be a Buffer of NUL-terminated paths")
+        .ThrowAsJavaScriptException();
     return false;
   }
   return true;
+}
+
+// anyHardLinked(paths): true when one of the NUL-terminated paths is a regular file with more than one name.
+// One call for the files a batch changed (a storm's are thousands) instead of an fs.Stats object each.
+Napi::Value AnyHardLinked(const Napi::CallbackInfo& info) {
+  Napi::Buffer<char> paths;
+  if (!NulPaths(info, 1, "anyHardLinked(paths)", &paths)) return info.Env().Undefined();
+  struct stat st;
+  for (const char* path = paths.Data(); path < paths.Data() + paths.Length(); path += strlen(path) + 1) {
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) return Napi::Boolean::New(info.Env(), true);
+  }
+  return Napi::Boolean::New(info.Env(), false);
 }
 
 // Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte.
@@ -89,7 +95,7 @@ bool IsLeaf(const char* path) {
 // Appends the entries of the wanted kinds at path to records (kind byte, name, NUL); returns 0 or the errno
 // of a failed open or getdents64. getdents64 itself, not readdir(3): fdopendir adds an fstat and two fcntl.
 int ListInto(const char* path, uint32_t kinds, std::string* records) {
-  if (kinds == kDirectory && IsLeaf(path)) return 0;
+  if (kinds == 0 || (kinds == kDirectory && IsLeaf(path))) return 0;
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
   alignas(struct dirent64) char buffer[32 * 1024];
@@ -127,7 +133,6 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Inotify",
                        {
-                           InstanceMethod("addWatch", &Inotify::AddWatch),
                            InstanceMethod("removeWatch", &Inotify::RemoveWatch),
                            InstanceMethod("watchAndList", &Inotify::WatchAndList),
                            InstanceMethod("close", &Inotify::Close),
@@ -232,39 +237,17 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     Shutdown(false);  // JavaScript can no longer run here (a worker being terminated): stop listening.
   }
 
-  Napi::Value AddWatch(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) return ThrowClosed(env);
-    std::string path;
-    if (!PathArgument(info, "addWatch(path, mask)", &path)) return env.Undefined();
-    if (info.Length() < 2 || !info[1].IsNumber()) {
-      Napi::TypeError::New(env, "addWatch(path, mask): mask must be a number").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
-    int wd = inotify_add_watch(fd_, path.c_str(), mask);
-    if (wd < 0) {
-      SyscallError(env, errno, "inotify_add_watch", &path).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    return Napi::Number::New(env, wd);
-  }
-
   // watchAndList(paths, mask, kinds): for each NUL-terminated path, in order, adds a watch and then lists the
-  // directory, as a walk must (what is created in between is seen). One call for a batch of directories where
-  // a walk made two for each, the per-call cost being most of a walk's; no object per entry, no sorting.
+  // directory, as a walk must (what is created in between is seen); kinds 0 lists nothing (a plain watch).
+  // One call for a batch of directories where a walk made two for each, the per-call cost being most of a
+  // walk's; no object per entry, no sorting.
   // Returns { results, records }: results an Int32Array of pairs (wd or -errno, the listing's errno or 0),
   // records each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte.
   Napi::Value WatchAndList(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) return ThrowClosed(env);
-    bool valid = info.Length() >= 3 && info[0].IsBuffer() && info[1].IsNumber() && info[2].IsNumber();
-    auto paths = valid ? info[0].As<Napi::Buffer<char>>() : Napi::Buffer<char>::New(env, 0);
-    if (!valid || (paths.Length() > 0 && paths.Data()[paths.Length() - 1] != '\0')) {
-      Napi::TypeError::New(env, "watchAndList(paths, mask, kinds): paths must be a Buffer of NUL-terminated paths")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    Napi::Buffer<char> paths;
+    if (!NulPaths(info, 3, "watchAndList(paths, mask, kinds)", &paths)) return env.Undefined();
     uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
     uint32_t kinds = info[2].As<Napi::Number>().Uint32Value();
     std::vector<int32_t> results;
@@ -366,6 +349,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Init(env));
+  exports.Set("anyHardLinked", Napi::Function::New(env, AnyHardLinked, "anyHardLinked"));
   Napi::Object constants = Napi::Object::New(env);
 #ifndef IN_MASK_CREATE
 #define IN_MASK_CREATE 0x10000000u  // Linux 4.18; older C library headers lack it

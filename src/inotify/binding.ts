@@ -59,8 +59,12 @@ export interface WatchedListings {
   records: Buffer;
 }
 
+/** The addon's instance: addWatch is built on its watchAndList (see openInotify). */
+type AddonInotify = Omit<NativeInotify, 'addWatch'>;
+
 interface Addon {
-  Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => NativeInotify;
+  Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => AddonInotify;
+  anyHardLinked: (paths: Buffer) => boolean;
   constants: InotifyConstants;
 }
 
@@ -119,8 +123,29 @@ export function openInotify(
   onBatch: (events: RawEvent[]) => void,
   onError: (error: InotifySyscallError) => void = (error) => { throw error; },
 ): NativeInotify {
-  return new addon.Inotify((error, records) => {
+  const native = new addon.Inotify((error, records) => {
     if (error) onError(error);
     else if (records) onBatch(decodeRecords(records));
   });
+  return Object.assign(native, { addWatch: (path: string | Buffer, mask: number) => addWatch(native, path, mask) });
+}
+
+/** One watch: a batch of one that lists nothing. Throws like node:fs (`code`, `errno`, `syscall`, `path`). */
+function addWatch(native: AddonInotify, path: string | Buffer, mask: number): number {
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  if (bytes.includes(0)) throw new TypeError('addWatch(path, mask): path must not contain NUL bytes');
+  if (typeof mask !== 'number') throw new TypeError('addWatch(path, mask): mask must be a number');
+  const wd = native.watchAndList(Buffer.concat([bytes, NUL]), mask, 0).results[0] ?? -1;
+  if (wd < 0) throw syscallError(-wd, 'inotify_add_watch', bytes);
+  return wd;
+}
+
+const NUL = Buffer.alloc(1);
+
+/**
+ * True when one of the paths is a regular file with more than one name (rsync -H can keep such links only
+ * when it sends every name at once). One call for many paths.
+ */
+export function anyHardLinked(paths: readonly Buffer[]): boolean {
+  return paths.length > 0 && addon.anyHardLinked(Buffer.concat(paths.flatMap((path) => [path, NUL])));
 }

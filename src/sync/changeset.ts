@@ -9,6 +9,13 @@ export interface ChangeSetOptions {
   quietMs: number;
   /** Never hold a change longer than this (ms), whatever keeps arriving. */
   maxDelayMs: number;
+  /**
+   * While changes pour in (a deploy, an unpacked archive), a set of at least `marks` waits for `quietMs` of
+   * quiet instead (the maximum delay still holds): one large rsync instead of a stream of small ones, whose
+   * fixed costs (process starts, round trips, teardown) would compete with the writer for the CPU. A change
+   * that comes alone, or a few together, still goes after the short quiet window.
+   */
+  storm?: { marks: number; quietMs: number };
   /** Receives each released set; the set is the receiver's to keep. */
   onReady: (marks: PathSet) => void;
   now?: () => number;
@@ -136,10 +143,15 @@ export class ChangeSet {
     this.arm();
   }
 
+  private quietMs(): number {
+    const { storm } = this.options;
+    return storm !== undefined && this.ready.size >= storm.marks ? Math.max(storm.quietMs, this.options.quietMs) : this.options.quietMs;
+  }
+
   /** When the next release is due, or undefined when nothing is held. */
   private dueAt(): number | undefined {
     let due: number | undefined;
-    if (this.ready.size > 0) due = Math.min(this.lastAdd + this.options.quietMs, this.readySince + this.options.maxDelayMs);
+    if (this.ready.size > 0) due = Math.min(this.lastAdd + this.quietMs(), this.readySince + this.options.maxDelayMs);
     for (const { since } of this.writing.values()) {
       const at = since + this.options.maxDelayMs;
       if (due === undefined || at < due) due = at;
@@ -169,7 +181,7 @@ export class ChangeSet {
         overdue = true;
       }
     }
-    if (overdue || this.lastAdd + this.options.quietMs <= now || this.readySince + this.options.maxDelayMs <= now) this.release();
+    if (overdue || this.lastAdd + this.quietMs() <= now || this.readySince + this.options.maxDelayMs <= now) this.release();
     this.arm();
   }
 

@@ -7,9 +7,9 @@
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
 // so nothing that happens during startup is lost, and a restart after a crash converges.
 import { EventEmitter } from 'node:events';
-import { lstatSync } from 'node:fs';
 import PQueue from 'p-queue';
 import { InosyncError } from '../errors.js';
+import { anyHardLinked } from '../inotify/binding.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Transport } from '../rsync/transport.js';
 import type { Target } from '../rsync/target.js';
@@ -62,6 +62,9 @@ export const syncDefaults = {
   timeoutSec: 30,
 } as const;
 
+/** A storm: this many changes held and more still coming; they go once quiet this long (see ChangeSetOptions). */
+const STORM = { marks: 64, quietMs: 20 } as const;
+
 export interface SyncCounters {
   events: number;
   overflows: number;
@@ -111,7 +114,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** `source/`, to stat changed paths. */
   private readonly sourcePrefix: Buffer;
   /** A file with several names changed since the last release (see dispatch). */
-  private hardLinkSeen = false;
+  /** Files to check for other names at the next release, by latin1 path. */
+  private readonly linkCandidates = new Map<string, Buffer>();
 
   constructor(options: SyncOptions) {
     super();
@@ -127,6 +131,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.changes = new ChangeSet({
       quietMs: options.quietMs ?? syncDefaults.quietMs,
       maxDelayMs: options.maxDelayMs ?? syncDefaults.maxDelayMs,
+      storm: STORM,
       onReady: (marks) => this.dispatch(marks),
     });
     for (const target of options.targets) this.addHost(target);
@@ -277,10 +282,11 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   private dispatch(marks: PathSet): void {
-    if (this.hardLinkSeen) {
+    const candidates = [...this.linkCandidates.values()];
+    this.linkCandidates.clear();
+    if (anyHardLinked(candidates)) {
       // rsync -H links names only within one transfer, and inotify names only the link written through:
       // the other names of the inode are unknown here, so the whole tree goes and links stay links.
-      this.hardLinkSeen = false;
       this.counters.hardLinkResyncs += 1;
       this.logger.debug('a file with several names changed: sending the whole tree so its links stay links');
       marks.add(Buffer.alloc(0), 'tree');
@@ -288,11 +294,14 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     for (const host of this.hosts.values()) host.queue.add(marks);
   }
 
-  /** Notes a file with more than one name being created, linked, moved, written (closed) or chmodded. */
+  /**
+   * Notes a file created, linked, moved, written (closed) or chmodded: it is checked for other names when
+   * its set is released (one look per file, however many events it had).
+   */
   private noteHardLink(change: Change): void {
-    if (this.hardLinkSeen || change.isDir || !LINK_KINDS.has(change.kind)) return;
-    const stats = lstatSync(Buffer.concat([this.sourcePrefix, change.path]), { throwIfNoEntry: false });
-    if (stats?.isFile() && stats.nlink > 1) this.hardLinkSeen = true;
+    if (change.isDir || !LINK_KINDS.has(change.kind)) return;
+    const key = change.path.toString('latin1');
+    if (!this.linkCandidates.has(key)) this.linkCandidates.set(key, Buffer.concat([this.sourcePrefix, change.path]));
   }
 }
 

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
+import { anyHardLinked, constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
 import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { runModule } from '../helpers/run-module.js';
@@ -216,4 +216,16 @@ test('closing instances while events pour in neither crashes nor leaks fds', asy
   `, 60_000);
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), '0');
+});
+
+test('anyHardLinked says whether one of the paths is a regular file with more than one name', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'single'), '');
+  writeFileSync(join(dir, 'linked'), '');
+  mkdirSync(join(dir, 'sub'));
+  const alone = [Buffer.from(join(dir, 'single')), Buffer.from(join(dir, 'sub')), Buffer.from(join(dir, 'gone'))];
+  assert.equal(anyHardLinked(alone), false, 'a file with one name, a directory (several links) and a missing path');
+  linkSync(join(dir, 'linked'), join(dir, 'other name'));
+  assert.equal(anyHardLinked([...alone, Buffer.from(join(dir, 'linked'))]), true);
+  assert.equal(anyHardLinked([]), false);
 });

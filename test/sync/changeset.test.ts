@@ -10,12 +10,13 @@ function change(kind: ChangeKind, path: string, extra: Partial<Change> = {}): Ch
   return { kind, root, path: Buffer.from(path), isDir: false, ...extra };
 }
 
-function setup(t: TestContext, quietMs = 20, maxDelayMs = 500): { set: ChangeSet; released: string[][] } {
+function setup(t: TestContext, quietMs = 20, maxDelayMs = 500, storm?: { marks: number; quietMs: number }): { set: ChangeSet; released: string[][] } {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const released: string[][] = [];
   const set = new ChangeSet({
     quietMs,
     maxDelayMs,
+    ...(storm ? { storm } : {}),
     onReady: (marks: PathSet) => released.push(marks.entries().map((e) => `${e.mark}:${e.path.toString('latin1')}`).sort()),
   });
   t.after(() => set.close());
@@ -41,6 +42,30 @@ test('a steady stream of changes is still released within the maximum delay', (t
   }
   assert.ok(released.length >= 1);
   assert.ok(released[0]!.length <= 11);
+});
+
+test('a storm (many changes held) waits for the longer storm quiet window; a few changes do not', (t) => {
+  const { set, released } = setup(t, 1, 1000, { marks: 3, quietMs: 50 });
+  set.add(change('attributes', 'a'));
+  t.mock.timers.tick(1);
+  assert.deepEqual(released, [['path:a']], 'one change goes after the short window');
+  for (const name of ['b', 'c', 'd']) set.add(change('attributes', name));
+  t.mock.timers.tick(1);
+  assert.deepEqual(released.length, 1, 'three changes at once are a storm: held past the short window');
+  t.mock.timers.tick(48);
+  assert.deepEqual(released.length, 1);
+  t.mock.timers.tick(1);
+  assert.deepEqual(released[1], ['path:b', 'path:c', 'path:d']);
+});
+
+test('a storm that never pauses is still released within the maximum delay', (t) => {
+  const { set, released } = setup(t, 1, 100, { marks: 3, quietMs: 50 });
+  for (let i = 0; i < 60; i++) {
+    set.add(change('attributes', `f${i}`));
+    t.mock.timers.tick(2);
+  }
+  assert.ok(released.length >= 1, 'released before the stream ended');
+  assert.ok(released.every((batch) => batch.length <= 51));
 });
 
 test('a file being written waits for its writer to close it', (t) => {
