@@ -93,6 +93,14 @@ export class ChangeSet {
     }
   }
 
+  /** True when a file at or below `path` is still being written (held until its writer closes it). */
+  writingUnder(path: Buffer): boolean {
+    const prefix = path.toString('latin1');
+    if (prefix === '') return this.writing.size > 0;
+    for (const key of this.writing.keys()) if (key === prefix || key.startsWith(`${prefix}/`)) return true;
+    return false;
+  }
+
   /** True when `path` or a directory above it is held to be sent whole. */
   coveredByTree(path: Buffer): boolean {
     return this.ready.coveredByTree(path);

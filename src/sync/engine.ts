@@ -7,6 +7,7 @@
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
 // so nothing that happens during startup is lost, and a restart after a crash converges.
 import { EventEmitter } from 'node:events';
+import { readdirSync, type Dirent } from 'node:fs';
 import PQueue from 'p-queue';
 import { InosyncError } from '../errors.js';
 import { anyHardLinked } from '../inotify/binding.js';
@@ -64,6 +65,8 @@ export const syncDefaults = {
 
 /** A storm: this many changes held and more still coming; they go once quiet this long (see ChangeSetOptions). */
 const STORM = { marks: 64, quietMs: 20 } as const;
+/** A directory with this many files in a set, and at least this share of its entries, is sent whole. */
+const CROWDED = { marked: 32, share: 0.75 } as const;
 
 export interface SyncCounters {
   events: number;
@@ -291,7 +294,26 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       this.logger.debug('a file with several names changed: sending the whole tree so its links stay links');
       marks.add(Buffer.alloc(0), 'tree');
     }
+    this.sendCrowdedWhole(marks);
     for (const host of this.hosts.values()) host.queue.add(marks);
+  }
+
+  /**
+   * A directory whose entries are nearly all in the set, files only, is sent whole: rsync walks one
+   * directory faster than it looks up thousands of listed names (a quarter less time for a storm of new
+   * files). Not while a file in it is still being written: a tree run would send it torn.
+   */
+  private sendCrowdedWhole(marks: PathSet): void {
+    for (const { path, marked } of marks.crowdedDirectories(CROWDED.marked)) {
+      if (this.changes.writingUnder(path)) continue;
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(Buffer.concat([this.sourcePrefix, path]), { withFileTypes: true });
+      } catch {
+        continue; // gone meanwhile: its own events tell
+      }
+      if (marked >= entries.length * CROWDED.share && !entries.some((entry) => entry.isDirectory())) marks.add(path, 'tree');
+    }
   }
 
   /**

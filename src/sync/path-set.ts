@@ -164,6 +164,26 @@ export class PathSet {
     return out;
   }
 
+  /**
+   * Directories (the root included) with at least `min` children marked 'path' that have nothing marked
+   * below them, each with how many: what a storm of new or rewritten files looks like.
+   */
+  crowdedDirectories(min: number): Array<{ path: Buffer; marked: number }> {
+    const found: Array<{ path: Buffer; marked: number }> = [];
+    const stack: Array<{ node: Node; parts: string[] }> = [{ node: this.root, parts: [] }];
+    while (stack.length > 0) {
+      const { node, parts } = stack.pop()!;
+      if (node.mark === 'tree' || !node.children) continue;
+      let marked = 0;
+      for (const [name, child] of node.children) {
+        if (child.mark === 'path' && !child.children) marked++;
+        else stack.push({ node: child, parts: [...parts, name] });
+      }
+      if (marked >= min) found.push({ path: Buffer.from(parts.join('/'), 'latin1'), marked });
+    }
+    return found;
+  }
+
   /** The marked paths split the way the transport takes them. */
   toBatch(): { paths: Buffer[]; trees: Buffer[] } {
     const paths: Buffer[] = [];

@@ -109,6 +109,16 @@ test('inosync sync mirrors every kind of change to local and ssh targets', async
     for (const dir of mirror.dirs) assert.equal(existsSync(join(dir, 'before.txt')), false);
   });
 
+  await t.test('a storm of files into a directory the targets have (sent whole), with deletes among them', async () => {
+    mkdirSync(join(src, 'crowd'));
+    for (let i = 0; i < 5; i++) writeFileSync(join(src, 'crowd', `old${i}`), 'old');
+    await converged(mirror);
+    for (let i = 0; i < 200; i++) writeFileSync(join(src, 'crowd', `new${i}`), `new ${i}`);
+    rmSync(join(src, 'crowd', 'old0'));
+    writeFileSync(join(src, 'crowd', 'old1'), 'rewritten');
+    await converged(mirror);
+  });
+
   await t.test('odd names: spaces, newline, leading dash, *, $(...), non-UTF-8, 255 bytes', async () => {
     const names = [Buffer.from('with  spaces '), ...Object.values(oddNames), Buffer.alloc(255, 0x6e)];
     for (const name of names) writeFileSync(bytesPath(src, name), name);

@@ -68,3 +68,14 @@ test('copyAt leaves the original untouched', () => {
   assert.deepEqual(listed(copy), ['path:f', 'path:g']);
   assert.deepEqual(listed(set), ['path:d/f']);
 });
+
+test('crowded directories are those with many files marked and nothing marked deeper in those files', () => {
+  const set = new PathSet();
+  for (let i = 0; i < 3; i++) set.add(b(`busy/f${i}`), 'path');
+  set.add(b('busy/sub/deep'), 'path');
+  set.add(b('quiet/f'), 'path');
+  for (let i = 0; i < 3; i++) set.add(b(`f${i}`), 'path');
+  set.add(b('whole'), 'tree');
+  const crowded = set.crowdedDirectories(3).map(({ path, marked }) => `${path.toString('latin1')}:${marked}`).sort();
+  assert.deepEqual(crowded, [':3', 'busy:3']);
+});
