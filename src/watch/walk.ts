@@ -38,11 +38,14 @@ const MAX_LIST_RETRIES = 50;
 /** Pause before listing again when no event came to trigger it. */
 const LIST_RETRY_MS = 10;
 
-/** A directory a listing found, to watch and list in a coming batch. */
+/**
+ * A directory a listing found, to watch and list in a coming batch. Its path is joined when its batch is
+ * taken (siblings share their parent's path string): thousands of them may wait.
+ */
 interface Found {
   parent: WatchNode;
+  parentPath: Latin1;
   name: Latin1;
-  path: Latin1;
 }
 
 /** A directory a walk listed (or tried to), with its path as the walk knew it. */
@@ -65,7 +68,7 @@ export interface Placed {
 }
 
 /** Directories watched and listed per native call: bounds what a call holds, not how fast a walk goes. */
-const WALK_BATCH = 256;
+const WALK_BATCH = 128;
 
 /** Past one directory's listing in a batch's records (each ends with a 0 byte where a kind would be). */
 function skipListing(records: Buffer, at: number): number {
@@ -198,10 +201,11 @@ export class Walker {
     this.listStart(walk, start);
     while (walk.pending.length > 0 && !this.isClosed()) {
       const batch = walk.pending.splice(Math.max(0, walk.pending.length - WALK_BATCH));
-      const paths = bytes(`${batch.map((found) => found.path).join('\0')}\0`);
-      const { results, records: listings } = this.native().watchAndList(paths, this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      const paths = batch.map((found) => joinText(found.parentPath, found.name));
+      const { results, records: listings } = this.native().watchAndList(bytes(`${paths.join('\0')}\0`), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
       let at = 0;
-      batch.forEach(({ parent, name, path }, i) => {
+      batch.forEach(({ parent, name }, i) => {
+        const path = paths[i] as Latin1;
         const wd = results[2 * i] as number;
         const listError = results[2 * i + 1] as number;
         const child = wd < 0
@@ -235,8 +239,7 @@ export class Walker {
       const end = records.indexOf(0, at + 1);
       const name = records.toString('latin1', at + 1, end);
       at = end + 1;
-      const path = joinText(dirPath, name);
-      const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(path)));
+      const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(joinText(dirPath, name))));
       if (this.exclude !== undefined || mode.report) {
         const relPath = bytes(joinText(relativeText(dir), name));
         if (this.isExcluded(dir.root, relPath, isDir)) continue;
@@ -245,7 +248,7 @@ export class Walker {
           this.output.change('created', dir.root, relPath, isDir);
         }
       }
-      if (isDir && this.recursive) walk.pending.push({ parent: dir, name, path });
+      if (isDir && this.recursive) walk.pending.push({ parent: dir, parentPath: dirPath, name });
     }
     return at + 1;
   }
