@@ -72,8 +72,14 @@ const WALK_BATCH = 128;
 
 /** Past one directory's listing in a batch's records (each ends with a 0 byte where a kind would be). */
 function skipListing(records: Buffer, at: number): number {
-  while (at < records.length && records[at] !== 0) at = records.indexOf(0, at + 1) + 1;
+  while (at < records.length && records[at] !== 0) at = nameEnd(records, at + 1) + 1;
   return at + 1;
+}
+
+/** Where the name starting at `at` ends (its NUL). A loop, not Buffer.indexOf: names are short, calls are not. */
+function nameEnd(records: Buffer, at: number): number {
+  while (records[at] !== 0) at++;
+  return at;
 }
 
 export interface WalkerOptions {
@@ -236,7 +242,7 @@ export class Walker {
     const { mode } = walk;
     while (at < records.length && records[at] !== 0) {
       const kind = records[at];
-      const end = records.indexOf(0, at + 1);
+      const end = nameEnd(records, at + 1);
       const name = records.toString('latin1', at + 1, end);
       at = end + 1;
       const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(joinText(dirPath, name))));
