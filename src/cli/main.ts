@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // The inosync command line: wires yargs commands to the modules that do the work.
 import { basename } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { describeError, InosyncError } from '../errors.js';
 import { loadCommands } from './commands.js';
 
@@ -12,6 +10,12 @@ const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? in
 
 async function main(argv: string[]): Promise<void> {
   const args = invokedAs === 'inotifywait' ? ['watch', ...argv] : invokedAs === 'inotifywatch' ? ['watch', '--stats', ...argv] : argv;
+  if (args[0] === 'watch') {
+    // inotifywait's own argument parser, without yargs (see runWatch).
+    process.exitCode = await (await import('./watch.js')).runWatch(args.slice(1));
+    return;
+  }
+  const { default: yargs } = await import('yargs');
   let cli = yargs(args)
     .scriptName(program)
     .strict()
@@ -27,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
   await cli.help().alias('h', 'help').version().parseAsync();
 }
 
-main(hideBin(process.argv)).catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`${describeError(error, program)}\n`);
   process.exit(error instanceof InosyncError ? error.exitCode : 1);
 });

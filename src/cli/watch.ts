@@ -64,16 +64,20 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
   handler: async (argv) => {
     const raw = [...(argv.args ?? []), ...(argv['--'] ? ['--', ...argv['--']] : [])];
     const asksHelp = argv.help !== undefined && argv.help !== false;
-    const command = parseWatchCommand(asksHelp ? [...raw, '--help'] : raw, program);
-    let code: number;
-    if (command.kind === 'help') {
-      process.stdout.write(`${command.stats ? statsHelp(statsProgram, program) : waitHelp(program)}\n`);
-      code = 0;
-    } else if (command.kind === 'stats') {
-      code = await runStatsUntilSignal(command);
-    } else {
-      code = await runInForeground(command);
-    }
-    process.exitCode = code;
+    process.exitCode = await runWatch(asksHelp ? [...raw, '--help'] : raw);
   },
 };
+
+/**
+ * Runs the monitor on inotifywait's arguments, as given; resolves with its exit code. main() calls it
+ * directly, without yargs: a shell loop that starts `inotifywait` once per event must not pay for a parser
+ * it does not use.
+ */
+export async function runWatch(args: string[]): Promise<number> {
+  const command = parseWatchCommand(args, program);
+  if (command.kind === 'help') {
+    process.stdout.write(`${command.stats ? statsHelp(statsProgram, program) : waitHelp(program)}\n`);
+    return 0;
+  }
+  return command.kind === 'stats' ? runStatsUntilSignal(command) : runInForeground(command);
+}
