@@ -21,7 +21,7 @@ const LATENCY_GAP_MS = 50;
 const STORM_FILES = 10_000;
 const STORM_DIRS = 100;
 /** inosync and the floor weather this many storms (medians reported); lsyncd one. */
-const STORM_ROUNDS = 3;
+const STORM_ROUNDS = 5;
 /** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
 const STORM_CAP_S = 30;
 const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
