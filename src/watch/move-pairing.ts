@@ -4,6 +4,12 @@
 // from when the MOVED_FROM was read) runs out, when it leaves alone: a move out of the watched tree.
 // A window only runs out on its timer, and then only after the event loop had one more chance to read the
 // inotify fd: handling a big read can outlast the window, and the MOVED_TO may be waiting in the next read.
+//
+// Events are handled a slice at a time, the loop free between slices to read the fd again: the kernel's
+// queue (fs.inotify.max_queued_events, 16,384 by default) then holds only what comes in while one slice is
+// handled, not while a whole read is, and a storm that the handling lags behind is read on time instead of
+// overflowing. What waits is bounded too: past `maxBacklog` events it is dropped and an overflow delivered,
+// as the kernel itself would.
 import { constants as C, type RawEvent } from '../inotify/binding.js';
 
 export type Sequenced =
@@ -18,9 +24,18 @@ export interface MovePairingOptions {
   deliver: (item: Sequenced) => void;
   /** Runs after each pass that delivered what could be delivered (the rest waits on a MOVED_FROM). */
   drained?: () => void;
+  /** Events delivered before the loop is let go to read the fd again (default 1024). */
+  slice?: number;
+  /** Events that may wait to be delivered before they are dropped for an overflow (default 1,048,576). */
+  maxBacklog?: number;
   /** Clock, for unit tests. */
   now?: () => number;
 }
+
+const SLICE = 1024;
+const MAX_BACKLOG = 1 << 20;
+/** What a backlog past its bound becomes: the kernel's own overflow record (the roots are then rescanned). */
+const OVERFLOW: RawEvent = { wd: -1, mask: C.IN_Q_OVERFLOW, cookie: 0, name: Buffer.alloc(0) };
 
 interface Queued {
   event: RawEvent;
@@ -38,6 +53,9 @@ export class MovePairing {
   private readonly paired = new Set<RawEvent>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  /** The rest of a pass, after the loop has read the fd again, and the windows it may end. */
+  private resume: NodeJS.Immediate | undefined;
+  private resumeExpiry = Number.NEGATIVE_INFINITY;
   private refed = true;
   private stopped = false;
 
@@ -54,11 +72,18 @@ export class MovePairing {
   /** Adds one read's events and delivers what can be delivered. */
   push(events: readonly RawEvent[]): void {
     const readAt = this.now();
-    for (const event of events) {
-      this.queue.push({ event, readAt });
-      if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
+    if (this.waiting + events.length > (this.options.maxBacklog ?? MAX_BACKLOG)) {
+      this.queue = [{ event: OVERFLOW, readAt }];
+      this.head = 0;
+      this.movedTo.clear();
+      this.paired.clear();
+    } else {
+      for (const event of events) {
+        this.queue.push({ event, readAt });
+        if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
+      }
     }
-    this.drain(Number.NEGATIVE_INFINITY);
+    if (this.resume === undefined) this.drain(Number.NEGATIVE_INFINITY);
   }
 
   /**
@@ -71,7 +96,21 @@ export class MovePairing {
 
   /** Delivers in order until the queue is empty or a MOVED_FROM must still wait. */
   private drain(expireUpTo: number): void {
+    let left = this.options.slice ?? SLICE;
     while (!this.stopped && this.head < this.queue.length) {
+      if (left-- === 0) {
+        this.resumeExpiry = Math.max(this.resumeExpiry, expireUpTo);
+        if (this.resume === undefined) {
+          this.resume = setImmediate(() => {
+            const expiry = this.resumeExpiry;
+            this.resume = undefined;
+            this.resumeExpiry = Number.NEGATIVE_INFINITY;
+            this.drain(expiry);
+          });
+          if (!this.refed) this.resume.unref();
+        }
+        return;
+      }
       const { event, readAt } = this.queue[this.head] as Queued;
       if (this.paired.delete(event)) {
         this.head++;
@@ -106,6 +145,7 @@ export class MovePairing {
     this.stopped = true;
     clearTimeout(this.timer);
     clearImmediate(this.immediate);
+    clearImmediate(this.resume);
     this.queue = [];
     this.head = 0;
     this.movedTo.clear();
@@ -116,12 +156,14 @@ export class MovePairing {
     this.refed = true;
     this.timer?.ref();
     this.immediate?.ref();
+    this.resume?.ref();
   }
 
   unref(): void {
     this.refed = false;
     this.timer?.unref();
     this.immediate?.unref();
+    this.resume?.unref();
   }
 
   private wake(ms: number): void {

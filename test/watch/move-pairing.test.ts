@@ -81,3 +81,25 @@ test('the window is awaited on a real timer when nothing else arrives', async (t
   await waitFor(() => out.length > 0, { what: 'the lone MOVED_FROM to leave', timeoutMs: 2000 });
   assert.deepEqual(out, ['x->(gone)']);
 });
+
+test('a big read is handled a slice at a time, the loop free between slices; reads meanwhile queue behind it in order', async (t) => {
+  const out: string[] = [];
+  const p = new MovePairing({ windowMs: 20, slice: 2, deliver: (item) => out.push(describe(item)) });
+  t.after(() => p.stop());
+  p.push([create('a'), create('b'), create('c'), create('d'), create('e')]);
+  assert.deepEqual(out, ['a', 'b'], 'one slice, then the loop is let go');
+  p.push([create('f')]);
+  assert.deepEqual(out, ['a', 'b'], 'a read while a pass is unfinished waits its turn');
+  await waitFor(() => out.length === 6, { what: 'the rest of the pass' });
+  assert.deepEqual(out, ['a', 'b', 'c', 'd', 'e', 'f']);
+});
+
+test('a backlog past its bound is dropped for an overflow, as the kernel drops events', (t) => {
+  const out: RawEvent[] = [];
+  const p = new MovePairing({ windowMs: 20, maxBacklog: 3, deliver: (item) => { if (item.kind === 'event') out.push(item.event); } });
+  t.after(() => p.stop());
+  p.push([from('held', 9), create('a')]);
+  p.push([create('b'), create('c')]);
+  assert.equal(out.length, 1);
+  assert.equal((out[0]?.mask ?? 0) & C.IN_Q_OVERFLOW, C.IN_Q_OVERFLOW);
+});
