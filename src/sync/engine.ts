@@ -10,7 +10,6 @@ import { EventEmitter } from 'node:events';
 import { readdirSync, type Dirent } from 'node:fs';
 import PQueue from 'p-queue';
 import { InosyncError } from '../errors.js';
-import { anyHardLinked } from '../inotify/binding.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Transport } from '../rsync/transport.js';
 import type { Target } from '../rsync/target.js';
@@ -20,6 +19,7 @@ import { WatchTree } from '../watch/tree.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { ChangeSet } from './changeset.js';
+import { HardLinkCheck } from './hard-links.js';
 import { excludeFn } from './exclude.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
 import type { PathSet } from './path-set.js';
@@ -117,14 +117,14 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** `source/`, to stat changed paths. */
   private readonly sourcePrefix: Buffer;
   /** A file with several names changed since the last release (see dispatch). */
-  /** Files to check for other names at the next release, by latin1 path. */
-  private readonly linkCandidates = new Map<string, Buffer>();
+  private readonly hardLinks: HardLinkCheck;
 
   constructor(options: SyncOptions) {
     super();
     this.options = options;
     this.source = options.source;
     this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
+    this.hardLinks = new HardLinkCheck(this.sourcePrefix);
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = excludeFn(options.excludes ?? []);
@@ -272,7 +272,6 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.counters.events += 1;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
-    this.noteHardLink(change);
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
       // Replayed on the targets at once, in order with what each host was already given; what the change
       // set still holds under the old name follows the directory to its new one.
@@ -281,15 +280,12 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       for (const host of this.hosts.values()) host.queue.move(change.from, change.path);
       return;
     }
+    this.hardLinks.note(change);
     this.changes.add(change);
   }
 
   private dispatch(marks: PathSet): void {
-    const candidates = [...this.linkCandidates.values()];
-    this.linkCandidates.clear();
-    if (anyHardLinked(candidates)) {
-      // rsync -H links names only within one transfer, and inotify names only the link written through:
-      // the other names of the inode are unknown here, so the whole tree goes and links stay links.
+    if (this.hardLinks.takeVerdict()) {
       this.counters.hardLinkResyncs += 1;
       this.logger.debug('a file with several names changed: sending the whole tree so its links stay links');
       marks.add(Buffer.alloc(0), 'tree');
@@ -315,19 +311,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       if (marked >= entries.length * CROWDED.share && !entries.some((entry) => entry.isDirectory())) marks.add(path, 'tree');
     }
   }
-
-  /**
-   * Notes a file created, linked, moved, written (closed) or chmodded: it is checked for other names when
-   * its set is released (one look per file, however many events it had).
-   */
-  private noteHardLink(change: Change): void {
-    if (change.isDir || !LINK_KINDS.has(change.kind)) return;
-    const key = change.path.toString('latin1');
-    if (!this.linkCandidates.has(key)) this.linkCandidates.set(key, Buffer.concat([this.sourcePrefix, change.path]));
-  }
 }
-
-const LINK_KINDS = new Set<Change['kind']>(['created', 'closed', 'moved', 'attributes']);
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

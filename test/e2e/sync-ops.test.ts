@@ -68,6 +68,15 @@ test('inosync sync mirrors every kind of change to local and ssh targets', async
     await converged(mirror);
   });
 
+  await t.test('a directory renamed while it holds one name of a hard-linked file: the names stay linked', async () => {
+    mkdirSync(join(src, 'linkdir'));
+    writeFileSync(join(src, 'linkdir', 'inside'), 'one inode, two names');
+    linkSync(join(src, 'linkdir', 'inside'), join(src, 'outside-name'));
+    await converged(mirror);
+    renameSync(join(src, 'linkdir'), join(src, 'linkdir-renamed'));
+    await converged(mirror);
+  });
+
   await t.test('rename of a file and of a populated directory', async () => {
     renameSync(join(src, 'a.txt'), join(src, 'b.txt'));
     renameSync(join(src, 'p'), join(src, 'p2'));
