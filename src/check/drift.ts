@@ -4,7 +4,8 @@ import { runChild } from '../rsync/child.js';
 import { classifyExit } from '../rsync/exit-codes.js';
 import { SshMaster } from '../rsync/ssh-master.js';
 import { rsyncDestination, type Target } from '../rsync/target.js';
-import { DEFAULT_RSYNC_OPTIONS, MODIFY_WINDOW, NANOSECOND_MTIMES } from '../rsync/transport.js';
+import { MODIFY_WINDOW, NANOSECOND_MTIMES } from '../rsync/run.js';
+import { DEFAULT_RSYNC_OPTIONS } from '../rsync/transport.js';
 
 export interface DriftItem {
   /** rsync's itemize code: `>f.st......` (would be updated), `>f+++++++++` (missing), `*deleting` (extra). */

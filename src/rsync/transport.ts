@@ -27,17 +27,18 @@
 // incompatibility", exit 2; or too old to know it) is detected on first use; the batch is redone at once
 // with deletes sent as a filter list (delete-filter.ts), checked afterwards with a dry-run listing of the
 // target, and the target stays on that method.
-import { lstat, mkdtemp, rename, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { prepareChild, type ChildResult, type PreparedChild } from './child.js';
+import type { ChildResult } from './child.js';
 import { deleteRules } from './delete-filter.js';
 import { classifyExit, worse, type Outcome } from './exit-codes.js';
-import { addCounts, countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
-import { runRemoteMove } from './remote-move.js';
+import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
+import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
+import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { rsyncDestination, type Target } from './target.js';
 
@@ -90,24 +91,12 @@ export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X',
 /** Options the transport sets itself; a user's rsyncOptions may not touch them. */
 const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
 
-// rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
-// of its last transfer would be skipped, on every later run too. A negative window compares nanoseconds
-// (receivers from rsync 3.1.3 on; older ones compare seconds). A user's own --modify-window wins.
-export const NANOSECOND_MTIMES = '--modify-window=-1';
-export const MODIFY_WINDOW = /^(--modify-window|-@)/;
-
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 // Recursion without incremental recursion: with -H, an incremental-recursion rsync whose source changes
 // under it deadlocks now and then (all three processes wait in poll trading keep-alives, so --timeout never
 // fires): seen in full syncs and tree runs alike under a live workload, never with --no-inc-recursive or
 // without -H. The price is the whole file list in memory before the first file moves.
 const RECURSE = ['-r', '--no-inc-recursive'] as const;
-
-const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
-// "bash: rsync: command not found", "sh: 1: rsync: not found": rsync reports a lost connection (12), which
-// retrying will not mend.
-const NO_REMOTE_RSYNC = /rsync: (?:command )?not found/;
-const PROTECTED_DIR = /cannot delete non-empty directory/;
 
 export type DeleteMethod = 'missing-args' | 'filter-list';
 
@@ -117,22 +106,6 @@ const pathsMechanism = (missingArgs: readonly string[]): string[] => ['--files-f
 const PATHS_RUN = pathsMechanism(MISSING_ARGS);
 
 interface Direction { attrs: string[]; from: string; to: string }
-
-/** An rsync spawned ahead of its input. */
-interface Launched {
-  prepared: PreparedChild;
-  complete(stdin: Buffer, signal?: AbortSignal): Promise<Run>;
-}
-
-interface Run {
-  counts: ItemCounts;
-  child: ChildResult;
-  kept: number;
-  rejectedDeletes: boolean;
-  args: string[];
-  /** What went wrong although rsync exited well (set by checks of the run's effect). */
-  problem?: { outcome: Outcome; meaning: string };
-}
 
 export class Transport {
   readonly target: Target;
@@ -298,39 +271,18 @@ export class Transport {
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */
   private launch(mechanism: string[], direction?: Direction): Launched {
-    const shell = this.master === undefined ? [] : ['-e', this.master.rsyncShell()];
-    const attrs = direction?.attrs ?? this.attrs;
-    const args = [
-      ...attrs, ...shell, ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]), `--timeout=${this.timeoutSec}`, OUT_FORMAT_ARG,
-      ...this.filters, ...mechanism,
-      '--', direction?.from ?? `${this.source}/`, direction?.to ?? rsyncDestination(this.target),
-    ];
-    const counts = emptyCounts();
-    let kept = 0;
-    let rejectedDeletes = false;
-    let noRemoteRsync = false;
-    const usesMissingArgs = mechanism.includes('--delete-missing-args');
-    this.logger.debug({ args }, 'rsync');
-    const prepared = prepareChild({
-      command: 'rsync',
-      args,
-      stallMs: (this.timeoutSec * 2 + 5) * 1000,
-      // rsync reports a directory it would not delete as info, on stdout.
-      onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
-      onStderrLine: (line) => {
-        if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
-        if (NO_REMOTE_RSYNC.test(line)) noRemoteRsync = true;
-      },
+    return launchRsync({
+      attrs: direction?.attrs ?? this.attrs,
+      shell: this.master === undefined ? [] : ['-e', this.master.rsyncShell()],
+      filters: this.filters,
+      mechanism,
+      from: direction?.from ?? `${this.source}/`,
+      to: direction?.to ?? rsyncDestination(this.target),
+      timeoutSec: this.timeoutSec,
+      where: this.target.kind === 'ssh' ? this.target.host : 'the target',
+      logger: this.logger,
+      stopping: this.stopping.signal,
     });
-    const complete = async (stdin: Buffer, signal?: AbortSignal): Promise<Run> => {
-      const child = await prepared.run(stdin, signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal]));
-      // Only a failing run can mean the receiver rejected the flag; the same words in a successful run are noise.
-      rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
-      const run: Run = { counts, child, kept, rejectedDeletes, args };
-      if (noRemoteRsync && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: `rsync is not installed on ${this.target.kind === 'ssh' ? this.target.host : 'the target'} (or not on its PATH: see --rsync-path)` };
-      return run;
-    };
-    return { prepared, complete };
   }
 
   /**
@@ -398,10 +350,6 @@ export class Transport {
   }
 }
 
-function succeeded(run: Run): boolean {
-  return run.problem === undefined && classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
-}
-
 /** The --files-from list: relative paths, NUL-terminated; the root is '.'. */
 function nulList(paths: Buffer[]): Buffer {
   return Buffer.concat(paths.flatMap((p) => {
@@ -422,39 +370,9 @@ function trimSlashes(path: Buffer): Buffer {
   return path.subarray(start, end);
 }
 
-/** A non-empty relative path without NUL bytes or `.`/`..` components. */
-function isPlainRelative(path: Buffer): boolean {
-  if (path.length === 0 || path[0] === 0x2f || path.includes(0)) return false;
-  const text = path.toString('latin1');
-  return text.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
-}
-
 async function existsOnSource(source: string, path: Buffer): Promise<boolean> {
   try {
     await lstat(Buffer.concat([Buffer.from(`${source}/`), trimSlashes(path)]));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function moveLocally(root: string, from: Buffer, to: Buffer): Promise<boolean> {
-  const base = Buffer.from(`${root}/`);
-  const source = Buffer.concat([base, from]);
-  const destination = Buffer.concat([base, to]);
-  try {
-    await lstat(source);
-  } catch {
-    return false;
-  }
-  try {
-    await lstat(destination);
-    return false;
-  } catch {
-    // free: go on
-  }
-  try {
-    await rename(source, destination);
     return true;
   } catch {
     return false;

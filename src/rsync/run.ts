@@ -1,0 +1,95 @@
+// One rsync child: its command line, what it reports while it runs (items changed and deleted, directories
+// it would not delete, a receiver that rejects --delete-missing-args, no rsync on the far side), and whether
+// it did its job. It is spawned ahead of its input (see PreparedChild): complete() feeds it its NUL list.
+import type { Logger } from '../log/logger.js';
+import { prepareChild, type ChildResult, type PreparedChild } from './child.js';
+import { classifyExit, type Outcome } from './exit-codes.js';
+import { countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
+
+// rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
+// of its last transfer would be skipped, on every later run too. A negative window compares nanoseconds
+// (receivers from rsync 3.1.3 on; older ones compare seconds). A user's own --modify-window wins.
+export const NANOSECOND_MTIMES = '--modify-window=-1';
+export const MODIFY_WINDOW = /^(--modify-window|-@)/;
+
+// Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
+const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
+// "bash: rsync: command not found", "sh: 1: rsync: not found": rsync reports a lost connection (12), which
+// retrying will not mend.
+const NO_REMOTE_RSYNC = /rsync: (?:command )?not found/;
+const PROTECTED_DIR = /cannot delete non-empty directory/;
+
+export interface RunSpec {
+  /** Attribute flags (-aHAX or the user's). */
+  attrs: string[];
+  /** `-e SHELL` for an ssh target, else nothing. */
+  shell: string[];
+  /** --exclude options. */
+  filters: string[];
+  /** What the run does: --files-from, -r, --delete... */
+  mechanism: string[];
+  from: string;
+  to: string;
+  timeoutSec: number;
+  /** The far side, for the message when it has no rsync. */
+  where: string;
+  logger: Logger;
+  /** Ends the run whatever else happens (its transport stopping). */
+  stopping: AbortSignal;
+}
+
+export interface Run {
+  counts: ItemCounts;
+  child: ChildResult;
+  /** Directories rsync would not delete: they hold excluded entries on the target. */
+  kept: number;
+  rejectedDeletes: boolean;
+  args: string[];
+  /** What went wrong although rsync exited well (set by checks of the run's effect). */
+  problem?: { outcome: Outcome; meaning: string };
+}
+
+/** An rsync spawned ahead of its input. */
+export interface Launched {
+  prepared: PreparedChild;
+  complete(stdin: Buffer, signal?: AbortSignal): Promise<Run>;
+}
+
+export function launchRsync(spec: RunSpec): Launched {
+  const { attrs, timeoutSec, stopping } = spec;
+  const args = [
+    ...attrs, ...spec.shell, ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]), `--timeout=${timeoutSec}`, OUT_FORMAT_ARG,
+    ...spec.filters, ...spec.mechanism,
+    '--', spec.from, spec.to,
+  ];
+  const counts = emptyCounts();
+  let kept = 0;
+  let rejectedDeletes = false;
+  let noRemoteRsync = false;
+  const usesMissingArgs = spec.mechanism.includes('--delete-missing-args');
+  spec.logger.debug({ args }, 'rsync');
+  const prepared = prepareChild({
+    command: 'rsync',
+    args,
+    stallMs: (timeoutSec * 2 + 5) * 1000,
+    // rsync reports a directory it would not delete as info, on stdout.
+    onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
+    onStderrLine: (line) => {
+      if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
+      if (NO_REMOTE_RSYNC.test(line)) noRemoteRsync = true;
+    },
+  });
+  const complete = async (stdin: Buffer, signal?: AbortSignal): Promise<Run> => {
+    const child = await prepared.run(stdin, signal === undefined ? stopping : AbortSignal.any([signal, stopping]));
+    // Only a failing run can mean the receiver rejected the flag; the same words in a successful run are noise.
+    rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
+    const run: Run = { counts, child, kept, rejectedDeletes, args };
+    if (noRemoteRsync && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: `rsync is not installed on ${spec.where} (or not on its PATH: see --rsync-path)` };
+    return run;
+  };
+  return { prepared, complete };
+}
+
+export function succeeded(run: Run): boolean {
+  return run.problem === undefined && classifyExit(run.child.exitCode, run.child.signal).outcome === 'ok' && run.child.spawnError === undefined;
+}
