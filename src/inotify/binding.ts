@@ -98,7 +98,7 @@ export function syscallError(errno: number, syscall: string, path: Buffer): Inot
   return error;
 }
 
-/** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped). */
+/** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped), views into the drain. */
 export function decodeRecords(buffer: Buffer): RawEvent[] {
   const events: RawEvent[] = [];
   let offset = 0;
@@ -109,7 +109,7 @@ export function decodeRecords(buffer: Buffer): RawEvent[] {
     const len = buffer.readUInt32LE(offset + 12);
     const raw = buffer.subarray(offset + 16, offset + 16 + len);
     const nul = raw.indexOf(0);
-    events.push({ wd, mask, cookie, name: Buffer.from(nul === -1 ? raw : raw.subarray(0, nul)) });
+    events.push({ wd, mask, cookie, name: nul === -1 ? raw : raw.subarray(0, nul) });
     offset += 16 + len;
   }
   return events;
