@@ -218,8 +218,8 @@ export class Transport {
       this.prepareStandby();
       let run = await running;
       // A standby may have died with its connection a moment before it was fed (its end not yet seen): that
-      // is no verdict on the batch, which gets one fresh rsync at once.
-      if (standby && !succeeded(run) && !signal?.aborted && !this.stopping.signal.aborted) {
+      // is no verdict on the batch, which gets one fresh rsync at once. A rejected flag is one, though.
+      if (standby && !succeeded(run) && !run.rejectedDeletes && !signal?.aborted && !this.stopping.signal.aborted) {
         run = await this.launch(pathsMechanism(missingArgs)).complete(list, signal);
       }
       runs.push(run);
