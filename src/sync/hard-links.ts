@@ -21,11 +21,10 @@ export class HardLinkCheck {
   constructor(private readonly source: Buffer) {}
 
   note(change: Change): void {
-    if (!LINK_KINDS.has(change.kind)) return;
+    if (!LINK_KINDS.has(change.kind) || (change.isDir && change.kind !== 'moved')) return;
+    const noted = change.isDir ? this.renamedDirs : this.files;
     const key = change.path.toString('latin1');
-    const at = Buffer.concat([this.source, change.path]);
-    if (!change.isDir) this.files.set(key, at);
-    else if (change.kind === 'moved') this.renamedDirs.set(key, at);
+    if (!noted.has(key)) noted.set(key, Buffer.concat([this.source, change.path]));
   }
 
   /** True when a file noted since the last call has more than one name now (or a rename was too big to look). */
