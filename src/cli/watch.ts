@@ -1,19 +1,12 @@
 // `inosync watch` (and `inotifywait`, the same under that name): an inotifywait-compatible monitor; with
 // --stats, inotifywatch. Arguments are parsed the way inotifywait parses them (GNU getopt_long), not by yargs:
-// yargs only routes them here untouched.
+// main() hands them to runWatch untouched, and yargs only lists the command in `inosync --help`.
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DAEMON_ENV, READY, startDaemon } from '../monitor/daemon.js';
 import { statsHelp, waitHelp } from '../monitor/help.js';
 import { runStats, runWait, type MonitorIo } from '../monitor/monitor.js';
 import { parseWatchCommand, type StatsOptions, type WaitOptions } from '../monitor/options.js';
-
-interface WatchArgs {
-  args?: string[];
-  '--'?: string[];
-  /** The global -h/--help, switched off here but still recognised by yargs (it may swallow a value). */
-  help?: unknown;
-}
 
 const invokedAs = basename(process.argv[1] ?? '');
 const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync watch';
@@ -54,18 +47,11 @@ async function runStatsUntilSignal(options: StatsOptions): Promise<number> {
   }
 }
 
-export const watchCommand: CommandModule<object, WatchArgs> = {
+/** The entry `inosync --help` lists; main() runs `watch` itself, before yargs (see runWatch). */
+export const watchCommand: CommandModule = {
   command: 'watch [args..]',
   describe: 'Print filesystem events like inotifywait (also: --stats, like inotifywatch)',
-  builder: (yargs) => yargs
-    .parserConfiguration({ 'unknown-options-as-args': true, 'populate--': true, 'parse-positional-numbers': false })
-    .help(false) // -h/--help reach inotifywait's parser, which prints the man-page-like help below
-    .positional('args', { type: 'string', array: true, describe: 'inotifywait options and paths, parsed as inotifywait does' }),
-  handler: async (argv) => {
-    const raw = [...(argv.args ?? []), ...(argv['--'] ? ['--', ...argv['--']] : [])];
-    const asksHelp = argv.help !== undefined && argv.help !== false;
-    process.exitCode = await runWatch(asksHelp ? [...raw, '--help'] : raw);
-  },
+  handler: () => undefined,
 };
 
 /**
