@@ -21,14 +21,13 @@
 namespace {
 
 // Builds an Error shaped like Node's own fs errors, so callers can switch on err.code.
-Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const std::string* path) {
+// (Errors of a path are built in TypeScript from the errno a batch returns: see syscallError.)
+Napi::Error SyscallError(Napi::Env env, int err, const char* syscall) {
   std::string message = std::string(uv_err_name(-err)) + ": " + strerror(err) + ", " + syscall;
-  if (path != nullptr) message += " '" + *path + "'";
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, uv_err_name(-err)));
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("syscall", Napi::String::New(env, syscall));
-  if (path != nullptr) error.Set("path", Napi::Buffer<char>::Copy(env, path->data(), path->size()));
   return error;
 }
 
@@ -152,7 +151,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     }
     fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd_ < 0) {
-      SyscallError(env, errno, "inotify_init1", nullptr).ThrowAsJavaScriptException();
+      SyscallError(env, errno, "inotify_init1").ThrowAsJavaScriptException();
       return;
     }
     uv_loop_t* loop = nullptr;
@@ -187,7 +186,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     if (status < 0) {
-      self->Deliver(env, SyscallError(env, -status, "uv_poll", nullptr).Value());
+      self->Deliver(env, SyscallError(env, -status, "uv_poll").Value());
       return;
     }
     // Read straight into the batch (one copy into the JS Buffer later). The cap keeps a writer
@@ -204,7 +203,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       if (n > 0) continue;
       if (err == EINTR) continue;
       if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && batch.empty()) {
-        self->Deliver(env, SyscallError(env, err, "read", nullptr).Value());
+        self->Deliver(env, SyscallError(env, err, "read").Value());
         return;
       }
       break;
@@ -278,7 +277,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     int wd = info[0].As<Napi::Number>().Int32Value();
     if (inotify_rm_watch(fd_, wd) == 0) return Napi::Boolean::New(env, true);
     if (errno == EINVAL) return Napi::Boolean::New(env, false);
-    SyscallError(env, errno, "inotify_rm_watch", nullptr).ThrowAsJavaScriptException();
+    SyscallError(env, errno, "inotify_rm_watch").ThrowAsJavaScriptException();
     return env.Undefined();
   }
 
