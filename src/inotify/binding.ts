@@ -135,17 +135,22 @@ function addWatch(native: AddonInotify, path: string | Buffer, mask: number): nu
   const bytes = typeof path === 'string' ? Buffer.from(path) : path;
   if (bytes.includes(0)) throw new TypeError('addWatch(path, mask): path must not contain NUL bytes');
   if (typeof mask !== 'number') throw new TypeError('addWatch(path, mask): mask must be a number');
-  const wd = native.watchAndList(Buffer.concat([bytes, NUL]), mask, 0).results[0] ?? -1;
+  const wd = native.watchAndList(nulTerminated([bytes]), mask, 0).results[0] ?? -1;
   if (wd < 0) throw syscallError(-wd, 'inotify_add_watch', bytes);
   return wd;
 }
 
 const NUL = Buffer.alloc(1);
 
+/** Paths as the batch calls take them: each ended by a NUL byte. */
+function nulTerminated(paths: readonly Buffer[]): Buffer {
+  return Buffer.concat(paths.flatMap((path) => [path, NUL]));
+}
+
 /**
  * True when one of the paths is a regular file with more than one name (rsync -H can keep such links only
  * when it sends every name at once). One call for many paths.
  */
 export function anyHardLinked(paths: readonly Buffer[]): boolean {
-  return paths.length > 0 && addon.anyHardLinked(Buffer.concat(paths.flatMap((path) => [path, NUL])));
+  return paths.length > 0 && addon.anyHardLinked(nulTerminated(paths));
 }

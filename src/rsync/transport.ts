@@ -212,15 +212,16 @@ export class Transport {
     const runs: Run[] = [];
     if (batch.paths.length > 0) {
       const list = nulList(batch.paths);
+      const fresh = (): Launched => this.launch(pathsMechanism(missingArgs));
       const standby = this.takeStandby(missingArgs);
-      const running = (standby ?? this.launch(pathsMechanism(missingArgs))).complete(list, signal);
+      const running = (standby ?? fresh()).complete(list, signal);
       // The next batch's rsync connects while this one works: it is fed once this one has ended.
       this.prepareStandby();
       let run = await running;
       // A standby may have died with its connection a moment before it was fed (its end not yet seen): that
       // is no verdict on the batch, which gets one fresh rsync at once. A rejected flag is one, though.
       if (standby && !succeeded(run) && !run.rejectedDeletes && !signal?.aborted && !this.stopping.signal.aborted) {
-        run = await this.launch(pathsMechanism(missingArgs)).complete(list, signal);
+        run = await fresh().complete(list, signal);
       }
       runs.push(run);
     }

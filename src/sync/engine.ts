@@ -116,7 +116,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private stopping = false;
   /** `source/`, to stat changed paths. */
   private readonly sourcePrefix: Buffer;
-  /** A file with several names changed since the last release (see dispatch). */
+  /** Whether what a release holds needs the whole tree for hard links to stay links (see dispatch). */
   private readonly hardLinks: HardLinkCheck;
 
   constructor(options: SyncOptions) {

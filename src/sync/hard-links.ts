@@ -33,7 +33,7 @@ export class HardLinkCheck {
     const below = filesBelow([...this.renamedDirs.values()]);
     this.files.clear();
     this.renamedDirs.clear();
-    return below === undefined || anyHardLinked(below.length === 0 ? files : [...files, ...below]);
+    return below === undefined || anyHardLinked([...files, ...below]);
   }
 }
 

@@ -70,6 +70,11 @@ export interface Placed {
 /** Directories watched and listed per native call: bounds what a call holds, not how fast a walk goes. */
 const WALK_BATCH = 128;
 
+/** Paths as watchAndList takes them: each ended by a NUL byte. */
+function nulTerminated(paths: readonly Latin1[]): Buffer {
+  return bytes(`${paths.join('\0')}\0`);
+}
+
 /** Past one directory's listing in a batch's records (each ends with a 0 byte where a kind would be). */
 function skipListing(records: Buffer, at: number): number {
   while (at < records.length && records[at] !== 0) at = nameEnd(records, at + 1) + 1;
@@ -208,7 +213,7 @@ export class Walker {
     while (walk.pending.length > 0 && !this.isClosed()) {
       const batch = walk.pending.splice(Math.max(0, walk.pending.length - WALK_BATCH));
       const paths = batch.map((found) => joinText(found.parentPath, found.name));
-      const { results, records: listings } = this.native().watchAndList(bytes(`${paths.join('\0')}\0`), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      const { results, records: listings } = this.native().watchAndList(nulTerminated(paths), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
       let at = 0;
       batch.forEach(({ parent, name }, i) => {
         const path = paths[i] as Latin1;
@@ -268,14 +273,18 @@ export class Walker {
       if (!node.live || !node.isDir || this.isClosed()) continue;
       try {
         const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
-        if (wd !== node.wd && this.model.get(wd) === undefined) {
-          this.native().removeWatch(wd); // the path leads elsewhere now
-          this.discarded.add(wd);
-        }
+        if (wd !== node.wd) this.dropStray(wd);
       } catch {
         // gone meanwhile: its own events tell
       }
     }
+  }
+
+  /** A watch added through a path that leads elsewhere now: removed, unless it is one the tree knows. */
+  private dropStray(wd: number): void {
+    if (this.model.get(wd) !== undefined) return;
+    this.native().removeWatch(wd);
+    this.discarded.add(wd);
   }
 
   /**
@@ -294,7 +303,7 @@ export class Walker {
   private listStart(walk: Walk, start: WatchNode): void {
     const path = absoluteText(start);
     const mask = (start.parent ? this.dirMask : this.rootDirMask) | C.IN_MASK_ADD;
-    const { results, records } = this.native().watchAndList(bytes(`${path}\0`), mask, this.kinds(walk.mode));
+    const { results, records } = this.native().watchAndList(nulTerminated([path]), mask, this.kinds(walk.mode));
     const wd = results[0] as number;
     const listError = results[1] as number;
     if (wd < 0 || listError !== 0) {
@@ -305,10 +314,7 @@ export class Walker {
       return;
     }
     if (wd !== start.wd) {
-      if (this.model.get(wd) === undefined) {
-        this.native().removeWatch(wd);
-        this.discarded.add(wd);
-      }
+      this.dropStray(wd);
       this.unlisted.add(start);
       return;
     }
