@@ -83,12 +83,14 @@ export async function armBenchmark(work: string, log: (line: string) => void): P
     metric: `${label}, ${who}: ${metric}`, unit, anchorName: 'inotifywait -r',
     inosync: median(arms.map(pick)), anchor: median(theirs.map(pick)), ...(target ? { target } : {}),
   });
+  // The targets are the command's: `inosync watch` started as installed, with inotifywait's own arguments.
+  // The WatchTree rows show the engine alone, loaded as ES modules the way the library and the tests load it.
   return [
-    row('WatchTree', ours, 'time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (r) => r.inosync <= r.anchor }),
-    row('WatchTree', ours, 'CPU, spawn to armed', 's', (r) => r.cpu),
-    row('WatchTree', ours, 'peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (r) => r.inosync < 64 }),
-    row('inosync watch', cli, 'time, spawn to armed', 'ms', (r) => r.ms),
-    row('inosync watch', cli, 'peak RSS', 'MiB', (r) => r.rss),
+    row('inosync watch', cli, 'time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (r) => r.inosync <= r.anchor }),
+    row('inosync watch', cli, 'CPU, spawn to armed', 's', (r) => r.cpu),
+    row('inosync watch', cli, 'peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (r) => r.inosync < 64 }),
+    row('WatchTree', ours, 'time, spawn to armed', 'ms', (r) => r.ms),
+    row('WatchTree', ours, 'peak RSS', 'MiB', (r) => r.rss),
   ];
 }
 

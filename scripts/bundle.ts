@@ -1,26 +1,59 @@
-// Bundles the command line into one CommonJS file, dist/inosync.cjs (the package's `bin`).
+// Bundles the command line into one CommonJS file, dist/bin/inosync.cjs, and makes the V8 code cache that
+// the installed command (src/cli/launcher.cts) starts it with.
 // Why: a CLI's start is part of what it costs. Node loads one CommonJS file much faster than a graph of
 // ES modules (the ES module loader alone adds about 10 ms, and each module about 0.7 ms): `inosync watch`
 // loads about 30 of them, and in a shell loop (`while inosync watch -e modify f; do ...`) it starts for
 // every event. The ES modules under dist/src stay the library and what the tests import.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const launcher = join(root, 'dist', 'src', 'cli', 'launcher.cjs');
+const cacheFile = join(root, 'dist', 'bin', 'inosync.cache');
 
 /**
  * Dependencies are loaded from node_modules as usual, but for p-queue: ES-module-only and imported
  * statically, so a CommonJS bundle would require() it, and esbuild's Node interop then takes the whole
- * namespace for its default export. yargs is ES-module-only too, but imported dynamically (import() stays).
+ * namespace for its default export. (main.ts takes yargs, ES-module-only too, through require() itself.)
  */
 const BUNDLED = new Set(['p-queue']);
 
+/**
+ * Runs `inosync watch -r` on a small tree until its first event, through the launcher, which writes the code
+ * cache on exit: a cache made then holds the functions that arming and an event compiled, not only the
+ * bundle's top level.
+ */
+async function makeCodeCache(): Promise<void> {
+  const tree = mkdtempSync(join(tmpdir(), 'inosync-cache-'));
+  try {
+    for (let i = 0; i < 20; i++) mkdirSync(join(tree, `d${i}`, 'e'), { recursive: true });
+    const child = spawn(process.execPath, [launcher, 'watch', '-r', '-t', '10', tree], {
+      env: { ...process.env, INOSYNC_WRITE_CODE_CACHE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('Watches established')) writeFileSync(join(tree, 'd0', 'e', 'f'), '');
+    });
+    const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('exit', resolve));
+    if (code !== 0) throw new Error(`bundle: the run that makes the code cache failed (exit ${code}): ${stderr}`);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+// A cache left from another build must not meet this bundle (the launcher checks too, by size and time).
+rmSync(cacheFile, { force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/inosync.cjs',
+  outfile: 'dist/bin/inosync.cjs',
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -31,3 +64,8 @@ await build({
   banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// The launcher runs the bundle as a vm.Script, where import() has no module loader to call.
+if (readFileSync(join(root, 'dist', 'bin', 'inosync.cjs'), 'utf8').includes('import(')) {
+  throw new Error('bundle: dist/bin/inosync.cjs holds an import(), which fails in the launcher: load the module with require()');
+}
+await makeCodeCache();

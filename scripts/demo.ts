@@ -10,7 +10,7 @@ import { compareTrees } from '../test/helpers/compare.js';
 import { makeTree } from '../test/helpers/tmp.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
 
-const cli = fileURLToPath(new URL('../inosync.cjs', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli/launcher.cjs', import.meta.url));
 const cleanups: Array<() => void | Promise<void>> = [];
 const say = (line: string): void => { process.stdout.write(`demo: ${line}\n`); };
 

@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 // The inosync command line: wires yargs commands to the modules that do the work.
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { describeError, InosyncError } from '../errors.js';
 import { loadCommands } from './commands.js';
@@ -15,7 +15,9 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await (await import('./watch.js')).runWatch(args.slice(1));
     return;
   }
-  const { default: yargs } = await import('yargs');
+  // require(), not import(): the installed command runs this module bundled, from a code cache, where import()
+  // has no loader (see scripts/bundle.ts). yargs is an ES module whose default export is its module.exports.
+  const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
   let cli = yargs(args)
     .scriptName(program)
     .strict()

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { CleanupContext } from './tmp.js';
 import { waitFor } from './wait.js';
 
-/** The CLI as installed: the package's `bin`, one CommonJS bundle of src/cli/main.ts (see scripts/bundle.ts). */
-export const cliPath = fileURLToPath(new URL('../../inosync.cjs', import.meta.url));
+/** The CLI as installed: the package's `bin`, which runs the bundle of src/cli/main.ts (see scripts/bundle.ts). */
+export const cliPath = fileURLToPath(new URL('../../src/cli/launcher.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
