@@ -15,7 +15,7 @@ const CHANGE_EVENTS = 'create,modify,close_write,attrib,moved_from,moved_to,dele
 /** Room for a whole burst in the kernel queue while the watcher is stopped (3 events a file). */
 const BURST_QUEUE = 262_144;
 /** Medians of this many alternating runs: the machine is shared, single runs are noisy. */
-const ARM_RUNS = 9;
+const ARM_RUNS = 15;
 
 /** 16 x 25 x 49 directories below the root: 20,016 in all. */
 function makeDirectoryTree(root: string): number {

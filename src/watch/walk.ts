@@ -75,16 +75,18 @@ function nulTerminated(paths: readonly Latin1[]): Buffer {
   return bytes(`${paths.join('\0')}\0`);
 }
 
-/** Past one directory's listing in a batch's records (each ends with a 0 byte where a kind would be). */
-function skipListing(records: Buffer, at: number): number {
-  while (at < records.length && records[at] !== 0) at = nameEnd(records, at + 1) + 1;
-  return at + 1;
+/**
+ * A batch's listings as one latin1 string, a character a byte (kind, name, NUL per entry; NUL ends a listing):
+ * names are cut from it with string builtins instead of being decoded one Buffer call each.
+ */
+function listingText(records: Buffer): Latin1 {
+  return records.toString('latin1');
 }
 
-/** Where the name starting at `at` ends (its NUL). A loop, not Buffer.indexOf: names are short, calls are not. */
-function nameEnd(records: Buffer, at: number): number {
-  while (records[at] !== 0) at++;
-  return at;
+/** Past one directory's listing in a batch's listings. */
+function skipListing(listings: Latin1, at: number): number {
+  while (at < listings.length && listings.charCodeAt(at) !== 0) at = listings.indexOf('\0', at + 1) + 1;
+  return at + 1;
 }
 
 export interface WalkerOptions {
@@ -213,23 +215,31 @@ export class Walker {
     while (walk.pending.length > 0 && !this.isClosed()) {
       const batch = walk.pending.splice(Math.max(0, walk.pending.length - WALK_BATCH));
       const paths = batch.map((found) => joinText(found.parentPath, found.name));
-      const { results, records: listings } = this.native().watchAndList(nulTerminated(paths), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      const { results, records } = this.native().watchAndList(nulTerminated(paths), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      const listings = listingText(records);
       let at = 0;
-      batch.forEach(({ parent, name }, i) => {
+      // A plain loop with a directory new to the model inline: it runs once a directory, mostly before the JIT has.
+      for (let i = 0; i < batch.length; i++) {
+        const { parent, name } = batch[i] as Found;
         const path = paths[i] as Latin1;
         const wd = results[2 * i] as number;
         const listError = results[2 * i + 1] as number;
-        const child = wd < 0
-          ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
-          : this.placeWatched(parent, name, wd, undefined, path);
-        if (!child || (child.listed && !mode.deep)) {
-          at = skipListing(listings, at);
-          return;
+        let node: WatchNode;
+        if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, parent.root, parent, name, true);
+        else {
+          const child = wd < 0
+            ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
+            : this.placeWatched(parent, name, wd, undefined, path);
+          if (!child || (child.listed && !mode.deep)) {
+            at = skipListing(listings, at);
+            continue;
+          }
+          node = child.node;
         }
-        this.visit(walk, child.node, path);
-        if (listError !== 0) this.skipUnreadable(child.node, syscallError(listError, 'scandir', bytes(path)));
-        at = this.takeListing(walk, child.node, path, listings, at);
-      });
+        this.visit(walk, node, path);
+        if (listError !== 0) this.skipUnreadable(node, syscallError(listError, 'scandir', bytes(path)));
+        at = this.takeListing(walk, node, path, listings, at);
+      }
     }
     this.watchExtraEvents(walk.listed);
   }
@@ -240,15 +250,15 @@ export class Walker {
   }
 
   /**
-   * Takes one directory's listing from `records` at `at`: reports what a reporting walk finds, and queues the
+   * Takes one directory's listing from `listings` at `at`: reports what a reporting walk finds, and queues the
    * subdirectories to watch. Returns where the next listing starts (past the 0 byte that ends this one).
    */
-  private takeListing(walk: Walk, dir: WatchNode, dirPath: Latin1, records: Buffer, at: number): number {
+  private takeListing(walk: Walk, dir: WatchNode, dirPath: Latin1, listings: Latin1, at: number): number {
     const { mode } = walk;
-    while (at < records.length && records[at] !== 0) {
-      const kind = records[at];
-      const end = nameEnd(records, at + 1);
-      const name = records.toString('latin1', at + 1, end);
+    while (at < listings.length && listings.charCodeAt(at) !== 0) {
+      const kind = listings.charCodeAt(at);
+      const end = listings.indexOf('\0', at + 1);
+      const name = listings.slice(at + 1, end);
       at = end + 1;
       const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(joinText(dirPath, name))));
       if (this.exclude !== undefined || mode.report) {
@@ -319,7 +329,7 @@ export class Walker {
       return;
     }
     this.visit(walk, start, path);
-    this.takeListing(walk, start, path, records, 0);
+    this.takeListing(walk, start, path, listingText(records), 0);
   }
 
   /**
