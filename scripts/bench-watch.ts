@@ -14,7 +14,7 @@ const script = (name: string): string => fileURLToPath(new URL(name, import.meta
 const CHANGE_EVENTS = 'create,modify,close_write,attrib,moved_from,moved_to,delete,delete_self,move_self';
 /** Room for a whole burst in the kernel queue while the watcher is stopped (3 events a file). */
 const BURST_QUEUE = 262_144;
-/** Medians of this many alternating runs: the machine is shared, single runs are noisy. */
+/** Alternating runs of each side: the machine is shared, single runs are noisy. */
 const ARM_RUNS = 15;
 
 /** 16 x 25 x 49 directories below the root: 20,016 in all. */
@@ -79,17 +79,22 @@ export async function armBenchmark(work: string, log: (line: string) => void): P
   const times = (arms: Arm[]): string => arms.map((r) => r.ms.toFixed(0)).join('/');
   log(`arm: spawn to armed, inosync ${times(ours)} ms, inosync watch ${times(cli)} ms, inotifywait ${times(theirs)} ms`);
   const label = `arm ${Math.round(dirs / 1000)}k dirs`;
-  const row = (who: string, arms: Arm[], metric: string, unit: string, pick: (arm: Arm) => number, target?: Row['target']): Row => ({
+  const row = (who: string, arms: Arm[], metric: string, unit: string, pick: (arm: Arm) => number, target?: Row['target'], of = median): Row => ({
     metric: `${label}, ${who}: ${metric}`, unit, anchorName: 'inotifywait -r',
-    inosync: median(arms.map(pick)), anchor: median(theirs.map(pick)), ...(target ? { target } : {}),
+    inosync: of(arms.map(pick)), anchor: of(theirs.map(pick)), ...(target ? { target } : {}),
   });
+  const best = (values: number[]): number => Math.min(...values);
   // The targets are the command's: `inosync watch` started as installed, with inotifywait's own arguments.
   // The WatchTree rows show the engine alone, loaded as ES modules the way the library and the tests load it.
+  // This machine runs a process in a fast or a slow state (inotifywait alone: 145-165 ms or 210-250 ms), not
+  // always the same for neighbouring runs: the median is judged, the best run (each program's cost with the
+  // least interference, as timeit and hyperfine report it) is shown beside it.
   return [
-    row('inosync watch', cli, 'time, spawn to armed', 'ms', (r) => r.ms, { text: '<= 1.00x', met: (r) => r.inosync <= r.anchor }),
+    row('inosync watch', cli, `time, spawn to armed, median of ${ARM_RUNS}`, 'ms', (r) => r.ms, { text: '<= 1.00x', met: (r) => r.inosync <= r.anchor }),
+    row('inosync watch', cli, `time, spawn to armed, best of ${ARM_RUNS}`, 'ms', (r) => r.ms, undefined, best),
     row('inosync watch', cli, 'CPU, spawn to armed', 's', (r) => r.cpu),
     row('inosync watch', cli, 'peak RSS', 'MiB', (r) => r.rss, { text: '< 64 MiB', met: (r) => r.inosync < 64 }),
-    row('WatchTree', ours, 'time, spawn to armed', 'ms', (r) => r.ms),
+    row('WatchTree', ours, `time, spawn to armed, median of ${ARM_RUNS}`, 'ms', (r) => r.ms),
     row('WatchTree', ours, 'peak RSS', 'MiB', (r) => r.rss),
   ];
 }
