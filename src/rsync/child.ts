@@ -6,6 +6,7 @@
 // one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
 // such a child first; this is the last line of defence when they do not.
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 export interface ChildSpec {
@@ -34,6 +35,16 @@ export interface ChildResult {
   spawnError?: Error;
 }
 
+/**
+ * setpriv(1), from util-linux, starts each child with a parent-death signal and execs the program in place
+ * (same pid, no shell). Were the agent killed outright (SIGKILL, the OOM killer), an rsync it started would
+ * otherwise finish its batch on its own, and could rename an older copy of a file over the newer one that the
+ * restarted agent has sent meanwhile. Without setpriv, children are started directly.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(isExecutable);
+/** What setpriv exits with when it cannot run the program (as a shell does), as the spawn error it stands for. */
+const EXEC_FAILURES: Partial<Record<number, string>> = { 126: 'EACCES', 127: 'ENOENT' };
+
 const TAIL_BYTES = 4096;
 const TERM_GRACE_MS = 2000;
 const SAMPLE_MS = 1000;
@@ -54,8 +65,9 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
 
 /** Spawns the child now; its stdin, and the watchdog's clocks, wait for run(). */
 export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): PreparedChild {
+  const [command, args] = SETPRIV === undefined ? [spec.command, spec.args] : [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.command, ...spec.args]];
   // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
-  const child = spawn(spec.command, spec.args, {
+  const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: spec.env ?? process.env,
     detached: true,
@@ -76,6 +88,10 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
   };
   const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (exit !== undefined) return;
+    const failure = code === null ? undefined : EXEC_FAILURES[code];
+    if (SETPRIV !== undefined && failure !== undefined && stderrTail.startsWith('setpriv: failed to execute')) {
+      spawnError = Object.assign(new Error(`spawn ${spec.command} ${failure}`), { code: failure, path: spec.command });
+    }
     exit = { code, signal };
     clearTimeout(termTimer);
     onExit?.();
@@ -121,6 +137,15 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
       termTimer?.unref();
     },
   };
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

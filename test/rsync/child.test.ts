@@ -2,8 +2,11 @@
 // abort, on a deadline, or when the child stops reading anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { runChild } from '../../src/rsync/child.js';
+import { childrenNamed, isRunning } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('stdin is delivered and stdout comes back line by line, bytes intact', async () => {
@@ -40,6 +43,21 @@ test('abort kills the child and everything it started', async () => {
 test('a program that does not exist is a result, not a throw', async () => {
   const result = await runChild({ command: 'inosync-no-such-program', args: [] });
   assert.ok(result.spawnError);
+});
+
+test('a child dies with the agent that started it, even one killed outright', async (t) => {
+  const childModule = new URL('../../src/rsync/child.js', import.meta.url).href;
+  const agent = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { prepareChild } from ${JSON.stringify(childModule)};
+    prepareChild({ command: 'sleep', args: ['60'] });
+    setInterval(() => undefined, 1000);
+  `], { stdio: 'ignore' });
+  t.after(() => { agent.kill('SIGKILL'); });
+  let sleeper = 0;
+  await waitFor(() => (sleeper = childrenNamed(agent.pid ?? 0, 'sleep')[0] ?? 0) > 0, { what: 'the agent to start its child' });
+  agent.kill('SIGKILL');
+  await once(agent, 'exit');
+  await waitFor(() => !isRunning(sleeper), { what: 'the child to die with its agent' });
 });
 
 function readStat(pid: number): string {
