@@ -5,6 +5,7 @@
 // loads about 30 of them, and in a shell loop (`while inosync watch -e modify f; do ...`) it starts for
 // every event. The ES modules under dist/src stay the library and what the tests import.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ async function makeCodeCache(): Promise<void> {
   }
 }
 
-// A cache left from another build must not meet this bundle (the launcher checks too, by size and time).
+// A cache left from another build must not meet this bundle (the launcher checks too, by the build's name).
 rmSync(cacheFile, { force: true });
 await build({
   absWorkingDir: root,
@@ -61,7 +62,8 @@ await build({
   external: Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)),
   // import.meta is ES-module-only: the few modules that find files beside themselves get the bundle's URL.
   define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The first line names this build: the launcher uses a code cache only if it begins with the same line.
+  banner: { js: `// inosync bundle ${randomUUID()}\nconst importMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   logLevel: 'warning',
 });
 // The launcher runs the bundle as a vm.Script, where import() has no module loader to call.
