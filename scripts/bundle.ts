@@ -70,4 +70,7 @@ await build({
 if (readFileSync(join(root, 'dist', 'bin', 'inosync.cjs'), 'utf8').includes('import(')) {
   throw new Error('bundle: dist/bin/inosync.cjs holds an import(), which fails in the launcher: load the module with require()');
 }
-await makeCodeCache();
+// The cache only speeds the start up: a build where it cannot be made (no inotify to spare, say) goes on without.
+await makeCodeCache().catch((error: unknown) => {
+  process.stderr.write(`bundle: no code cache, the command will compile its bundle at each start: ${String(error)}\n`);
+});
