@@ -7,7 +7,7 @@
 // - A wd is forgotten only on IN_IGNORED. An event on an unknown wd, or IN_Q_OVERFLOW, means a rescan.
 import { constants as C, type RawEvent } from '../inotify/binding.js';
 import { queueOverflowError, RootGoneError, type RootGoneHow } from './errors.js';
-import { joinPath, latin1, relativePath, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { childPath, latin1, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import type { Sequenced } from './move-pairing.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ChangeKind } from './types.js';
@@ -95,7 +95,7 @@ export class EventDispatch {
 
   private onEntryEvent(node: WatchNode, event: RawEvent): void {
     const isDir = (event.mask & C.IN_ISDIR) !== 0;
-    const rel = joinPath(relativePath(node), event.name);
+    const rel = childPath(node, event.name);
     if (this.walker.isExcluded(node.root, rel, isDir)) return;
     this.output.event(node, event.name, event.mask, event.cookie, false);
     if (event.mask & (C.IN_CREATE | C.IN_MOVED_TO)) {
@@ -120,15 +120,15 @@ export class EventDispatch {
       return;
     }
     const isDir = (from.mask & C.IN_ISDIR) !== 0;
-    const fromRel = joinPath(relativePath(source), from.name);
+    const fromRel = childPath(source, from.name);
     const fromIn = source.live && !this.walker.isExcluded(source.root, fromRel, isDir);
     const toIn = to !== undefined && target !== undefined && target.live &&
-      !this.walker.isExcluded(target.root, joinPath(relativePath(target), to.name), isDir);
+      !this.walker.isExcluded(target.root, childPath(target, to.name), isDir);
     if (fromIn) this.output.event(source, from.name, from.mask, from.cookie, false);
     if (fromIn && toIn && source.root === target?.root && to !== undefined) {
       if (isDir) this.renameDir(source, latin1(from.name), target, latin1(to.name));
       this.output.event(target, to.name, to.mask, to.cookie, false);
-      this.output.change('moved', target.root, joinPath(relativePath(target), to.name), isDir, fromRel);
+      this.output.change('moved', target.root, childPath(target, to.name), isDir, fromRel);
       return;
     }
     if (fromIn) {

@@ -73,6 +73,21 @@ export function relativePath(node: WatchNode): Buffer {
   return bytes(relativeText(node));
 }
 
+/**
+ * A node's path relative to its root, then `name`: one Buffer, since a change's path is made for every event
+ * (joinPath of relativePath would make two).
+ */
+export function childPath(node: WatchNode, name: Buffer): Buffer {
+  const rel = relativeText(node);
+  if (rel === '') return name;
+  if (name.length === 0) return bytes(rel);
+  const path = Buffer.allocUnsafe(rel.length + 1 + name.length);
+  path.write(rel, 0, 'latin1');
+  path[rel.length] = SLASH;
+  name.copy(path, rel.length + 1);
+  return path;
+}
+
 /** Path as the root was given, followed by the relative path, in latin1 form. */
 export function absoluteText(node: WatchNode): Latin1 {
   return joinText(node.root.pathText, relativeText(node));

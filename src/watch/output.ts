@@ -2,7 +2,7 @@
 // errors. Nothing leaves once the tree is closed (errors excepted: a failing read may come after).
 import type { EventEmitter } from 'node:events';
 import type { InosyncError } from '../errors.js';
-import { absolutePath, type WatchNode, type WatchRoot } from './model.js';
+import { absolutePath, absoluteText, bytes, type WatchNode, type WatchRoot } from './model.js';
 import type { Change, ChangeKind, TreeEvent } from './types.js';
 
 export interface WatchTreeEvents {
@@ -13,7 +13,6 @@ export interface WatchTreeEvents {
 }
 
 export const EMPTY = Buffer.alloc(0);
-const SLASH = Buffer.from('/');
 
 export class TreeOutput {
   constructor(
@@ -46,8 +45,7 @@ export class TreeOutput {
   event(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
     // Building paths is the costly part of an event: skip it when nobody listens.
     if (this.isClosed() || this.emitter.listenerCount('event') === 0) return;
-    const path = absolutePath(node);
-    const dir = node.isDir ? Buffer.concat([path, SLASH]) : path;
+    const dir = node.isDir ? bytes(`${absoluteText(node)}/`) : absolutePath(node);
     this.tell('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
   }
 
