@@ -25,7 +25,17 @@ function cacheFor(stamp: string): Buffer | undefined {
   return cache.toString('latin1', 0, newline) === stamp ? cache.subarray(newline + 1) : undefined;
 }
 
-const source = readFileSync(bundle, 'utf8');
+/** The bundle's text; a checkout built by tsc alone has none, which is said plainly. */
+function bundleSource(): string {
+  try {
+    return readFileSync(bundle, 'utf8');
+  } catch (error) {
+    process.stderr.write(`inosync: the command's bundle cannot be read (${(error as Error).message}).\nBuild it: npm run build (in ${join(__dirname, '..', '..', '..')}).\n`);
+    process.exit(1);
+  }
+}
+
+const source = bundleSource();
 const stamp = source.slice(0, source.indexOf('\n'));
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cacheFor(stamp) });
 // The build runs one `watch` with this set, so that the cache holds the functions a walk compiles.

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../helpers/run-cli.js';
@@ -60,4 +60,12 @@ test('a damaged code cache with the right stamp is refused by V8, and the comman
   const copy = installedCopy(t);
   writeFileSync(copy.cache, Buffer.concat([Buffer.from(`${firstLine(copy.bundle)}\n`), Buffer.alloc(4096, 0x5a)]));
   assert.equal(runVersion(copy.launcher), version);
+});
+
+test('a command without its bundle says how to build it, and exits 1', (t) => {
+  const copy = installedCopy(t);
+  rmSync(copy.bundle);
+  const run = spawnSync(process.execPath, [copy.launcher, '--version'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /^inosync: the command's bundle cannot be read \(ENOENT.*\)\.\nBuild it: npm run build \(in .*\)\.\n$/);
 });
