@@ -13,7 +13,8 @@
 //
 // The paths run of the next batch is started ahead (a standby): spawned and connected while the current batch
 // runs, fed its list once that batch has ended, so a change costs its transfer and not a process start and a
-// session setup. Only once the receiver has taken --delete-missing-args (a standby carries it).
+// session setup. The startup sync starts the first; later ones only once the receiver has taken
+// --delete-missing-args (a standby carries it).
 //
 // Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
 // ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it; the mechanism options
@@ -153,7 +154,9 @@ export class Transport {
     const down = await this.connect(started);
     if (down) return down;
     const run = this.rsync([...RECURSE, '--delete', '--force'], undefined, signal);
-    this.prepareStandby();
+    // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
+    // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
+    this.prepareStandby(true);
     return this.finish(started, [await run]);
   }
 
@@ -291,19 +294,22 @@ export class Transport {
    * costs its transfer alone, not a process start and a session setup (about 16 ms of a 20 ms round trip to
    * a loopback host). An idle rsync waits on stdin without timing out; it dies with the ssh connection.
    */
-  private prepareStandby(): void {
+  private prepareStandby(beforeProof = false): void {
     // After this turn of the loop: spawning takes milliseconds, which the other hosts' batches must not wait for.
     setImmediate(() => {
-      if (this.standby?.prepared.waiting || !this.missingArgsWork || this.deleteMethod !== 'missing-args' || this.stopping.signal.aborted) return;
+      if (this.standby?.prepared.waiting || !(this.missingArgsWork || beforeProof) || this.deleteMethod !== 'missing-args' || this.stopping.signal.aborted) return;
       this.standby = this.launch(PATHS_RUN);
     });
   }
 
-  /** The standby, when it is still waiting and carries these delete arguments; any other is ended. */
+  /**
+   * The standby, when it carries these delete arguments, even one that has ended unfed: its end is then the
+   * verdict (a rejected flag), or the reason for one fresh rsync (see sendLists). Any other is ended.
+   */
   private takeStandby(missingArgs: readonly string[]): Launched | undefined {
     const standby = this.standby;
     this.standby = undefined;
-    if (missingArgs === MISSING_ARGS && standby?.prepared.waiting) return standby;
+    if (missingArgs === MISSING_ARGS && standby) return standby;
     standby?.prepared.discard();
     return undefined;
   }

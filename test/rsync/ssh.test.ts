@@ -113,6 +113,18 @@ test('after a batch, the next batch\'s rsync is started ahead, connected, and th
   await waitForStandby([...earlier, standby]);
 });
 
+test('the startup sync starts the first change\'s rsync ahead, and the first change goes through it', async (t) => {
+  const { src, dst, transport } = setup(t);
+  const earlier = childrenNamed(process.pid, 'rsync');
+  assert.equal((await transport.fullSync()).outcome, 'ok');
+  const standby = await waitForStandby(earlier);
+  writeFileSync(join(src, 'first'), '1');
+  const first = await transport.transfer({ paths: [Buffer.from('first')], trees: [] });
+  assert.equal(first.outcome, 'ok', first.message);
+  assert.equal(isRunning(standby), false, 'the rsync started ahead did the first change and ended');
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
 test('a standby rsync that died while waiting is replaced, and the batch goes through', async (t) => {
   const { src, dst, transport, standby } = await afterFirstBatch(t);
   process.kill(-standby, 'SIGKILL'); // its own process group: its ssh goes too, as when a connection drops
