@@ -68,14 +68,9 @@ export function relativeText(node: WatchNode): Latin1 {
   return node.rel;
 }
 
-/** Path relative to the node's root, empty for the root itself. */
-export function relativePath(node: WatchNode): Buffer {
-  return bytes(relativeText(node));
-}
-
 /**
  * A node's path relative to its root, then `name`: one Buffer, since a change's path is made for every event
- * (joinPath of relativePath would make two).
+ * (joining the relative path's bytes and the name would make two).
  */
 export function childPath(node: WatchNode, name: Buffer): Buffer {
   const rel = relativeText(node);
