@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const launcher = join(root, 'dist', 'src', 'cli', 'launcher.cjs');
+const bundleFile = join(root, 'dist', 'bin', 'inosync.cjs');
 const cacheFile = join(root, 'dist', 'bin', 'inosync.cache');
 
 /**
@@ -54,7 +55,7 @@ rmSync(cacheFile, { force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/bin/inosync.cjs',
+  outfile: bundleFile,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -67,8 +68,8 @@ await build({
   logLevel: 'warning',
 });
 // The launcher runs the bundle as a vm.Script, where import() has no module loader to call.
-if (readFileSync(join(root, 'dist', 'bin', 'inosync.cjs'), 'utf8').includes('import(')) {
-  throw new Error('bundle: dist/bin/inosync.cjs holds an import(), which fails in the launcher: load the module with require()');
+if (readFileSync(bundleFile, 'utf8').includes('import(')) {
+  throw new Error(`bundle: ${bundleFile} holds an import(), which fails in the launcher: load the module with require()`);
 }
 // The cache only speeds the start up: a build where it cannot be made (no inotify to spare, say) goes on without.
 await makeCodeCache().catch((error: unknown) => {
