@@ -218,7 +218,9 @@ export class Walker {
       const { results, records } = this.native().watchAndList(nulTerminated(paths), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
       const listings = listingText(records);
       let at = 0;
-      // A plain loop with a directory new to the model inline: it runs once a directory, mostly before the JIT has.
+      // A plain loop, with placeWatched's first case (a directory new to the model) inline: it runs once a
+      // directory, mostly before the JIT has, and the call and its result object cost a tenth of a walk's
+      // JavaScript (a replayed 20k-directory walk: 48 ms through placeWatched, 43 ms inline).
       for (let i = 0; i < batch.length; i++) {
         const { parent, name } = batch[i] as Found;
         const path = paths[i] as Latin1;
