@@ -7,14 +7,28 @@ import { DAEMON_ENV, READY, startDaemon } from '../monitor/daemon.js';
 import { statsHelp, waitHelp } from '../monitor/help.js';
 import { runStats, runWait, type MonitorIo } from '../monitor/monitor.js';
 import { parseWatchCommand, type StatsOptions, type WaitOptions } from '../monitor/options.js';
+import { descriptorSink } from '../monitor/sinks.js';
 
 const invokedAs = basename(process.argv[1] ?? '');
 const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync watch';
 /** How the statistics mode is invoked: `inotifywatch`, or `inosync watch --stats`. */
 const statsProgram = invokedAs === 'inotifywatch' ? 'inotifywatch' : `${program} --stats`;
 
+/**
+ * Messages are written to fd 2 directly, stdout and stdin are touched only when used: Node makes each of
+ * process.stdin, stdout and stderr on first use, loading the stream, net or tty modules behind it, which
+ * together cost a `watch` that starts in a shell loop (or races inotifywait) about 9 ms.
+ */
+const stderr = descriptorSink(2, () => process.stderr);
+
 function io(extra: Partial<MonitorIo> = {}): MonitorIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, program, ...extra };
+  return {
+    get stdout() { return process.stdout; },
+    stderr,
+    get stdin() { return process.stdin; },
+    program,
+    ...extra,
+  };
 }
 
 async function runInForeground(options: WaitOptions): Promise<number> {
@@ -24,12 +38,11 @@ async function runInForeground(options: WaitOptions): Promise<number> {
       args: [...process.execArgv, ...process.argv.slice(1)],
       env: process.env,
       inheritStdin: options.fromfile === '-',
-      stderr: process.stderr,
+      stderr,
     });
   }
   if (process.env[DAEMON_ENV] === '1') {
     delete process.env[DAEMON_ENV];
-    process.stderr.on('error', () => undefined); // the parent stops reading once we are ready
     return runWait(options, io({ onReady: () => process.send?.(READY, () => process.disconnect?.()) }));
   }
   return runWait(options, io());

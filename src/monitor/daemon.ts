@@ -1,8 +1,8 @@
 // -d: the monitor goes on in a detached copy of this process (new session, stdout to /dev/null, same working
 // directory, so relative paths keep their meaning); the foreground process returns once the copy has set its
 // watches, with its status: 0, or 1 when the copy failed first (its messages are shown here).
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { TextOut } from './sinks.js';
 
 /** Set in the detached copy's environment: it is the daemon, and tells its parent when it is ready. */
 export const DAEMON_ENV = 'INOSYNC_WATCH_DAEMON';
@@ -16,10 +16,12 @@ export interface DaemonCommand {
   env: NodeJS.ProcessEnv;
   /** The daemon reads --fromfile - from this process's stdin. */
   inheritStdin: boolean;
-  stderr: Writable;
+  stderr: TextOut;
 }
 
 export function startDaemon(command: DaemonCommand): Promise<number> {
+  // Loaded here, not imported: every `inosync watch` would pay 5 ms at start for it (see syslogSink).
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const child = spawn(command.file, command.args, {
     detached: true,
     shell: false,

@@ -1,7 +1,6 @@
 // Runs `inosync watch` (inotifywait) and `inosync watch --stats` (inotifywatch) on a watch tree and returns
 // the exit status: 0 an event (or statistics), 1 an error or an event not asked for, 2 the timeout.
-import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InosyncError } from '../errors.js';
@@ -14,14 +13,16 @@ import { compilePathFilter, type PathFilter } from './filter.js';
 import { compileFormat, csvLine, jsonLine, type Render } from './format.js';
 import type { StatsOptions, WaitOptions } from './options.js';
 import { atExclusions, buildWatchList, type WatchList } from './paths.js';
-import { appendFileSink, streamSink, syslogSink, type Sink } from './sinks.js';
+import { appendFileSink, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
 import { EventStats } from './stats.js';
 
+/** The process's standard streams, each created only when first used: creating one costs milliseconds at start. */
 export interface MonitorIo {
-  stdout: Writable;
-  stderr: Writable;
+  readonly stdout: Writable;
+  /** Messages; its write errors are the caller's to drop. */
+  readonly stderr: TextOut;
   /** Read for `--fromfile -`. */
-  stdin: Readable;
+  readonly stdin: Readable;
   /** Name in messages and the syslog tag: `inotifywait`, `inotifywatch` or `inosync watch`. */
   program: string;
   /** Called once every watch is set ("Watches established."): a daemon tells its parent here. */
@@ -64,7 +65,7 @@ async function readWatchList(fromfile: string | undefined, operands: readonly st
     content = Buffer.concat(chunks);
   } else if (fromfile !== undefined) {
     try {
-      content = await readFile(fromfile);
+      content = readFileSync(fromfile);
     } catch (error) {
       say(`Couldn't open ${fromfile}: ${ERRNO_TEXT[(error as NodeJS.ErrnoException).code ?? ''] ?? String(error)}\n`);
     }
@@ -158,13 +159,12 @@ interface Messages {
 /** Messages go to stderr, or to syslog with -s; a daemon also shows them to its parent until it is ready. */
 function messagesFor(options: WaitOptions, io: MonitorIo): Messages {
   const tag = basename(io.program.split(' ')[0] ?? 'inosync');
-  const stderr = streamSink(io.stderr, () => undefined);
   const syslog = options.syslog ? syslogSink({ tag, stderr: io.stderr, ...(options.syslogSocket ? { socket: options.syslogSocket } : {}) }) : undefined;
   let copyToStderr = syslog === undefined || options.daemon;
   return {
     say: (text) => {
       syslog?.write(text);
-      if (copyToStderr) stderr.write(text);
+      if (copyToStderr) io.stderr.write(text);
     },
     ready: () => { copyToStderr = syslog === undefined; },
     syslog,

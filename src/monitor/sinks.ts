@@ -1,7 +1,7 @@
 // Where lines go: a stream (stdout/stderr), a file opened for appending (-o, as inotifywait: O_APPEND, 0600),
 // or syslog (-s) through the `logger` program (argv, no shell), facility daemon, priority info, tagged with the
 // program name and pid, as inotifywait's openlog(..., LOG_PID, LOG_DAEMON).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { InosyncError } from '../errors.js';
@@ -10,6 +10,11 @@ export interface Sink {
   write(data: Buffer | string): void;
   /** Flushes and releases what the sink holds. */
   close(): Promise<void>;
+}
+
+/** What messages are written to: a stream, or a descriptor written directly (see descriptorSink). */
+export interface TextOut {
+  write(data: Buffer | string): unknown;
 }
 
 /**
@@ -21,6 +26,30 @@ export function streamSink(stream: Writable, onError: (error: Error) => void): S
   return {
     write: (data) => { stream.write(data); },
     close: async () => undefined,
+  };
+}
+
+/**
+ * Writes straight to a descriptor, as a C program writes its messages to stderr: nothing to set up (a pipe's
+ * stream costs `inosync watch` 4 ms of module loading at each start), each message out before the next.
+ * Errors are dropped: messages are best-effort, and a reader that left must not end the watch. Should the
+ * descriptor be non-blocking and full (EAGAIN), this write's rest and every later one go to `stream()`, which
+ * queues them, in order.
+ */
+export function descriptorSink(fd: number, stream: () => Writable): TextOut {
+  let queued: Writable | undefined;
+  return {
+    write: (data) => {
+      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+      let done = 0;
+      try {
+        while (done < buffer.length && queued === undefined) done += writeSync(fd, buffer, done);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+        queued = stream().on('error', () => undefined);
+      }
+      if (queued !== undefined && done < buffer.length) queued.write(buffer.subarray(done));
+    },
   };
 }
 
@@ -48,12 +77,15 @@ export interface SyslogOptions {
   /** Socket to log to instead of /dev/log. */
   socket?: string;
   /** Where logger's own complaints go (no syslog socket, for instance). */
-  stderr: Writable;
+  stderr: TextOut;
 }
 
 /** One `logger` process, fed one message per line on its stdin (newlines inside a message become spaces). */
 export function syslogSink(options: SyslogOptions): Sink {
   const args = ['-t', options.tag, `--id=${process.pid}`, '-p', 'daemon.info', ...(options.socket ? ['-u', options.socket] : [])];
+  // Loaded here, not imported: child_process (with net and dgram behind it) costs every `inosync watch` 5 ms
+  // at start, and only -s starts a child.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const child: ChildProcess = spawn('logger', args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false });
   (child.stderr as Readable).on('data', (chunk: Buffer) => options.stderr.write(chunk));
   child.on('error', (error) => options.stderr.write(`syslog: cannot run logger: ${error.message}\n`));
