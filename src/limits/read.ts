@@ -1,5 +1,7 @@
-// The kernel's inotify limits as this process is subject to them.
-import { readFile } from 'node:fs/promises';
+// The kernel's inotify limits as this process is subject to them. Read synchronously: a few procfs files,
+// read in microseconds, and every `inosync watch` imports this module (for its limit errors), which must not
+// cost it the loading of fs/promises at start.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One limit: where it is read from and its value. */
@@ -34,9 +36,9 @@ export function sysctlPath(sysctl: string, procRoot = '/proc'): string {
   return join(procRoot, 'sys', ...sysctl.split('.'));
 }
 
-async function readNumber(sysctl: string, procRoot: string): Promise<KernelLimit | null> {
+function readNumber(sysctl: string, procRoot: string): KernelLimit | null {
   try {
-    const text = await readFile(sysctlPath(sysctl, procRoot), 'utf8');
+    const text = readFileSync(sysctlPath(sysctl, procRoot), 'utf8');
     const value = Number.parseInt(text.trim(), 10);
     return Number.isFinite(value) ? { sysctl, value } : null;
   } catch (error) {
@@ -45,10 +47,9 @@ async function readNumber(sysctl: string, procRoot: string): Promise<KernelLimit
   }
 }
 
-export async function readInotifyLimits(procRoot = '/proc'): Promise<InotifyLimits> {
-  const [watches, instances, queued, nsWatches, nsInstances] = await Promise.all(
-    [SYSCTL.watches, SYSCTL.instances, SYSCTL.queuedEvents, SYSCTL.nsWatches, SYSCTL.nsInstances].map((name) => readNumber(name, procRoot)),
-  );
+export function readInotifyLimits(procRoot = '/proc'): InotifyLimits {
+  const [watches, instances, queued, nsWatches, nsInstances] =
+    [SYSCTL.watches, SYSCTL.instances, SYSCTL.queuedEvents, SYSCTL.nsWatches, SYSCTL.nsInstances].map((name) => readNumber(name, procRoot));
   if (!watches || !instances || !queued) {
     throw new Error(`cannot read inotify limits under ${join(procRoot, 'sys/fs/inotify')}: is /proc mounted and the kernel built with inotify?`);
   }

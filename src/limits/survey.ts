@@ -19,8 +19,8 @@ export interface InotifySurvey {
 }
 
 export async function surveyInotify(trees: readonly TreeToCount[], procRoot = '/proc'): Promise<InotifySurvey> {
-  const [limits, usage, counts] = await Promise.all([
-    readInotifyLimits(procRoot),
+  const limits = readInotifyLimits(procRoot);
+  const [usage, counts] = await Promise.all([
     readInotifyUsage(process.geteuid?.() ?? 0, procRoot),
     Promise.all(trees.map((tree) => countDirectories(tree))),
   ]);

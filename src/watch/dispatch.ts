@@ -53,8 +53,8 @@ export class EventDispatch {
 
   private onEvent(event: RawEvent): void {
     if (event.mask & C.IN_Q_OVERFLOW) {
-      void queueOverflowError().then((warning) => this.output.warning(warning));
       this.walker.announceRescan(C.IN_Q_OVERFLOW);
+      this.output.warning(queueOverflowError());
       return;
     }
     const node = this.model.get(event.wd);

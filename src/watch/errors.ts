@@ -4,7 +4,16 @@ import { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { effectiveInstanceLimit, effectiveWatchLimit, readInotifyLimits, SYSCTL } from '../limits/read.js';
 import { raiseCommands } from '../limits/recommend.js';
-import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
+import type { InotifySurvey } from '../limits/survey.js';
+
+/**
+ * The survey behind a limit error, loaded when a limit is hit: it reads /proc through fs/promises, which every
+ * `inosync watch` would otherwise load at start. A survey that fails leaves the numbers out of the message.
+ */
+async function survey(trees: readonly TreeToCount[]): Promise<InotifySurvey | undefined> {
+  const { surveyInotify } = await import('../limits/survey.js');
+  return surveyInotify(trees).catch(() => undefined);
+}
 
 const n = (value: number): string => value.toLocaleString('en-US');
 const shown = (path: Buffer): string => JSON.stringify(path.toString());
@@ -52,8 +61,7 @@ export class WatchLimitError extends InosyncError {
 
 /** Surveys the limits and the trees, then builds the WatchLimitError (the survey failing leaves the numbers out). */
 export async function watchLimitError(path: Buffer, trees: readonly TreeToCount[], cause: unknown): Promise<WatchLimitError> {
-  const survey = await surveyInotify(trees).catch(() => undefined);
-  return new WatchLimitError(path, survey, trees.map((t) => t.root.toString()), { cause });
+  return new WatchLimitError(path, await survey(trees), trees.map((t) => t.root.toString()), { cause });
 }
 
 /** inotify_init1 failed with EMFILE: too many inotify instances for this user, or no file descriptor left. */
@@ -77,7 +85,7 @@ export class InstanceLimitError extends InosyncError {
 }
 
 export async function instanceLimitError(cause: unknown): Promise<InstanceLimitError> {
-  return new InstanceLimitError(await surveyInotify([]).catch(() => undefined), { cause });
+  return new InstanceLimitError(await survey([]), { cause });
 }
 
 /** A root cannot be watched: missing, unreadable, or not reachable. */
@@ -130,9 +138,14 @@ export class QueueOverflowError extends InosyncError {
   }
 }
 
-export async function queueOverflowError(): Promise<QueueOverflowError> {
-  const limits = await readInotifyLimits().catch(() => undefined);
-  return new QueueOverflowError(limits?.maxQueuedEvents.value);
+export function queueOverflowError(): QueueOverflowError {
+  let queueSize: number | undefined;
+  try {
+    queueSize = readInotifyLimits().maxQueuedEvents.value;
+  } catch {
+    // no /proc: the message goes without the number
+  }
+  return new QueueOverflowError(queueSize);
 }
 
 /** A directory inside the tree could not be watched or listed (permission denied): its changes are not seen. */
