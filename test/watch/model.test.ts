@@ -66,3 +66,14 @@ test('isAncestor tells when a placement would make a loop', () => {
   assert.ok(m.isAncestor(a, b));
   assert.ok(!m.isAncestor(b, a));
 });
+
+test('wds far apart (the kernel\'s count near INT_MAX) are found, listed and forgotten', () => {
+  const { m, root, top } = model();
+  const high = m.add(2 ** 31 - 1, root, top, 'high', true);
+  const mid = m.add(2 ** 30, root, top, 'mid', true);
+  assert.equal(m.get(2 ** 31 - 1), high);
+  assert.deepEqual(m.nodes(), [top, mid, high]);
+  m.forget(mid);
+  assert.equal(m.get(2 ** 30), undefined);
+  assert.deepEqual(m.nodes(), [top, high]);
+});
