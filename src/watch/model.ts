@@ -95,11 +95,13 @@ export function absolutePath(node: WatchNode): Buffer {
 
 /** a/b in latin1 form; either side may be empty. */
 export function joinText(a: Latin1, b: Latin1): Latin1 {
-  if (a === '') return b;
-  if (b === '') return a;
-  return a.endsWith('/') ? a + b : `${a}/${b}`;
+  return b === '' ? a : dirPrefix(a) + b;
 }
 
+/** What a name is joined to, to make a path under directory `a` (itself if empty or ending in a slash). */
+export function dirPrefix(a: Latin1): Latin1 {
+  return a === '' || a.endsWith('/') ? a : `${a}/`;
+}
 
 export function subtree(node: WatchNode): WatchNode[] {
   const all: WatchNode[] = [];

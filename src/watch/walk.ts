@@ -9,7 +9,7 @@ import { constants as C, ENTRY, syscallError, type InotifySyscallError, type Nat
 import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
-import { absolutePath, absoluteText, bytes, joinPath, joinText, relativeText, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { absolutePath, absoluteText, bytes, dirPrefix, joinPath, joinText, relativeText, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ExcludeFn } from './types.js';
 
@@ -39,13 +39,14 @@ const MAX_LIST_RETRIES = 50;
 const LIST_RETRY_MS = 10;
 
 /**
- * A directory a listing found, to watch and list in a coming batch. Its path is joined when its batch is
- * taken (siblings share their parent's path string): thousands of them may wait.
+ * The subdirectories one listing found, to watch and list in coming batches. Their paths are made when a batch
+ * is sent, one join per group: a walk makes no object and no path string per directory (most are leaves,
+ * whose path is never needed as a string), and thousands of them may wait.
  */
 interface Found {
   parent: WatchNode;
   parentPath: Latin1;
-  name: Latin1;
+  names: Latin1[];
 }
 
 /** A directory a walk listed (or tried to), with its path as the walk knew it. */
@@ -70,9 +71,38 @@ export interface Placed {
 /** Directories watched and listed per native call: bounds what a call holds, not how fast a walk goes. */
 const WALK_BATCH = 128;
 
-/** Paths as watchAndList takes them: each ended by a NUL byte. */
-function nulTerminated(paths: readonly Latin1[]): Buffer {
-  return bytes(`${paths.join('\0')}\0`);
+/**
+ * Takes the last WALK_BATCH directories of the pending groups, in their order: depth first, so that pending
+ * work stays in proportion to the tree's depth, not its width. A group too big for the batch is split.
+ */
+function takeBatch(pending: Found[]): Found[] {
+  const batch: Found[] = [];
+  let room = WALK_BATCH;
+  while (room > 0 && pending.length > 0) {
+    const last = pending[pending.length - 1] as Found;
+    if (last.names.length <= room) {
+      batch.push(last);
+      pending.pop();
+      room -= last.names.length;
+    } else {
+      batch.push({ parent: last.parent, parentPath: last.parentPath, names: last.names.splice(last.names.length - room) });
+      room = 0;
+    }
+  }
+  return batch.reverse();
+}
+
+/**
+ * A batch's paths as watchAndList takes them, each ended by a NUL byte: a group's names joined with the
+ * parent's path between them.
+ */
+function batchPaths(batch: readonly Found[]): Buffer {
+  let text = '';
+  for (const { parentPath, names } of batch) {
+    const prefix = dirPrefix(parentPath);
+    text += `${prefix}${names.join(`\0${prefix}`)}\0`;
+  }
+  return bytes(text);
 }
 
 /**
@@ -206,49 +236,58 @@ export class Walker {
 
   /**
    * Lists `start` and, recursively, every directory below it, watching each before listing it. Found
-   * directories are watched and listed in batches, one native call each, taken from the end of the pending
-   * list: depth first, so that pending work stays in proportion to the tree's depth, not its width.
+   * directories are watched and listed in batches, one native call each (see takeBatch).
    */
   expand(start: WatchNode, mode: WalkMode): void {
     const walk: Walk = { mode, pending: [], listed: [] };
     this.listStart(walk, start);
     while (walk.pending.length > 0 && !this.isClosed()) {
-      const batch = walk.pending.splice(Math.max(0, walk.pending.length - WALK_BATCH));
-      const paths = batch.map((found) => joinText(found.parentPath, found.name));
-      const { results, records } = this.native().watchAndList(nulTerminated(paths), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
+      const batch = takeBatch(walk.pending);
+      const { results, records } = this.native().watchAndList(batchPaths(batch), this.dirMask | C.IN_MASK_ADD, this.kinds(mode));
       const listings = listingText(records);
       let at = 0;
-      // A plain loop, with placeWatched's first case (a directory new to the model) inline: it runs once a
+      let i = 0;
+      // Plain loops, with placeWatched's first case (a directory new to the model) inline: they run once a
       // directory, mostly before the JIT has, and the call and its result object cost a tenth of a walk's
       // JavaScript (a replayed 20k-directory walk: 48 ms through placeWatched, 43 ms inline).
-      for (let i = 0; i < batch.length; i++) {
-        const { parent, name } = batch[i] as Found;
-        const path = paths[i] as Latin1;
-        const wd = results[2 * i] as number;
-        const listError = results[2 * i + 1] as number;
-        let node: WatchNode;
-        if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, parent.root, parent, name, true);
-        else {
-          const child = wd < 0
-            ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
-            : this.placeWatched(parent, name, wd, undefined, path);
-          if (!child || (child.listed && !mode.deep)) {
-            at = skipListing(listings, at);
+      for (let g = 0; g < batch.length; g++) {
+        const { parent, parentPath, names } = batch[g] as Found;
+        for (let n = 0; n < names.length; n++, i++) {
+          const name = names[n] as Latin1;
+          const wd = results[2 * i] as number;
+          const listError = results[2 * i + 1] as number;
+          let node: WatchNode;
+          if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, parent.root, parent, name, true);
+          else {
+            const path = joinText(parentPath, name);
+            const child = wd < 0
+              ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
+              : this.placeWatched(parent, name, wd, undefined, path);
+            if (!child || (child.listed && !mode.deep)) {
+              at = skipListing(listings, at);
+              continue;
+            }
+            node = child.node;
+          }
+          this.visit(walk, node, parentPath, name);
+          // Most directories are leaves: an empty listing, and no path to make.
+          if (listError === 0 && listings.charCodeAt(at) === 0) {
+            at++;
             continue;
           }
-          node = child.node;
+          const path = joinText(parentPath, name);
+          if (listError !== 0) this.skipUnreadable(node, syscallError(listError, 'scandir', bytes(path)));
+          at = this.takeListing(walk, node, path, listings, at);
         }
-        this.visit(walk, node, path);
-        if (listError !== 0) this.skipUnreadable(node, syscallError(listError, 'scandir', bytes(path)));
-        at = this.takeListing(walk, node, path, listings, at);
       }
     }
     this.watchExtraEvents(walk.listed);
   }
 
-  private visit(walk: Walk, node: WatchNode, path: Latin1): void {
+  /** Records a directory the walk listed (`name` under `parentPath`; its path when `name` is empty). */
+  private visit(walk: Walk, node: WatchNode, parentPath: Latin1, name: Latin1): void {
     walk.mode.visited?.add(node);
-    if (this.extraEvents !== 0) walk.listed.push({ node, path });
+    if (this.extraEvents !== 0) walk.listed.push({ node, path: joinText(parentPath, name) });
   }
 
   /**
@@ -257,6 +296,7 @@ export class Walker {
    */
   private takeListing(walk: Walk, dir: WatchNode, dirPath: Latin1, listings: Latin1, at: number): number {
     const { mode } = walk;
+    let found: Found | undefined;
     while (at < listings.length && listings.charCodeAt(at) !== 0) {
       const kind = listings.charCodeAt(at);
       const end = listings.indexOf('\0', at + 1);
@@ -271,7 +311,13 @@ export class Walker {
           this.output.change('created', dir.root, relPath, isDir);
         }
       }
-      if (isDir && this.recursive) walk.pending.push({ parent: dir, parentPath: dirPath, name });
+      if (isDir && this.recursive) {
+        if (found === undefined) {
+          found = { parent: dir, parentPath: dirPath, names: [] };
+          walk.pending.push(found);
+        }
+        found.names.push(name);
+      }
     }
     return at + 1;
   }
@@ -315,13 +361,13 @@ export class Walker {
   private listStart(walk: Walk, start: WatchNode): void {
     const path = absoluteText(start);
     const mask = (start.parent ? this.dirMask : this.rootDirMask) | C.IN_MASK_ADD;
-    const { results, records } = this.native().watchAndList(nulTerminated([path]), mask, this.kinds(walk.mode));
+    const { results, records } = this.native().watchAndList(bytes(`${path}\0`), mask, this.kinds(walk.mode));
     const wd = results[0] as number;
     const listError = results[1] as number;
     if (wd < 0 || listError !== 0) {
       const error = wd < 0 ? syscallError(-wd, 'inotify_add_watch', bytes(path)) : syscallError(listError, 'scandir', bytes(path));
       if (walk.mode.strict && start.parent === undefined) throw new RootError(start.root.given, errnoCode(error), { cause: error });
-      if (wd >= 0) this.visit(walk, start, path);
+      if (wd >= 0) this.visit(walk, start, path, '');
       this.skipUnreadable(start, error);
       return;
     }
@@ -330,7 +376,7 @@ export class Walker {
       this.unlisted.add(start);
       return;
     }
-    this.visit(walk, start, path);
+    this.visit(walk, start, path, '');
     this.takeListing(walk, start, path, listingText(records), 0);
   }
 

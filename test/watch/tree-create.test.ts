@@ -42,3 +42,14 @@ test('an excluded directory is not watched and its contents are not reported', a
   assert.ok(!changes.items.some((c) => c.path.toString().startsWith('skip/')), 'no change below the excluded directory');
   assert.equal(tree.watchCount, 3, 'skip2/ is watched');
 });
+
+test('a directory with more subdirectories than a walk batch takes (128) has every one watched', async (t) => {
+  const root = tempDir(t);
+  const names = Array.from({ length: 300 }, (_, i) => `d${i}`);
+  for (const name of names) mkdirSync(join(root, 'wide', name, 'sub'), { recursive: true });
+  const { tree, changes } = await watchTree(t, { roots: [root] });
+  assert.equal(tree.watchCount, 2 + names.length * 2, 'root, wide/, and each d*/ and d*/sub/');
+  const files = names.filter((_, i) => i % 50 === 0 || i === names.length - 1).map((name) => `wide/${name}/sub/f`);
+  for (const f of files) writeFileSync(join(root, f), 'x');
+  await changes.until(all(...files.map((f) => saw('closed', f))), { what: 'a closed change for each file' });
+});
