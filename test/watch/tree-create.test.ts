@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WALK_BATCH } from '../../src/watch/walk.js';
 import { tempDir } from '../helpers/tmp.js';
 import { all, saw, watchTree } from './harness.js';
 
@@ -43,13 +44,13 @@ test('an excluded directory is not watched and its contents are not reported', a
   assert.equal(tree.watchCount, 3, 'skip2/ is watched');
 });
 
-test('a directory with more subdirectories than a walk batch takes (128) has every one watched', async (t) => {
+test('a directory with more subdirectories than a walk batch takes has every one watched', async (t) => {
   const root = tempDir(t);
-  const names = Array.from({ length: 300 }, (_, i) => `d${i}`);
+  const names = Array.from({ length: WALK_BATCH + 100 }, (_, i) => `d${i}`);
   for (const name of names) mkdirSync(join(root, 'wide', name, 'sub'), { recursive: true });
   const { tree, changes } = await watchTree(t, { roots: [root] });
   assert.equal(tree.watchCount, 2 + names.length * 2, 'root, wide/, and each d*/ and d*/sub/');
-  const files = names.filter((_, i) => i % 50 === 0 || i === names.length - 1).map((name) => `wide/${name}/sub/f`);
+  const files = names.filter((_, i) => i % 1000 === 0 || i === names.length - 1).map((name) => `wide/${name}/sub/f`);
   for (const f of files) writeFileSync(join(root, f), 'x');
   await changes.until(all(...files.map((f) => saw('closed', f))), { what: 'a closed change for each file' });
 });
