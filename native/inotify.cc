@@ -253,7 +253,8 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     std::atomic<size_t> watched{0};
     auto list_all = [&] {
       for (size_t i = 0; i < paths.size(); i++) {
-        while (watched.load(std::memory_order_acquire) <= i) sched_yield();
+        // A watch held up in the kernel (a slow network or FUSE mount) is waited for asleep, not spinning.
+        for (unsigned spins = 0; watched.load(std::memory_order_acquire) <= i; spins++) spins < 1000 ? sched_yield() : usleep(100);
         results[2 * i + 1] = results[2 * i] < 0 ? 0 : ListInto(paths[i], kinds, &records);
         records.push_back('\0');
       }
