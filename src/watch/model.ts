@@ -37,6 +37,8 @@ export interface WatchNode {
   live: boolean;
   /** Cached path relative to the root. */
   rel: Latin1 | undefined;
+  /** Cached path as given, with a trailing slash, as bytes: every event in the directory carries it. */
+  dirBytes: Buffer | undefined;
 }
 
 const SLASH = 0x2f;
@@ -86,6 +88,16 @@ export function childPath(node: WatchNode, name: Buffer): Buffer {
 /** Path as the root was given, followed by the relative path, in latin1 form. */
 export function absoluteText(node: WatchNode): Latin1 {
   return joinText(node.root.pathText, relativeText(node));
+}
+
+/**
+ * The path of a watched directory as events give it (inotifywait's %w): as the root was given, with a
+ * trailing slash. One Buffer per directory, made on its first event and shared by the next ones until a
+ * rename relinks it: a burst in one directory would otherwise make one per event.
+ */
+export function eventDir(node: WatchNode): Buffer {
+  node.dirBytes ??= bytes(`${absoluteText(node)}/`);
+  return node.dirBytes;
 }
 
 /** Path as the root was given, followed by the relative path. */
@@ -160,7 +172,7 @@ export class WatchModel {
 
   /** A newly watched directory found at parent/name now (a live node recorded there becomes a past occupant). */
   add(wd: number, root: WatchRoot, parent: WatchNode | undefined, name: Latin1, isDir: boolean): WatchNode {
-    const node: WatchNode = { wd, root, parent, name, isDir, children: undefined, past: undefined, live: true, rel: undefined };
+    const node: WatchNode = { wd, root, parent, name, isDir, children: undefined, past: undefined, live: true, rel: undefined, dirBytes: undefined };
     this.byWd[wd] = node;
     this.live++;
     if (parent) {
@@ -226,6 +238,7 @@ export class WatchModel {
     put(node);
     for (const n of subtree(node)) {
       n.rel = undefined;
+      n.dirBytes = undefined;
       n.root = parent.root; // a move between overlapping roots
     }
     if (!node.live) {

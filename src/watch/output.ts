@@ -2,7 +2,7 @@
 // errors. Nothing leaves once the tree is closed (errors excepted: a failing read may come after).
 import type { EventEmitter } from 'node:events';
 import type { InosyncError } from '../errors.js';
-import { absolutePath, absoluteText, bytes, type WatchNode, type WatchRoot } from './model.js';
+import { absolutePath, eventDir, type WatchNode, type WatchRoot } from './model.js';
 import type { Change, ChangeKind, TreeEvent } from './types.js';
 
 export interface WatchTreeEvents {
@@ -45,7 +45,7 @@ export class TreeOutput {
   event(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
     // Building paths is the costly part of an event: skip it when nobody listens.
     if (this.isClosed() || this.emitter.listenerCount('event') === 0) return;
-    const dir = node.isDir ? bytes(`${absoluteText(node)}/`) : absolutePath(node);
+    const dir = node.isDir ? eventDir(node) : absolutePath(node);
     this.tell('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
   }
 

@@ -7,7 +7,8 @@ export interface TreeEvent {
   root: Buffer;
   /**
    * Path of the watched directory (or watched file), with a trailing '/' for directories: inotifywait's %w.
-   * Built from the root as given (absolute when the root was given absolute).
+   * Built from the root as given (absolute when the root was given absolute). Shared by the events of one
+   * directory, as `name` is a view into the kernel's read: treat both as read-only.
    */
   dir: Buffer;
   /** Entry name inside `dir`, empty for events on the watched object itself: inotifywait's %f. */

@@ -70,3 +70,18 @@ test('a directory renamed to an excluded name is no longer watched', async (t) =
   await changes.until(saw('deleted', 'work'));
   await waitFor(() => tree.watchCount === 1, { what: 'the watches of work/ to go' });
 });
+
+test('events in a directory seen before its parent\'s rename carry the new path as their dir', async (t) => {
+  const root = tempDir(t);
+  makeTree(root, ['old/sub/f']);
+  const { changes, events } = await watchTree(t, { roots: [root] });
+  writeFileSync(join(root, 'old/sub/f'), 'before');
+  await changes.until(saw('closed', 'old/sub/f'));
+  renameSync(join(root, 'old'), join(root, 'new'));
+  await changes.until(saw('moved', 'new', 'old'));
+  writeFileSync(join(root, 'new/sub/f'), 'after');
+  await changes.until(saw('closed', 'new/sub/f'));
+  const dirs = events.items.filter((e) => e.name.toString() === 'f').map((e) => e.dir.toString());
+  assert.equal(dirs[0], `${root}/old/sub/`);
+  assert.equal(dirs.at(-1), `${root}/new/sub/`);
+});
