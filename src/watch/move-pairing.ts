@@ -37,16 +37,16 @@ const MAX_BACKLOG = 1 << 20;
 /** What a backlog past its bound becomes: the kernel's own overflow record (the roots are then rescanned). */
 const OVERFLOW: RawEvent = { wd: -1, mask: C.IN_Q_OVERFLOW, cookie: 0, name: Buffer.alloc(0) };
 
-interface Queued {
-  event: RawEvent;
-  readAt: number;
-}
-
 export class MovePairing {
   private readonly options: MovePairingOptions;
   private readonly now: () => number;
-  private queue: Queued[] = [];
+  private queue: RawEvent[] = [];
   private head = 0;
+  /**
+   * When each queued MOVED_FROM was read: its window counts from then. Kept for those alone, not for every
+   * event: a burst is nearly all other events.
+   */
+  private readonly readAt = new Map<RawEvent, number>();
   /** MOVED_TO events waiting in the queue, by cookie (cookies are unique per rename). */
   private readonly movedTo = new Map<number, RawEvent>();
   /** MOVED_TO events already delivered with their MOVED_FROM: skipped when reached. */
@@ -71,16 +71,18 @@ export class MovePairing {
 
   /** Adds one read's events and delivers what can be delivered. */
   push(events: readonly RawEvent[]): void {
-    const readAt = this.now();
+    const now = this.now();
     if (this.waiting + events.length > (this.options.maxBacklog ?? MAX_BACKLOG)) {
-      this.queue = [{ event: OVERFLOW, readAt }];
+      this.queue = [OVERFLOW];
       this.head = 0;
       this.movedTo.clear();
       this.paired.clear();
+      this.readAt.clear();
     } else {
       for (const event of events) {
-        this.queue.push({ event, readAt });
+        this.queue.push(event);
         if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
+        else if (event.mask & C.IN_MOVED_FROM) this.readAt.set(event, now);
       }
     }
     if (this.resume === undefined) this.drain(Number.NEGATIVE_INFINITY);
@@ -111,15 +113,15 @@ export class MovePairing {
         }
         return;
       }
-      const { event, readAt } = this.queue[this.head] as Queued;
-      if (this.paired.delete(event)) {
+      const event = this.queue[this.head] as RawEvent;
+      if (this.paired.size > 0 && this.paired.delete(event)) {
         this.head++;
         continue;
       }
       if (event.mask & C.IN_MOVED_FROM) {
         const to = this.movedTo.get(event.cookie);
         if (to === undefined) {
-          const deadline = readAt + this.options.windowMs;
+          const deadline = (this.readAt.get(event) ?? Number.NEGATIVE_INFINITY) + this.options.windowMs;
           if (deadline > expireUpTo) {
             this.wake(deadline - this.now());
             break;
@@ -129,6 +131,7 @@ export class MovePairing {
           this.paired.add(to);
         }
         this.head++;
+        this.readAt.delete(event);
         this.options.deliver({ kind: 'move', from: event, to });
         continue;
       }
@@ -150,6 +153,7 @@ export class MovePairing {
     this.head = 0;
     this.movedTo.clear();
     this.paired.clear();
+    this.readAt.clear();
   }
 
   ref(): void {
