@@ -107,9 +107,11 @@ export function decodeRecords(buffer: Buffer): RawEvent[] {
     const mask = buffer.readUInt32LE(offset + 4);
     const cookie = buffer.readUInt32LE(offset + 8);
     const len = buffer.readUInt32LE(offset + 12);
-    const raw = buffer.subarray(offset + 16, offset + 16 + len);
-    const nul = raw.indexOf(0);
-    events.push({ wd, mask, cookie, name: nul === -1 ? raw : raw.subarray(0, nul) });
+    // The name is padded with NUL bytes to `len` and holds none itself: its end is found from the back, in a
+    // few steps and one view, where indexOf() and a second view cost a tenth of a burst's ingest.
+    let end = offset + 16 + len;
+    while (end > offset + 16 && buffer[end - 1] === 0) end--;
+    events.push({ wd, mask, cookie, name: buffer.subarray(offset + 16, end) });
     offset += 16 + len;
   }
   return events;
