@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { anyHardLinked, constants, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
+import { anyHardLinked, constants, decodeRecords, openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../../src/inotify/binding.js';
 import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { runModule } from '../helpers/run-module.js';
@@ -228,4 +228,33 @@ test('anyHardLinked says whether one of the paths is a regular file with more th
   linkSync(join(dir, 'linked'), join(dir, 'other name'));
   assert.equal(anyHardLinked([...alone, Buffer.from(join(dir, 'linked'))]), true);
   assert.equal(anyHardLinked([]), false);
+});
+
+/** A struct inotify_event as the kernel writes it: the name NUL-padded to `len` bytes. */
+function record(wd: number, mask: number, cookie: number, name: Buffer, len: number): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeInt32LE(wd, 0);
+  header.writeUInt32LE(mask, 4);
+  header.writeUInt32LE(cookie, 8);
+  header.writeUInt32LE(len, 12);
+  const padded = Buffer.alloc(len);
+  name.copy(padded);
+  return Buffer.concat([header, padded]);
+}
+
+test('decodeRecords keeps each name\'s bytes exactly, without its NUL padding', () => {
+  const odd = Buffer.from([0x2d, 0xff, 0x0a, 0x2a]);
+  const drain = Buffer.concat([
+    record(1, constants.IN_CREATE, 0, Buffer.from('abc'), 16),
+    record(2, constants.IN_DELETE_SELF, 0, Buffer.alloc(0), 0),
+    record(3, constants.IN_MOVED_FROM, 7, odd, 16),
+    record(4, constants.IN_MODIFY, 0, Buffer.from('exactly-sixteen!'), 16),
+  ]);
+  const events = decodeRecords(drain);
+  assert.deepEqual(events.map((e) => [e.wd, e.mask, e.cookie, e.name.toString('latin1')]), [
+    [1, constants.IN_CREATE, 0, 'abc'],
+    [2, constants.IN_DELETE_SELF, 0, ''],
+    [3, constants.IN_MOVED_FROM, 7, odd.toString('latin1')],
+    [4, constants.IN_MODIFY, 0, 'exactly-sixteen!'],
+  ]);
 });
