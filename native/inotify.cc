@@ -4,10 +4,10 @@
 #include <uv.h>
 
 #include <dirent.h>
-#include <pthread.h>
-#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/inotify.h>
@@ -253,7 +253,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     std::atomic<size_t> watched{0};
     auto list_all = [&] {
       for (size_t i = 0; i < paths.size(); i++) {
-        // A watch held up in the kernel (a slow network or FUSE mount) is waited for asleep, not spinning.
+        // A watch held up in the kernel (a slow network or FUSE mount) is waited for asleep after 1,000 yields.
         for (unsigned spins = 0; watched.load(std::memory_order_acquire) <= i; spins++) spins < 1000 ? sched_yield() : usleep(100);
         results[2 * i + 1] = results[2 * i] < 0 ? 0 : ListInto(paths[i], kinds, &records);
         records.push_back('\0');
