@@ -136,8 +136,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     return DefineClass(env, "Inotify",
                        {InstanceMethod("removeWatch", &Inotify::RemoveWatch),
                         InstanceMethod("watchAndList", &Inotify::WatchAndList), InstanceMethod("close", &Inotify::Close),
-                        InstanceMethod("ref", &Inotify::RefLoop), InstanceMethod("unref", &Inotify::UnrefLoop),
-                        InstanceAccessor("fd", &Inotify::Fd, nullptr)});
+                        InstanceMethod("setRef", &Inotify::SetRef), InstanceAccessor("fd", &Inotify::Fd, nullptr)});
   }
 
   // new Inotify(onRecords): onRecords(buffer) is called once per drain of the fd with the raw
@@ -295,13 +294,9 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     return info.Env().Undefined();
   }
 
-  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&poll_->handle));
-    return info.Env().Undefined();
-  }
-
-  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&poll_->handle));
+  // setRef(on): whether the fd's poll keeps Node's loop alive.
+  Napi::Value SetRef(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) (info[0].ToBoolean() ? uv_ref : uv_unref)(reinterpret_cast<uv_handle_t*>(&poll_->handle));
     return info.Env().Undefined();
   }
 

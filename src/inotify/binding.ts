@@ -59,8 +59,8 @@ export interface WatchedListings {
   records: Buffer;
 }
 
-/** The addon's instance: addWatch is built on its watchAndList (see openInotify). */
-type AddonInotify = Omit<NativeInotify, 'addWatch'>;
+/** The addon's instance: addWatch is built on its watchAndList, ref and unref on its setRef (see openInotify). */
+type AddonInotify = Omit<NativeInotify, 'addWatch' | 'ref' | 'unref'> & { setRef(on: boolean): void };
 
 interface Addon {
   Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => AddonInotify;
@@ -129,7 +129,11 @@ export function openInotify(
     if (error) onError(error);
     else if (records) onBatch(decodeRecords(records));
   });
-  return Object.assign(native, { addWatch: (path: string | Buffer, mask: number) => addWatch(native, path, mask) });
+  return Object.assign(native, {
+    addWatch: (path: string | Buffer, mask: number) => addWatch(native, path, mask),
+    ref: () => native.setRef(true),
+    unref: () => native.setRef(false),
+  });
 }
 
 /** One watch: a batch of one that lists nothing. Throws like node:fs (`code`, `errno`, `syscall`, `path`). */
