@@ -44,11 +44,11 @@ export function compileFormat(format: string, timefmt: string | undefined): Rend
       case 'w': push((e) => e.dir); break;
       case 'f': push((e) => e.name); break;
       case 'c': push((e) => (e.cookie >>> 0).toString(16)); break;
-      case 'e': push((e) => eventNames(e.mask)); break;
+      case 'e': push(namesOf(',')); break;
       case 'T': push((_e, now) => (timefmt === undefined ? '' : strftime(timefmt, now))); break;
       default:
         if (i + 1 < format.length && format[i + 1] === 'e') {
-          push((e) => eventNames(e.mask, next));
+          push(namesOf(next));
           i++;
         } else {
           literal += `%${next}`;
@@ -57,11 +57,34 @@ export function compileFormat(format: string, timefmt: string | undefined): Rend
   }
   if (literal) pieces.push(literal);
   const fixed = pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
-  return (event, now) => Buffer.concat(fixed.map((p) => {
+  return (event, now) => joinBytes(fixed.map((p) => {
     if (Buffer.isBuffer(p)) return p;
     const value = p(event, now);
     return typeof value === 'string' ? Buffer.from(value) : value;
   }));
+}
+
+/** %e with this separator, as bytes: made once per mask, since a burst repeats a handful of masks. */
+function namesOf(separator: string): (event: MonitorEvent) => Buffer {
+  const made = new Map<number, Buffer>();
+  return ({ mask }) => {
+    let names = made.get(mask);
+    if (names === undefined) made.set(mask, (names = Buffer.from(eventNames(mask, separator))));
+    return names;
+  };
+}
+
+/**
+ * A line's parts joined byte by byte: for a few parts of a few dozen bytes, Buffer.concat's checks and copies
+ * in C++ cost more than the copying.
+ */
+function joinBytes(parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const line = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const part of parts) for (let i = 0; i < part.length; i++) line[at++] = part[i] as number;
+  return line;
 }
 
 const QUOTE = 0x22;

@@ -13,7 +13,7 @@ import { compilePathFilter, type PathFilter } from './filter.js';
 import { compileFormat, csvLine, jsonLine, type Render } from './format.js';
 import type { StatsOptions, WaitOptions } from './options.js';
 import { atExclusions, buildWatchList, type WatchList } from './paths.js';
-import { appendFileSink, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
+import { appendFileSink, coalescing, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
 import { EventStats } from './stats.js';
 
 /** The process's standard streams, each created only when first used: creating one costs milliseconds at start. */
@@ -118,7 +118,16 @@ interface Run {
 function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEvents: number, cleanup: () => Promise<void>, signal: AbortSignal | undefined, onAbort: number): Run {
   const exclude = options.recursive ? atExclusions(list.exclusions) : undefined;
   const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, ...(exclude ? { exclude } : {}), extraEvents });
+  // The inactivity timeout: one timer, which on firing sees whether an event came since and then waits out
+  // the rest. Arming is a clock read, not a timer cleared and set again per event of a burst.
   let timer: NodeJS.Timeout | undefined;
+  let deadline = 0;
+  let timeoutCode = 0;
+  const expireOrWait = (): void => {
+    const left = deadline - Date.now();
+    if (left > 0) timer = setTimeout(expireOrWait, left);
+    else run.finish(timeoutCode);
+  };
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => { resolveDone = resolve; });
   let finished = false;
@@ -139,8 +148,9 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
     },
     arm(seconds, code) {
       if (finished || seconds === 0) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => run.finish(code), seconds * 1000);
+      deadline = Date.now() + seconds * 1000;
+      timeoutCode = code;
+      timer ??= setTimeout(expireOrWait, seconds * 1000);
     },
   };
   if (signal?.aborted) queueMicrotask(abort);
@@ -174,9 +184,9 @@ function messagesFor(options: WaitOptions, io: MonitorIo): Messages {
 
 /** Events go to -o FILE, to syslog for a daemon without -o, else to stdout (a write error calls `onWriteError`). */
 function eventOutput(options: WaitOptions, io: MonitorIo, syslog: Sink | undefined, onWriteError: () => void): Sink {
-  if (options.outfile !== undefined) return appendFileSink(options.outfile);
+  if (options.outfile !== undefined) return coalescing(appendFileSink(options.outfile));
   if (options.daemon && syslog) return syslog;
-  return streamSink(io.stdout, onWriteError);
+  return coalescing(streamSink(io.stdout, onWriteError));
 }
 
 /** `inosync watch`: inotifywait. */

@@ -53,6 +53,31 @@ export function descriptorSink(fd: number, stream: () => Writable): TextOut {
   };
 }
 
+/**
+ * Gathers what one pass of event handling writes and hands it to `sink` in one write when the pass is over
+ * (a microtask): every event of a kernel read is out before the next read, and a burst costs a write call
+ * per pass, not per event (150,000 events to -o /dev/null: a write each was a quarter of the monitor's time).
+ */
+export function coalescing(sink: Sink): Sink {
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    pending = [];
+    sink.write(data);
+  };
+  return {
+    write: (data) => {
+      if (pending.length === 0) queueMicrotask(flush);
+      pending.push(typeof data === 'string' ? Buffer.from(data) : data);
+    },
+    close: async () => {
+      flush();
+      await sink.close();
+    },
+  };
+}
+
 /** Appends to `path` (created 0600), each write reaching the file before the next event is read. */
 export function appendFileSink(path: string): Sink {
   let fd: number;

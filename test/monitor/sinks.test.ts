@@ -4,7 +4,7 @@ import { closeSync, constants as F, openSync, readFileSync, readSync, writeSync 
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { descriptorSink } from '../../src/monitor/sinks.js';
+import { coalescing, descriptorSink, type Sink } from '../../src/monitor/sinks.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A stream that keeps what it is given. */
@@ -65,4 +65,33 @@ test('descriptorSink drops a message whose reader has left (EPIPE), without thro
   closeSync(reader);
   const sink = descriptorSink(writer, () => assert.fail('EPIPE is not a reason to queue'));
   assert.doesNotThrow(() => sink.write('nobody reads this\n'));
+});
+
+/** A sink that records each write it is given. */
+function recorder(): { sink: Sink; writes: string[]; closed: () => boolean } {
+  const writes: string[] = [];
+  let closed = false;
+  return { sink: { write: (data) => { writes.push(data.toString()); }, close: async () => { closed = true; } }, writes, closed: () => closed };
+}
+
+test('coalescing hands the writes of one pass to its sink as one write, once the pass is over', async () => {
+  const inner = recorder();
+  const sink = coalescing(inner.sink);
+  sink.write('a\n');
+  sink.write(Buffer.from('b\n'));
+  assert.deepEqual(inner.writes, [], 'nothing is written during the pass');
+  await Promise.resolve();
+  assert.deepEqual(inner.writes, ['a\nb\n']);
+  sink.write('c\n');
+  await Promise.resolve();
+  assert.deepEqual(inner.writes, ['a\nb\n', 'c\n'], 'the next pass is a write of its own');
+});
+
+test('coalescing writes what a pass still holds when closed, then closes its sink', async () => {
+  const inner = recorder();
+  const sink = coalescing(inner.sink);
+  sink.write('last\n');
+  await sink.close();
+  assert.deepEqual(inner.writes, ['last\n']);
+  assert.ok(inner.closed());
 });
