@@ -50,6 +50,7 @@ export class TreeOutput {
   }
 
   change(kind: ChangeKind, root: WatchRoot, path: Buffer, isDir: boolean, from?: Buffer): void {
+    if (this.emitter.listenerCount('change') === 0) return; // `inosync watch` listens to events alone
     const change: Change = { kind, root: root.given, path, isDir };
     if (from !== undefined) change.from = from;
     if (!this.isClosed()) this.tell('change', change);
