@@ -57,11 +57,15 @@ export function compileFormat(format: string, timefmt: string | undefined): Rend
   }
   if (literal) pieces.push(literal);
   const fixed = pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
-  return (event, now) => joinBytes(fixed.map((p) => {
-    if (Buffer.isBuffer(p)) return p;
-    const value = p(event, now);
-    return typeof value === 'string' ? Buffer.from(value) : value;
-  }));
+  const parts: Buffer[] = new Array<Buffer>(fixed.length); // reused: joinBytes copies them at once
+  return (event, now) => {
+    for (let i = 0; i < fixed.length; i++) {
+      const piece = fixed[i] as Buffer | Exclude<Piece, string>;
+      const value = Buffer.isBuffer(piece) ? piece : piece(event, now);
+      parts[i] = typeof value === 'string' ? Buffer.from(value) : value;
+    }
+    return joinBytes(parts);
+  };
 }
 
 /** %e with this separator, as bytes: made once per mask, since a burst repeats a handful of masks. */

@@ -84,6 +84,9 @@ function filterOf(options: WaitOptions | StatsOptions): PathFilter | undefined {
   return options.filter === undefined ? undefined : compilePathFilter(options.filter);
 }
 
+/** The time given to a line that shows none (no %T, not --json): no Date made per event of a burst. */
+const NO_TIME = new Date(0);
+
 const eventPath = (event: TreeEvent): Buffer => Buffer.concat([event.dir, event.name]);
 
 /**
@@ -217,6 +220,7 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
     const gone = new Set<string>();
     const rootCount = new Set(list.roots.map((r) => r.toString('latin1'))).size;
 
+    const showsTime = options.output.kind === 'json' || (options.output.kind === 'format' && options.output.timefmt !== undefined);
     const onEvent = (event: TreeEvent): void => {
       if (run.ended) return;
       // A watch the kernel removed (deleted) is IN_IGNORED to inotifywait: delivered even when not asked for.
@@ -225,7 +229,7 @@ export async function runWait(options: WaitOptions, io: MonitorIo): Promise<numb
       if (filter && !filter(eventPath(event))) return;
       run.arm(options.timeout, 2);
       const wanted = (event.mask & asked) !== 0;
-      if (wanted && options.quiet < 2) out.write(render(event, new Date()));
+      if (wanted && options.quiet < 2) out.write(render(event, showsTime ? new Date() : NO_TIME));
       if (!options.monitor) run.finish(wanted ? 0 : 1);
     };
     tree.on('event', (event) => {
