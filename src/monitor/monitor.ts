@@ -122,12 +122,12 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
   const exclude = options.recursive ? atExclusions(list.exclusions) : undefined;
   const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, ...(exclude ? { exclude } : {}), extraEvents });
   // The inactivity timeout: one timer, which on firing sees whether an event came since and then waits out
-  // the rest. Arming is a clock read, not a timer cleared and set again per event of a burst.
+  // the rest. Arming is a (monotonic) clock read, not a timer cleared and set again per event of a burst.
   let timer: NodeJS.Timeout | undefined;
   let deadline = 0;
   let timeoutCode = 0;
   const expireOrWait = (): void => {
-    const left = deadline - Date.now();
+    const left = deadline - performance.now();
     if (left > 0) timer = setTimeout(expireOrWait, left);
     else run.finish(timeoutCode);
   };
@@ -151,7 +151,7 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
     },
     arm(seconds, code) {
       if (finished || seconds === 0) return;
-      deadline = Date.now() + seconds * 1000;
+      deadline = performance.now() + seconds * 1000;
       timeoutCode = code;
       timer ??= setTimeout(expireOrWait, seconds * 1000);
     },
