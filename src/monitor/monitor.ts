@@ -127,7 +127,7 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
   let deadline = 0;
   let timeoutCode = 0;
   const expireOrWait = (): void => {
-    const left = deadline - performance.now();
+    const left = deadline - process.uptime() * 1000;
     if (left > 0) timer = setTimeout(expireOrWait, left);
     else run.finish(timeoutCode);
   };
@@ -151,7 +151,7 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
     },
     arm(seconds, code) {
       if (finished || seconds === 0) return;
-      deadline = performance.now() + seconds * 1000;
+      deadline = process.uptime() * 1000 + seconds * 1000;
       timeoutCode = code;
       timer ??= setTimeout(expireOrWait, seconds * 1000);
     },
