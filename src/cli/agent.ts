@@ -11,7 +11,6 @@ import { stderrLine } from '../log/terminal-line.js';
 import { checkWatchBudget, WatchBudgetError } from '../limits/budget.js';
 import { chooseUnwatched } from '../limits/partial.js';
 import { PostSyncHook } from '../hooks/post-sync.js';
-import { createMetricsRegistry } from '../metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import type { Target } from '../rsync/target.js';
 import { SyncEngine, type Unsynced } from '../sync/engine.js';
@@ -88,7 +87,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   /** Opens the status socket (and metrics), arms every sync's watches, starts their full syncs. */
   async start(): Promise<void> {
     this.status = await this.openSocket(this.plan);
-    if (this.plan.metrics) this.metrics = await startMetricsServer(this.plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
+    this.metrics = await this.openMetrics(this.plan);
     try {
       await Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
     } catch (error) {
@@ -166,11 +165,18 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     }
     if (JSON.stringify(next.metrics) !== JSON.stringify(this.plan.metrics)) {
       await this.metrics?.close();
-      this.metrics = next.metrics ? await startMetricsServer(next.metrics, createMetricsRegistry(() => this.snapshot()), this.logger) : null;
+      this.metrics = await this.openMetrics(next);
     }
     this.plan = next;
     this.applyAgentSettings(next);
     this.logger.info({ syncs: [...this.running.keys()] }, 'SIGHUP: config reloaded');
+  }
+
+  /** The /metrics endpoint, when the plan asks for one: prom-client is loaded only then. */
+  private async openMetrics(plan: AgentPlan): Promise<MetricsServer | null> {
+    if (!plan.metrics) return null;
+    const { createMetricsRegistry } = await import('../metrics/registry.js');
+    return startMetricsServer(plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
   }
 
   private async openSocket(plan: AgentPlan): Promise<StatusServer | null> {

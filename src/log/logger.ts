@@ -1,6 +1,7 @@
 // Logging for the agent: JSON lines on stderr when not a TTY (journald-friendly), readable lines on a TTY.
+import { createRequire } from 'node:module';
 import { pino, type Logger, type Level } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { stderrLine } from './terminal-line.js';
 
 export type { Logger };
@@ -19,6 +20,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const readable = options.pretty ?? Boolean(process.stderr.isTTY && fd === 2);
   const base = { level: options.level ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (readable) {
+    // Loaded for a terminal only: an agent under systemd logs JSON and need not hold it. require(), not import():
+    // the installed command runs bundled, where import() has no loader (see scripts/bundle.ts).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     // On stderr, through its status line, so that a progress display stays below the log lines.
     return pino(base, pretty({ destination: fd === 2 ? stderrLine : fd, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
