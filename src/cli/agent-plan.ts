@@ -3,7 +3,6 @@ import type { Argv } from 'yargs';
 import { InosyncError } from '../errors.js';
 import type { Logger, LogLevel } from '../log/logger.js';
 import { requireDurationMs } from '../config/duration.js';
-import { loadConfig } from '../config/load.js';
 import type { InosyncConfig, SyncConfig } from '../config/schema.js';
 import { splitWords } from '../hooks/words.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
@@ -11,7 +10,7 @@ import { parseTarget, type Target } from '../rsync/target.js';
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
-import type { SyncArgs } from './sync-options.js';
+import { syncOptionsFrom, type SyncArgs } from './sync-options.js';
 
 /** The agent's own options on `inosync sync` (the engine's are in sync-options.ts). */
 export interface AgentArgs {
@@ -116,11 +115,20 @@ function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, exp
 }
 
 /**
- * Builds the plan from the config file (when --config is given) and the flags. `--source` with `--config`
- * adds that sync, or replaces the file's sync of the same source. `cliSync` turns the flags into one sync.
+ * The plan for this process's command line: the config file (read when --config is given; the YAML parser and
+ * the schema are loaded only then, about 7 MB an agent run by flags does not hold) and the flags.
  */
-export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, logger: Logger, cliSync: () => SyncOptions): AgentPlan {
-  const config = args.config === undefined ? null : loadConfig(args.config);
+export async function planCommandLine(args: SyncArgs & AgentArgs, logger: Logger): Promise<AgentPlan> {
+  const config = args.config === undefined ? null : (await import('../config/load.js')).loadConfig(args.config);
+  return planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(args, logger), config);
+}
+
+/**
+ * Builds the plan from the config file's contents (null without --config) and the flags. `--source` with
+ * `--config` adds that sync, or replaces the file's sync of the same source. `cliSync` turns the flags into one
+ * sync.
+ */
+export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, logger: Logger, cliSync: () => SyncOptions, config: InosyncConfig | null): AgentPlan {
   const cliHook = args['on-sync'] === undefined ? null : splitWords(args['on-sync'], '--on-sync');
   const cliVerify = args['verify-every'] === undefined ? null : requireDurationMs(args['verify-every'], '--verify-every');
   const syncs: PlannedSync[] = (config?.syncs ?? []).map((sync) => ({

@@ -19,8 +19,8 @@ import type { BatchReport } from '../sync/host-queue.js';
 import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
 import { showStartupProgress, type Progress } from './agent-progress.js';
-import { explicitFlags, planAgent, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
-import { syncOptionsFrom, type SyncArgs } from './sync-options.js';
+import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
+import type { SyncArgs } from './sync-options.js';
 
 interface RunningSync {
   plan: PlannedSync;
@@ -128,7 +128,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     if (this.stopping) return;
     let next: AgentPlan;
     try {
-      next = planAgent(this.args, explicitFlags(process.argv.slice(2)), this.logger, () => syncOptionsFrom(this.args, this.logger));
+      next = await planCommandLine(this.args, this.logger);
       const added = next.syncs.filter((s) => !this.running.has(s.options.source));
       if (added.length > 0) await fitWatchBudget(added, this.args['allow-partial-watch'] ?? false, this.logger);
     } catch (error) {
@@ -336,7 +336,7 @@ async function fitWatchBudget(syncs: PlannedSync[], allowPartial: boolean, logge
 
 /** The agent for a command line: its plan (config and flags), checked against the watch budget before anything starts. */
 export async function createAgent(args: SyncArgs & AgentArgs, logger: Logger): Promise<Agent> {
-  const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(args, logger));
+  const plan = await planCommandLine(args, logger);
   if (plan.syncs.length === 0) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE with at least one sync.', { exitCode: 2 });
   await fitWatchBudget(plan.syncs, args['allow-partial-watch'] ?? false, logger);
   return new Agent(args, plan, logger);

@@ -4,8 +4,8 @@ import { describeItem, measureDrift, printablePath, type TargetDrift } from '../
 import { InosyncError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
-import { explicitFlags, planAgent, type AgentArgs } from './agent-plan.js';
-import { syncOptionsFrom, withTargetOptions, type SyncArgs } from './sync-options.js';
+import { planCommandLine, type AgentArgs } from './agent-plan.js';
+import { withTargetOptions, type SyncArgs } from './sync-options.js';
 
 interface CheckArgs extends Pick<SyncArgs, 'target' | 'exclude' | 'exclude-from' | 'rsync-opts' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'timeout'> {
   source?: string;
@@ -74,7 +74,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     try {
       const logger = createLogger({ level: 'warn' });
       const syncArgs = args as unknown as SyncArgs & AgentArgs;
-      const plan = planAgent(syncArgs, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(syncArgs, logger));
+      const plan = await planCommandLine(syncArgs, logger);
       const results: SyncDrift[] = await Promise.all(plan.syncs.map(async ({ options }) => ({
         source: options.source,
         targets: await Promise.all(options.targets.map((target) => measureDrift({

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
 import { explicitFlags, planAgent, type AgentArgs } from '../../src/cli/agent-plan.js';
 import { syncOptionsFrom, type SyncArgs } from '../../src/cli/sync-options.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -22,7 +23,7 @@ function args(overrides: Partial<Args>): Args {
 
 function plan(config: string, argv: string[], overrides: Partial<Args>) {
   const a = args({ config, ...overrides });
-  return planAgent(a, explicitFlags(argv), silentLogger, () => syncOptionsFrom(a, silentLogger));
+  return planAgent(a, explicitFlags(argv), silentLogger, () => syncOptionsFrom(a, silentLogger), loadConfig(config));
 }
 
 test('values come from the file; a flag given on the command line overrides them for every sync', (t) => {
