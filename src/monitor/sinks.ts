@@ -12,6 +12,8 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+const asBytes = (data: Buffer | string): Buffer => (typeof data === 'string' ? Buffer.from(data) : data);
+
 /** What messages are written to: a stream, or a descriptor written directly (see descriptorSink). */
 export interface TextOut {
   write(data: Buffer | string): unknown;
@@ -40,7 +42,7 @@ export function descriptorSink(fd: number, stream: () => Writable): TextOut {
   let queued: Writable | undefined;
   return {
     write: (data) => {
-      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+      const buffer = asBytes(data);
       let done = 0;
       try {
         while (done < buffer.length && queued === undefined) done += writeSync(fd, buffer, done);
@@ -69,7 +71,7 @@ export function coalescing(sink: Sink): Sink {
   return {
     write: (data) => {
       if (pending.length === 0) queueMicrotask(flush);
-      pending.push(typeof data === 'string' ? Buffer.from(data) : data);
+      pending.push(asBytes(data));
     },
     close: async () => {
       flush();
@@ -89,7 +91,7 @@ export function appendFileSink(path: string): Sink {
   }
   return {
     write: (data) => {
-      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+      const buffer = asBytes(data);
       let done = 0;
       while (done < buffer.length) done += writeSync(fd, buffer, done);
     },
