@@ -261,9 +261,10 @@ export class Walker {
           const wd = results[2 * i] as number;
           const listError = results[2 * i + 1] as number;
           let node: WatchNode;
+          let path: Latin1 | undefined; // made only when needed: most directories are new leaves
           if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, parent.root, parent, name, true);
           else {
-            const path = joinText(parentPath, name);
+            path = joinText(parentPath, name);
             const child = wd < 0
               ? this.onAddWatchError(parent, bytes(path), syscallError(-wd, 'inotify_add_watch', bytes(path)), mode)
               : this.placeWatched(parent, name, wd, undefined, path);
@@ -279,7 +280,7 @@ export class Walker {
             at++;
             continue;
           }
-          const path = joinText(parentPath, name);
+          path ??= joinText(parentPath, name);
           if (listError !== 0) this.skipUnreadable(node, syscallError(listError, 'scandir', bytes(path)));
           at = this.takeListing(walk, node, path, listings, at);
         }
