@@ -106,6 +106,11 @@ export class ChangeSet {
     return this.ready.coveredByTree(path);
   }
 
+  /** True when a directory above `path` has a change held (see PathSet.markedAbove). */
+  markedAbove(path: Buffer): boolean {
+    return this.ready.markedAbove(path);
+  }
+
   /** Releases everything held now, files still being written included (shutdown, forced resync). */
   flush(): void {
     for (const { path } of this.writing.values()) this.ready.add(path, 'path');

@@ -6,6 +6,13 @@
 // Startup arms the watches first and only then starts each target's full sync (all in parallel, bounded by
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
 // so nothing that happens during startup is lost, and a restart after a crash converges.
+//
+// Remote moves (--remote-moves) skip the change set: a directory rename goes to every host queue at once,
+// which replays it before the marks it holds. So a rename is replayed only when no change is held here
+// about its old directory (to be sent whole) or about any directory above its old or new name (the root
+// included): a symlink the source replaced by a directory, still held, would be the target's idea of where
+// the rename lands. Such a rename is an ordinary change instead (the old name deleted, the new one sent
+// whole). The host queue applies the same rule to what it holds; the transport checks the target itself.
 import { EventEmitter } from 'node:events';
 import { readdirSync, type Dirent } from 'node:fs';
 import PQueue from 'p-queue';
@@ -272,7 +279,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.counters.events += 1;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
-    if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
+    if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && this.replayable(change.from, change.path)) {
       // Replayed on the targets at once, in order with what each host was already given; what the change
       // set still holds under the old name follows the directory to its new one.
       this.counters.remoteMoves += 1;
@@ -282,6 +289,11 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     }
     this.hardLinks.note(change);
     this.changes.add(change);
+  }
+
+  /** See the header: nothing held may be about the old directory or about a directory above either name. */
+  private replayable(from: Buffer, to: Buffer): boolean {
+    return !this.changes.coveredByTree(from) && !this.changes.markedAbove(from) && !this.changes.markedAbove(to);
   }
 
   private dispatch(marks: PathSet): void {

@@ -3,6 +3,13 @@
 // and a bound on its backlog past which it forgets the details and does one full sync instead. Each host
 // has its own queue, so a slow or dead host holds back nobody else; a shared limiter bounds the rsyncs
 // running at once across all of them.
+//
+// Order of a host's work: a full sync owed goes first and replaces everything else; then the queued remote
+// moves, in the order they happened, then the marks, as one batch. A move is replayed ahead of the marks
+// only when none of them is on a directory above its old or new name (the root included): those are
+// changes the target has not had yet (a symlink turned directory, a directory deleted), and the move must
+// not be resolved through the target's stale copy of them. Such a move is sent the plain way instead (the
+// old name deleted, the new one sent whole, after those marks as part of the same batch).
 import { EventEmitter } from 'node:events';
 import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
@@ -160,7 +167,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   /**
    * A directory was renamed on the source: replay the rename on the target instead of sending the subtree
    * again. Marks waiting under the old name follow it. Falls back to a plain send when the target may not
-   * have the old directory yet (it is itself still to be sent) or when the move fails there.
+   * have the old directory yet (it is itself still to be sent), when a directory above either name has a
+   * change still to be sent (see the header), or when the move fails there.
    */
   move(from: Buffer, to: Buffer): void {
     if (this.stopped || this.full) return;
@@ -373,13 +381,15 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.pending.add(to, 'tree');
   }
 
-  /** Replays queued directory renames, in order; a failed one becomes a plain send of both names. */
+  /** Replays queued directory renames, in order (see the header); a failed one becomes a plain send of both names. */
   private async replayMoves(): Promise<void> {
     while (this.moves.length > 0 && !this.stopped) {
       const { from, to } = this.moves.shift()!;
       let moved = false;
       try {
-        moved = await this.options.transport.remoteMove(from, to);
+        // Checked now, not when queued: a failed batch puts its marks back.
+        const behindChanges = this.pending.markedAbove(from) || this.pending.markedAbove(to);
+        moved = !behindChanges && await this.options.transport.remoteMove(from, to);
       } catch (error) {
         this.options.logger.warn({ host: this.name, err: error }, 'remote move failed');
       }

@@ -101,6 +101,18 @@ export class PathSet {
     return node.mark === 'tree';
   }
 
+  /** True when a directory above the path (the root included) holds a mark of its own: a change not yet sent. */
+  markedAbove(path: Buffer): boolean {
+    const parts = components(path);
+    let node: Node | undefined = this.root;
+    for (let depth = 0; node; depth++) {
+      if (node.mark !== undefined) return true;
+      if (depth >= parts.length - 1) return false;
+      node = node.children?.get(parts[depth]!);
+    }
+    return false;
+  }
+
   /** The mark on exactly this path, if any. */
   markOf(path: Buffer): Mark | undefined {
     return this.find(components(path))?.mark;
