@@ -54,13 +54,16 @@ export async function makeMirror(t: CleanupContext, counts: { local: number; ssh
 
 export type { LogLine };
 
-export type Agent = LoggedCli;
+export interface Agent extends LoggedCli {
+  /** Its status socket (for `inosync status`, or queryStatus). */
+  socket: string;
+}
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
 export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
-  const agent = startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]);
+  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]), socket };
   mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;

@@ -1,5 +1,5 @@
 // Processes as /proc shows them, for tests that look at what an agent or a transport runs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Pids of the processes whose parent is `parent` and whose command is `comm`. */
 export function childrenNamed(parent: number, comm: string): number[] {
@@ -26,4 +26,18 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Inode numbers a process watches through inotify, from its descriptors' fdinfo (watch proven in place). */
+export function watchedInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
+      for (const match of readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1').matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)) inodes.add(Number.parseInt(match[1]!, 16));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
 }
