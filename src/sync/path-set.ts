@@ -104,13 +104,14 @@ export class PathSet {
   /** True when a directory above the path (the root included) holds a mark of its own: a change not yet sent. */
   markedAbove(path: Buffer): boolean {
     const parts = components(path);
+    if (parts.length === 0) return false;
     let node: Node | undefined = this.root;
-    for (let depth = 0; node; depth++) {
+    for (const part of parts.slice(0, -1)) {
       if (node.mark !== undefined) return true;
-      if (depth >= parts.length - 1) return false;
-      node = node.children?.get(parts[depth]!);
+      node = node.children?.get(part);
+      if (!node) return false;
     }
-    return false;
+    return node.mark !== undefined;
   }
 
   /** The mark on exactly this path, if any. */

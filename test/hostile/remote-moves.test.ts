@@ -10,6 +10,8 @@ import { Transport } from '../../src/rsync/transport.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { queryStatus } from '../../src/status/client.js';
 import type { HostStatus } from '../../src/status/types.js';
+import { SyncEngine, type SyncTransport } from '../../src/sync/engine.js';
+import type { BatchResult } from '../../src/sync/host-queue.js';
 import { converged, makeMirror, startAgent, type Agent } from '../e2e/harness.js';
 import { childrenNamed, watchedInodes } from '../helpers/procs.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
@@ -64,6 +66,45 @@ test('a move under a symlink the source turned into a directory stays inside a l
 
 test('a move under a symlink the source turned into a directory stays inside an ssh target', async (t) => {
   await replaceSymlinkAndMoveUnder(t, { local: 0, ssh: 1 });
+});
+
+/** A transport that records what it is asked and says yes to everything, moves included. */
+class AgreeingTransport implements SyncTransport {
+  readonly moves: string[] = [];
+  readonly trees: string[] = [];
+  private readonly ok: BatchResult = { outcome: 'ok', exitCode: 0, files: 0, deleted: 0, durationMs: 0, message: 'ok' };
+  async fullSync(): Promise<BatchResult> { return this.ok; }
+  async transfer(batch: { paths: Buffer[]; trees: Buffer[] }): Promise<BatchResult> {
+    this.trees.push(...batch.trees.map((p) => p.toString()));
+    return this.ok;
+  }
+  async remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
+    this.moves.push(`${from.toString()} -> ${to.toString()}`);
+    return true;
+  }
+  async stop(): Promise<void> {}
+}
+
+test('a rename under a directory whose change the engine still holds is sent as a change, never replayed first', async (t) => {
+  const src = tempDir(t);
+  symlinkSync(tempDir(t), join(src, 'd'));
+  makeTree(src, ['x/authorized_keys']);
+  const transport = new AgreeingTransport();
+  // Held for a minute: the changes to d are still in the change set when the rename comes.
+  const engine = new SyncEngine({ source: src, targets: [parseTarget(tempDir(t))], remoteMoves: true, quietMs: 60_000, maxDelayMs: 60_000, transport: () => transport });
+  t.after(() => engine.stop());
+  await engine.start();
+  await waitFor(() => engine.settled, { what: 'the full sync' });
+  rmSync(join(src, 'd'));
+  mkdirSync(join(src, 'd'));
+  const inode = statSync(join(src, 'd')).ino;
+  await waitFor(() => watchedInodes(process.pid).has(inode), { what: 'the new d to be watched' });
+  renameSync(join(src, 'x'), join(src, 'd/.ssh'));
+  // Held: d (whole) and x (gone) when sent as a change; d alone, and a move replayed at once, when not.
+  await waitFor(() => engine.snapshot().held >= 2 || transport.moves.length > 0, { what: 'the rename to be taken' });
+  await engine.stop(5_000);
+  assert.deepEqual(transport.moves, []);
+  assert.deepEqual(transport.trees, ['d']);
 });
 
 /** A target holding symlinks to an outside directory at several depths, and a tree to move. */

@@ -236,6 +236,37 @@ test('remote moves: what the running batch sends under the old name is sent agai
   await q.whenSettled();
 });
 
+test('remote moves: a change still to be sent above the new name goes first; the move is sent, not replayed', async (t) => {
+  const transport = new FakeTransport();
+  const q = host(transport);
+  await synced(t, transport, q);
+  q.add(marks('x'));
+  await waitFor(() => transport.waiting === 1);
+  q.add(marks('d/')); // a symlink on the target, a directory on the source now
+  q.move(Buffer.from('y'), Buffer.from('d/.ssh'));
+  transport.finish();
+  await waitFor(() => transport.waiting === 1);
+  assert.deepEqual(transport.calls.slice(2), [{ kind: 'batch', paths: ['y'], trees: ['d'] }]);
+  transport.finish();
+  await q.whenSettled();
+  assert.equal(q.status().counters.remoteMoves, 0);
+  assert.equal(q.status().counters.remoteMoveFallbacks, 1);
+});
+
+test('remote moves: a change still to be sent above the old name, put back by a failed batch, goes first', async (t) => {
+  const transport = new FakeTransport();
+  const q = host(transport);
+  await synced(t, transport, q);
+  q.add(marks('a'));
+  await waitFor(() => transport.waiting === 1);
+  q.move(Buffer.from('a/b'), Buffer.from('c'));
+  transport.finish('retry');
+  await waitFor(() => transport.waiting === 1, { what: 'the retry' });
+  assert.deepEqual(transport.calls.slice(2), [{ kind: 'batch', paths: ['a', 'a/b'], trees: ['c'] }]);
+  transport.finish();
+  await q.whenSettled();
+});
+
 test('remote moves: a failed move falls back to sending the new name whole', async (t) => {
   const transport = new FakeTransport();
   transport.moveResult = false;

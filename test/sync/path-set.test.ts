@@ -79,3 +79,19 @@ test('crowded directories are those with many files marked and nothing marked de
   const crowded = set.crowdedDirectories(3).map(({ path, marked }) => `${path.toString('latin1')}:${marked}`).sort();
   assert.deepEqual(crowded, [':3', 'busy:3']);
 });
+
+test('markedAbove: a mark of its own on the parent, a directory higher up or the root; not on the path or below', () => {
+  const set = new PathSet();
+  assert.equal(set.markedAbove(b('a/b/c')), false);
+  set.add(b('a/b/c'), 'tree');
+  set.add(b('a/b/c/d'), 'path');
+  assert.equal(set.markedAbove(b('a/b/c')), false, 'the path itself is not above it');
+  assert.equal(set.markedAbove(b('a/b/c/d/e')), true);
+  set.add(b('a'), 'path');
+  assert.equal(set.markedAbove(b('a/b/c')), true);
+  assert.equal(set.markedAbove(b('a')), false);
+  assert.equal(set.markedAbove(b('z/y')), false);
+  set.add(Buffer.alloc(0), 'path');
+  assert.equal(set.markedAbove(b('z/y')), true, 'the root is above everything');
+  assert.equal(set.markedAbove(Buffer.alloc(0)), false);
+});
