@@ -6,6 +6,7 @@ import { SshMaster } from '../rsync/ssh-master.js';
 import { rsyncDestination, type Target } from '../rsync/target.js';
 import { MODIFY_WINDOW, NANOSECOND_MTIMES } from '../rsync/run.js';
 import { DEFAULT_RSYNC_OPTIONS } from '../rsync/transport.js';
+import { checkRsyncOptions } from '../safety/rsync-options.js';
 
 export interface DriftItem {
   /** rsync's itemize code: `>f.st......` (would be updated), `>f+++++++++` (missing), `*deleting` (extra). */
@@ -69,7 +70,7 @@ export async function measureDrift(options: DriftOptions): Promise<TargetDrift> 
     const state = await master?.ensure();
     if (state && !state.ok) return { target: target.spec, items: [], error: state.message };
     const items: DriftItem[] = [];
-    const attrs = options.rsyncOptions ?? DEFAULT_RSYNC_OPTIONS;
+    const attrs = options.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(options.rsyncOptions, 'the rsync options');
     const child = await runChild({
       command: 'rsync',
       args: [

@@ -7,6 +7,7 @@ import type { InosyncConfig, SyncConfig } from '../config/schema.js';
 import { splitWords } from '../hooks/words.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
 import { parseTarget, type Target } from '../rsync/target.js';
+import { checkRsyncOptions, rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
@@ -95,7 +96,8 @@ function commandOf(value: string | string[] | undefined): string[] | null {
 function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, explicit: Set<string>, logger: Logger): SyncOptions {
   const pick = <T>(flag: string, cli: T, file: T | undefined): T => (explicit.has(flag) || file === undefined ? cli : file);
   const cliExcludes = explicit.has('exclude') || explicit.has('exclude-from');
-  const rsyncOptions = explicit.has('rsync-opts') ? args['rsync-opts']?.trim().split(/\s+/).filter(Boolean) : sync.rsyncOptions;
+  const fileOptions = sync.rsyncOptions === undefined ? undefined : checkRsyncOptions(sync.rsyncOptions, `rsyncOptions of the sync of ${sync.source}`);
+  const rsyncOptions = explicit.has('rsync-opts') && args['rsync-opts'] !== undefined ? rsyncOptionsFromFlag(args['rsync-opts']) : fileOptions;
   return {
     source: sync.source,
     targets: targetsOf(sync),

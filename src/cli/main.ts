@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { describeError, InosyncError } from '../errors.js';
 import { loadCommands } from './commands.js';
+import { attachFlagValues, valueFlagsOf } from './flag-values.js';
 
 // Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
 const invokedAs = basename(process.argv[1] ?? '');
@@ -18,7 +19,9 @@ async function main(argv: string[]): Promise<void> {
   // require(), not import(): the installed command runs this module bundled, from a code cache, where import()
   // has no loader (see scripts/bundle.ts). yargs is an ES module whose default export is its module.exports.
   const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
-  let cli = yargs(args)
+  const commands = await loadCommands(args[0]);
+  const parsed = commands.length === 1 ? attachFlagValues(args, valueFlagsOf(commands[0]!, yargs([]))) : args;
+  let cli = yargs(parsed)
     .scriptName(program)
     .strict()
     .demandCommand(1, 'no command given')
@@ -29,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
       const exitCode = args[0] === 'watch' ? 1 : 2;
       throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode });
     });
-  for (const command of await loadCommands(args[0])) cli = cli.command(command);
+  for (const command of commands) cli = cli.command(command);
   await cli.help().alias('h', 'help').version().parseAsync();
 }
 

@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { InosyncError } from '../errors.js';
 import type { Logger, LogLevel } from '../log/logger.js';
 import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.js';
+import { rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import { defaultBackoff } from '../sync/backoff.js';
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
@@ -89,7 +90,7 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
     if (specs.has(spec)) throw usage(`target ${spec} is given twice`, 'Give each target once.');
     specs.add(spec);
   }
-  const rsyncOptions = args['rsync-opts']?.trim().split(/\s+/).filter((o) => o !== '');
+  const rsyncOptions = args['rsync-opts'] === undefined ? undefined : rsyncOptionsFromFlag(args['rsync-opts']);
   return {
     source: args.source,
     targets: buildTargets(args),
@@ -113,7 +114,7 @@ export function withTargetOptions<T>(yargs: Argv<T>) {
     .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
     .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
     .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
-    .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-a -z"' })
+    .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-aHAX -z": attribute and transfer options only, split as a shell would (never run by one); deletes, filters, dry runs, -e and symlink following are refused' })
     .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
     .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })
     .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' });

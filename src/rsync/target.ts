@@ -2,9 +2,11 @@
 //
 // A target spec follows rsync's own rule: a colon before the first slash makes it remote. Specs are validated
 // here, once, because the host and the target path end up on the ssh/rsync command line (never file names:
-// those travel inside the rsync protocol): a host that starts with '-' would be read as an option.
+// those travel inside the rsync protocol): a host that starts with '-' would be read as an option, and a
+// remote path reaches the remote shell (src/safety/remote-path.ts).
 import { resolve } from 'node:path';
 import { InosyncError } from '../errors.js';
+import { SAFE_REMOTE_CHARS, shellSpecialChar } from '../safety/remote-path.js';
 
 export type Target = LocalTarget | SshTarget;
 
@@ -63,7 +65,11 @@ export function parseTarget(spec: string, defaults: TargetDefaults = {}): Target
   if (!HOST.test(host)) throw bad(`has an invalid host "${host}"`, 'Use a host name or address (IPv6 in brackets: [::1]:/path); it cannot start with "-".');
   if (path.length === 0) throw bad('has no path after the colon', 'Write the remote directory after the colon: host:/srv/mirror.');
   if (path.startsWith('-')) throw bad('has a remote path starting with "-"', 'Write the remote path as ./-name or as an absolute path.');
-  if (/[\n\r]/.test(path)) throw bad('has a line break in the remote path', 'Remove the line break from the remote path.');
+  const special = shellSpecialChar(path);
+  if (special !== undefined) {
+    throw bad(`has ${JSON.stringify(special)} in the remote path: the remote shell would expand or interpret it (a "*" matches other directories, which --delete would then empty)`,
+      `Use only ${SAFE_REMOTE_CHARS} in a remote path (no ~ either: a relative path is already relative to the login directory); rename the directory or point a symlink with a plain name at it.`);
+  }
 
   const port = defaults.port;
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {

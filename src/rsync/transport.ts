@@ -17,8 +17,9 @@
 // --delete-missing-args (a standby carries it).
 //
 // Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
-// ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it; the mechanism options
-// above, excludes, --modify-window=-1, --timeout and the per-item output format are always added.
+// ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it, and those are checked here
+// too (src/safety/rsync-options.ts), whoever built them; the mechanism options above, excludes,
+// --modify-window=-1, --timeout and the per-item output format are always added.
 // A listed path is matched against the excludes by its own name only (rsync does not prune the parents of
 // --files-from entries): callers must not list paths below an excluded directory.
 //
@@ -39,6 +40,7 @@ import { deleteRules } from './delete-filter.js';
 import { classifyExit, worse, type Outcome } from './exit-codes.js';
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
+import { checkRsyncOptions } from '../safety/rsync-options.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { rsyncDestination, type Target } from './target.js';
@@ -76,7 +78,7 @@ export interface TransportOptions {
   source: string;
   target: Target;
   /** Replaces the default attribute flags (DEFAULT_RSYNC_OPTIONS); the mechanism flags are always added. */
-  rsyncOptions?: string[];
+  rsyncOptions?: readonly string[];
   /** rsync filter patterns, as --exclude. */
   excludes?: string[];
   /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
@@ -88,9 +90,6 @@ export interface TransportOptions {
 
 /** What the classic mirror script keeps: links, perms, times, owner/group, devices, hard links, ACLs, xattrs. */
 export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X', ...(process.getuid?.() === 0 ? ['--numeric-ids'] : [])];
-
-/** Options the transport sets itself; a user's rsyncOptions may not touch them. */
-const RESERVED = /^(--files-from|--from0|-0$|--delete(?!-excluded$)|--force|--out-format|--log-format|-e$|-e.|--rsh|--include-from|--exclude-from|--filter|--remove-source-files|--dry-run$|-n$|--list-only|--relative|-R$|--no-relative|--ignore-missing-args)/;
 
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 // Recursion without incremental recursion: with -H, an incremental-recursion rsync whose source changes
@@ -127,12 +126,7 @@ export class Transport {
     this.target = opts.target;
     this.timeoutSec = opts.timeoutSec ?? 30;
     this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
-    const user = opts.rsyncOptions ?? [];
-    const clash = user.find((o) => RESERVED.test(o));
-    if (clash !== undefined) {
-      throw new InosyncError(`rsync option "${clash}" is set by inosync itself`, 'Remove it from --rsync-opts; use --exclude/--exclude-from for filters.', { exitCode: 2 });
-    }
-    this.attrs = opts.rsyncOptions === undefined ? [...DEFAULT_RSYNC_OPTIONS] : [...user];
+    this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
     this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
   }

@@ -20,6 +20,7 @@ import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Transport } from '../rsync/transport.js';
 import type { Target } from '../rsync/target.js';
+import type { RsyncOptions } from '../safety/rsync-options.js';
 import type { SyncStatus, HostStatus } from '../status/types.js';
 import { QueueOverflowError } from '../watch/errors.js';
 import { WatchTree } from '../watch/tree.js';
@@ -40,7 +41,7 @@ export interface SyncOptions {
   /** Directories left unwatched (the watch budget is short) but still sent: full syncs cover them. */
   unwatched?: (relativePath: Buffer) => boolean;
   /** Replaces the transport's default attribute flags (-aHAX, --numeric-ids as root). */
-  rsyncOptions?: string[];
+  rsyncOptions?: RsyncOptions;
   quietMs?: number;
   maxDelayMs?: number;
   /** rsyncs running at once across all targets of this sync. */

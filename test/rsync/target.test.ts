@@ -13,10 +13,10 @@ test('a path without a colon before its first slash is a local directory, made a
 });
 
 test('[user@]host:path is an ssh target, with per-target defaults applied', () => {
-  const t = parseTarget('backup@mirror-1.example:/srv/a b', { port: 2222, identity: '/keys/id', sshOptions: ['-o', 'Compression=no'] });
+  const t = parseTarget('backup@mirror-1.example:/srv/a_b-1', { port: 2222, identity: '/keys/id', sshOptions: ['-o', 'Compression=no'] });
   assert.deepEqual(t, {
-    kind: 'ssh', spec: 'backup@mirror-1.example:/srv/a b', user: 'backup', host: 'mirror-1.example', port: 2222,
-    path: '/srv/a b', identity: '/keys/id', sshOptions: ['-o', 'Compression=no'],
+    kind: 'ssh', spec: 'backup@mirror-1.example:/srv/a_b-1', user: 'backup', host: 'mirror-1.example', port: 2222,
+    path: '/srv/a_b-1', identity: '/keys/id', sshOptions: ['-o', 'Compression=no'],
   });
   assert.deepEqual(parseTarget('127.0.0.5:srv'), { kind: 'ssh', spec: '127.0.0.5:srv', host: '127.0.0.5', path: 'srv', sshOptions: [] });
 });
@@ -43,7 +43,7 @@ const refused: Array<[string, RegExp]> = [
   ['host:-rf', /starting with "-"/],
   ['host::module', /daemon/],
   ['rsync://host/module', /URL/],
-  ['host:/a\nb', /line break/],
+  ['host:/a\nb', /remote shell/],
 ];
 
 for (const [spec, why] of refused) {
