@@ -120,7 +120,8 @@ interface Run {
 
 function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEvents: number, cleanup: () => Promise<void>, signal: AbortSignal | undefined, onAbort: number): Run {
   const exclude = options.recursive ? atExclusions(list.exclusions) : undefined;
-  const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, ...(exclude ? { exclude } : {}), extraEvents });
+  const linkRoots = options.noDereference ? 'watch' : 'follow';
+  const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, linkRoots, ...(exclude ? { exclude } : {}), extraEvents });
   // The inactivity timeout: one timer, which on firing sees whether an event came since and then waits out
   // the rest. Arming is a (monotonic) clock read, not a timer cleared and set again per event of a burst.
   let timer: NodeJS.Timeout | undefined;
