@@ -49,7 +49,8 @@ Options:
   -o, --outfile FILE    Append events to FILE (created with mode 0600) instead of stdout.
                                                           e.g. -m -o /var/log/changes.log DIR
   -d, --daemon          Like -m, in the background: returns once the watches are set; needs -o FILE
-                        (or -s: events to syslog). Implies -s. Relative paths mean what they mean
+                        (or -s: events to syslog, exit 1 if its socket is not there). Implies -s.
+                        Relative paths mean what they mean
                         here (the daemon keeps this working directory).   e.g. -d -o /var/log/w.log DIR
   -s, --syslog          Send messages (errors, warnings) to syslog, facility daemon, via logger(1).
                                                           e.g. -m -s DIR

@@ -13,7 +13,7 @@ import { compilePathFilter, type PathFilter } from './filter.js';
 import { compileFormat, csvLine, jsonLine, type Render } from './format.js';
 import type { StatsOptions, WaitOptions } from './options.js';
 import { atExclusions, buildWatchList, type WatchList } from './paths.js';
-import { appendFileSink, coalescing, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
+import { appendFileSink, coalescing, requireSyslogSocket, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
 import { EventStats } from './stats.js';
 
 /** The process's standard streams, each created only when first used: creating one costs milliseconds at start. */
@@ -195,6 +195,7 @@ function eventOutput(options: WaitOptions, io: MonitorIo, syslog: Sink | undefin
 
 /** `inosync watch`: inotifywait. */
 export async function runWait(options: WaitOptions, io: MonitorIo): Promise<number> {
+  if (options.daemon && options.outfile === undefined) requireSyslogSocket(options.syslogSocket);
   const messages = messagesFor(options, io);
   const { say } = messages;
   let output: Sink | undefined;
