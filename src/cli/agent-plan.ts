@@ -11,7 +11,7 @@ import { checkRsyncOptions, rsyncOptionsFromFlag } from '../safety/rsync-options
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
-import { syncOptionsFrom, type SyncArgs } from './sync-options.js';
+import { syncOptionsFrom, usage, type SyncArgs } from './sync-options.js';
 
 /** The agent's own options on `inosync sync` (the engine's are in sync-options.ts). */
 export interface AgentArgs {
@@ -25,7 +25,7 @@ export interface AgentArgs {
 
 export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
   return yargs
-    .option('config', { alias: 'c', type: 'string', describe: 'YAML or JSON FILE describing one or more syncs (flags given explicitly override it); SIGHUP re-reads it' })
+    .option('config', { alias: 'c', type: 'string', describe: 'YAML or JSON FILE describing one or more syncs (flags given explicitly override it; --source with --target adds a sync or replaces the file\'s sync of that source; --target alone is refused); SIGHUP re-reads it' })
     .option('socket', { type: 'string', describe: `status socket for \`inosync status\` (default ${defaultSocketPath()})` })
     .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (a bare :PORT is 127.0.0.1)' })
     .option('on-sync', { type: 'string', describe: 'COMMAND run after each successful batch per target, split into words but never given to a shell; env INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE, INOSYNC_COUNT, INOSYNC_FULL, INOSYNC_PATHS_FILE (NUL-separated paths)' })
@@ -127,10 +127,15 @@ export async function planCommandLine(args: SyncArgs & AgentArgs, logger: Logger
 
 /**
  * Builds the plan from the config file's contents (null without --config) and the flags. `--source` with
- * `--config` adds that sync, or replaces the file's sync of the same source. `cliSync` turns the flags into one
+ * `--config` adds that sync, or replaces the file's sync of the same source; `--target` without `--source` is
+ * refused. `cliSync` turns the flags into one
  * sync.
  */
 export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, logger: Logger, cliSync: () => SyncOptions, config: InosyncConfig | null): AgentPlan {
+  if (config !== null && !args.source && args.target.length > 0) {
+    throw usage(`--target ${args.target.join(' --target ')} is given with --config but without --source: it would join none of the file's syncs`,
+      'Put the target in the config file, under its sync, or give --source DIR too (the flags then make one sync, replacing the file\'s sync of that source).');
+  }
   const cliHook = args['on-sync'] === undefined ? null : splitWords(args['on-sync'], '--on-sync');
   const cliVerify = args['verify-every'] === undefined ? null : requireDurationMs(args['verify-every'], '--verify-every');
   const syncs: PlannedSync[] = (config?.syncs ?? []).map((sync) => ({

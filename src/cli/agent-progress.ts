@@ -1,5 +1,6 @@
-// On a terminal, a status line while the startup full syncs run: targets done, the ones still running
-// and for how long, and whether any is retrying. It disappears once every target has had its first sync.
+// While the startup full syncs run: on a terminal, a status line (targets done, the ones still running and
+// for how long, whether any is retrying) that disappears once every target has had its first sync; on a
+// terminal or not (a pipe, the journal), one log line when they are all done.
 import type { Logger } from '../log/logger.js';
 import type { TerminalLine } from '../log/terminal-line.js';
 import { formatDuration } from '../status/render.js';
@@ -12,7 +13,8 @@ export interface Progress {
   stop(): void;
 }
 
-export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine, logger: Logger, columns: () => number): Progress {
+/** `line` is null off a terminal: then only the closing log line is written. */
+export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine | null, logger: Logger, columns: () => number): Progress {
   const started = Date.now();
   let frame = 0;
   const tick = (): void => {
@@ -23,6 +25,7 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
       logger.info({ targets: hosts.length, ms: Date.now() - started }, 'startup full sync done on every target');
       return;
     }
+    if (line === null) return;
     const waiting = hosts.filter((h) => h.lastSuccess === null).map((h) => {
       if (h.state === 'retrying' || h.state === 'down') return `${h.target} ${h.state}${h.lastError ? ` (${h.lastError.split('\n')[0]})` : ''}`;
       return h.inFlight ? `${h.target} ${formatDuration(Date.now() - Date.parse(h.inFlight.startedAt))}` : `${h.target} queued`;
@@ -36,7 +39,7 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
   tick();
   function stop(): void {
     clearInterval(timer);
-    line.clear();
+    line?.clear();
   }
   return { stop };
 }

@@ -96,7 +96,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     }
     process.on('SIGHUP', this.onHup);
     process.on('SIGUSR1', this.onUsr1);
-    if (process.stderr.isTTY) this.progress = showStartupProgress(() => this.snapshot(), stderrLine, this.logger, () => process.stderr.columns ?? 80);
+    this.progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
     this.logger.info({ socket: this.status?.path ?? null, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
   }
 

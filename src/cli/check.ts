@@ -6,6 +6,7 @@ import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
 import { planCommandLine, type AgentArgs } from './agent-plan.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
+import { withExamples } from './examples.js';
 
 interface CheckArgs extends Pick<SyncArgs, 'target' | 'exclude' | 'exclude-from' | 'rsync-opts' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'timeout'> {
   source?: string;
@@ -57,7 +58,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: 'Compare the source with every target (rsync dry run) and print the drift; exit 0 identical, 1 drift, 2 error',
   builder: (yargs: Argv) =>
-    withTargetOptions(yargs)
+    withTargetOptions(withExamples(yargs, [
+      ['is the mirror identical?', '$0 check --source /srv/www --target backup@mirror1:/srv/www'],
+      ['every sync of the agent, for a script', '$0 check --config /etc/inosync/inosync.yaml --json'],
+    ]))
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: check every sync in it' })
       .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect budget (s)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
@@ -66,8 +70,6 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         if (!argv.source && !argv.config) throw new InosyncError('nothing to check', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: CHECK_EXIT.error });
         return true;
       })
-      .example('$0 check --source /srv/www --target backup@mirror1:/srv/www', 'is the mirror identical?')
-      .example('$0 check --config /etc/inosync/inosync.yaml --json', 'every sync of the agent, for a script')
       .epilogue('Exit codes: 0 every target identical; 1 some target differs; 2 a target could not be compared (or a usage error).\n' +
         'Only what rsync\'s quick check sees is compared (size, time, type, attributes), as for a sync.') as unknown as Argv<CheckArgs>,
   handler: async (args) => {

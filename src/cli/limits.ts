@@ -7,6 +7,7 @@ import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { loadConfig } from '../config/load.js';
 import { excludeFn, readPatternFile } from '../sync/exclude.js';
+import { withExamples } from './examples.js';
 
 interface LimitsArgs {
   dirs: string[];
@@ -81,7 +82,12 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
   command: 'limits [dirs..]',
   describe: 'Show inotify limits, what is held, what DIRs need; raise them with --apply/--persist',
   builder: (yargs: Argv) =>
-    yargs
+    withExamples(yargs, [
+      ['how many watches /srv/www needs and whether they fit', '$0 limits /srv/www'],
+      ['raise what is too low, now and after reboots', 'sudo $0 limits --apply --persist /srv/www'],
+      ['what the agent\'s trees need, excludes applied', '$0 limits --config /etc/inosync/inosync.yaml'],
+      ['the watch recommendation, for a script', '$0 limits --json | jq .advice.watches'],
+    ])
       .positional('dirs', { type: 'string', array: true, default: [] as string[], describe: 'trees to count directories in (each needs one watch per directory)' })
       .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'rsync-style PATTERN of directories not to count (as sync --exclude)' })
       .option('config', { alias: 'c', type: 'string', describe: 'count the sources of this agent config FILE, with their excludes' })
@@ -91,11 +97,7 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
       .option('watches', { type: 'number', describe: 'value to apply/persist for max_user_watches instead of the recommendation' })
       .option('instances', { type: 'number', describe: 'value to apply/persist for max_user_instances instead of the recommendation' })
       .option('queued-events', { type: 'number', describe: 'value to apply/persist for max_queued_events instead of the recommendation' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' })
-      .example('$0 limits /srv/www', 'how many watches /srv/www needs and whether they fit')
-      .example('sudo $0 limits --apply --persist /srv/www', 'raise what is too low, now and after reboots')
-      .example('$0 limits --config /etc/inosync/inosync.yaml', 'what the agent\'s trees need, excludes applied')
-      .example('$0 limits --json | jq .advice.watches', 'the watch recommendation, for a script') as unknown as Argv<LimitsArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' }) as unknown as Argv<LimitsArgs>,
   handler: async (args) => {
     const survey = await surveyInotify(treesToCount(args));
     const settings = chosenSettings(survey, args);

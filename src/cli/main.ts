@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { describeError, InosyncError } from '../errors.js';
 import { loadCommands } from './commands.js';
+import { withOptionHints } from './did-you-mean.js';
 import { attachFlagValues, valueFlagsOf } from './flag-values.js';
 
 // Installed as a symlink named inotifywait (or inotifywatch), inosync is a drop-in for it.
@@ -27,10 +28,12 @@ async function main(argv: string[]): Promise<void> {
     .demandCommand(1, 'no command given')
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .fail((message, error) => {
+    .fail((message, error, usage) => {
       // Usage errors exit 2 (1 means "drift" to `check`); `watch` keeps inotifywait's 1.
       const exitCode = args[0] === 'watch' ? 1 : 2;
-      throw error ?? new InosyncError(message, 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode });
+      // yargs passes its usage object here (typed as the yargs instance): its descriptions name the options in force.
+      const known = Object.keys((usage as unknown as { getDescriptions?: () => Record<string, unknown> }).getDescriptions?.() ?? {});
+      throw error ?? new InosyncError(withOptionHints(message, args, known), 'See `inosync --help` or `inosync COMMAND --help`.', { exitCode });
     });
   for (const command of commands) cli = cli.command(command);
   await cli.help().alias('h', 'help').version().parseAsync();

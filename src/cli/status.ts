@@ -3,26 +3,38 @@ import type { Argv, CommandModule } from 'yargs';
 import { queryStatus, NO_AGENT_EXIT_CODE } from '../status/client.js';
 import { renderStatus } from '../status/render.js';
 import { defaultSocketPath } from '../status/socket-path.js';
+import { withExamples } from './examples.js';
 
 interface StatusArgs {
-  socket: string;
+  socket?: string;
+  config?: string;
   json: boolean;
   timeout: number;
+}
+
+/** --socket, else the socket the config file names, else the default (as the agent chooses it). */
+async function socketOf(args: StatusArgs): Promise<string> {
+  if (args.socket !== undefined) return args.socket;
+  const config = args.config === undefined ? undefined : (await import('../config/load.js')).loadConfig(args.config);
+  return config?.socket ?? defaultSocketPath();
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status',
   describe: 'Show what the running agent is doing, per sync and per host',
   builder: (yargs: Argv) =>
-    yargs
-      .option('socket', { type: 'string', default: defaultSocketPath(), describe: 'the agent\'s status socket (as given to `inosync sync --socket`)' })
+    withExamples(yargs, [
+      ['per host: state, pending paths, batch in flight, last success, lag', '$0 status'],
+      ['ask the agent started with that config file, on the socket it names', '$0 status --config /etc/inosync/inosync.yaml'],
+      ['hosts that are busy or in trouble', '$0 status --json | jq \'.syncs[].hosts[] | select(.state != "idle")\''],
+    ])
+      .option('socket', { type: 'string', describe: `the agent's status socket (as given to \`inosync sync --socket\`; default ${defaultSocketPath()})` })
+      .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: ask on the socket it names (--socket wins)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the agent\'s answer as one JSON object' })
       .option('timeout', { type: 'number', default: 5000, describe: 'give up after this many milliseconds' })
-      .example('$0 status', 'state, pending paths, batch in flight, last success, lag, failures, per host')
-      .example('$0 status --json | jq \'.syncs[].hosts[] | select(.state != "idle")\'', 'hosts that are busy or in trouble')
       .epilogue(`Exit codes: 0 the agent answered; ${NO_AGENT_EXIT_CODE} no agent is running on the socket; 1 other errors.`) as unknown as Argv<StatusArgs>,
   handler: async (args) => {
-    const status = await queryStatus(args.socket, args.timeout);
+    const status = await queryStatus(await socketOf(args), args.timeout);
     process.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
   },
 };

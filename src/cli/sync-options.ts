@@ -56,8 +56,14 @@ function scoped(values: readonly string[], keys: ReadonlyArray<readonly string[]
   return { global, perTarget };
 }
 
-function port(value: string): number {
+/** A port; `hosts` (the ssh targets' hosts) name what a TARGET= prefix that matched none could have been. */
+function port(value: string, hosts: readonly string[]): number {
   const n = Number(value);
+  const scope = /^(.*)=(\d+)$/.exec(value);
+  if (scope && !Number.isInteger(n)) {
+    const known = hosts.length === 0 ? 'no target is reached over ssh' : `the ssh targets' hosts: ${[...new Set(hosts)].join(', ')}`;
+    throw usage(`--ssh-port ${value}: no target has the host "${scope[1]}"`, `Name a target before '=' by its host, user@host or spec (${known}), or give the port for every target: --ssh-port ${scope[2]}.`);
+  }
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw usage(`--ssh-port "${value}" is not a port`, 'Give a port between 1 and 65535, for all targets (--ssh-port 2222) or one (--ssh-port host=2222).');
   return n;
 }
@@ -75,7 +81,7 @@ export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-i
     // ssh keeps the first value of an option: a target's own options go before the global ones.
     const defaults: TargetDefaults = { sshOptions: [...toArgv(options.perTarget[i]!), ...toArgv(options.global)] };
     const p = last(ports.perTarget[i]!) ?? last(ports.global);
-    if (p !== undefined) defaults.port = port(p);
+    if (p !== undefined) defaults.port = port(p, bare.flatMap((t) => (t.kind === 'ssh' ? [t.host] : [])));
     const identity = last(identities.perTarget[i]!) ?? last(identities.global);
     if (identity !== undefined) defaults.identity = identity;
     return parseTarget(spec, defaults);

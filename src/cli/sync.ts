@@ -6,6 +6,7 @@ import { syncDefaults, type Unsynced } from '../sync/engine.js';
 import { createAgent } from './agent.js';
 import { withAgentOptions, type AgentArgs } from './agent-plan.js';
 import { usage, withTargetOptions, type SyncArgs } from './sync-options.js';
+import { withExamples, type Example } from './examples.js';
 
 type SyncCommandArgs = SyncArgs & AgentArgs;
 
@@ -60,11 +61,13 @@ export async function runSync(args: SyncCommandArgs): Promise<void> {
   if (code !== 0) process.exitCode = code;
 }
 
-const examples: Array<[string, string]> = [
-  ['$0 sync --source /srv/www --target /backup/www', 'mirror to a local directory'],
-  ['$0 sync --source /srv/www --target web2:/srv/www --target deploy@web3:/srv/www --ssh-identity ~/.ssh/mirror', 'mirror to two hosts over ssh'],
-  ['$0 sync --source /data --target 10.0.0.7:/data --ssh-port 10.0.0.7=2222 --ssh-option ConnectTimeout=5', 'a port for one target, an ssh option for all'],
-  ['$0 sync --source /src --target /dst --exclude .git/ --exclude "*.tmp" --remote-moves', 'leave out .git and temp files; replay directory renames'],
+const examples: Example[] = [
+  ['mirror to a local directory', '$0 sync --source /srv/www --target /backup/www'],
+  ['mirror to two hosts over ssh, with one key', '$0 sync -s /www -t web2:/www -t u@web3:/www --ssh-identity ~/.ssh/key'],
+  ['an ssh port for one target (named by its host)', '$0 sync -s /data -t 10.0.0.7:/data --ssh-port 10.0.0.7=2222'],
+  ['an ssh option for every target', '$0 sync -s /data -t web2:/data --ssh-option ConnectTimeout=5'],
+  ['leave out .git and temp files', '$0 sync -s /src -t /dst --exclude .git/ --exclude \'*.tmp\''],
+  ['replay directory renames on the target instead of sending them again', '$0 sync -s /src -t web2:/src --remote-moves'],
 ];
 
 export const syncCommand: CommandModule<object, SyncCommandArgs> = {
@@ -92,7 +95,7 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
         return true;
       });
     y = withAgentOptions(y);
-    for (const [command, description] of examples) y = y.example(command, description);
+    y = withExamples(y, examples);
     return y.epilogue([
       'Startup: watches are armed first, then every target gets one full rsync (in parallel, up to --max-procs);',
       'what changes meanwhile is sent after it. A file is sent when its writer closes it, or within',

@@ -42,6 +42,7 @@ export function startDaemon(command: DaemonCommand): Promise<number> {
       command.stderr.write(`cannot start the daemon: ${error.message}\n`);
       resolve(1);
     });
-    child.on('exit', (code) => resolve(code === 0 || code === null ? 1 : code));
+    // 'close', not 'exit': its last messages (why it failed) may still be in the pipe when it exits.
+    child.on('close', (code) => resolve(code === 0 || code === null ? 1 : code));
   });
 }

@@ -49,14 +49,16 @@ Options:
   -o, --outfile FILE    Append events to FILE (created with mode 0600) instead of stdout.
                                                           e.g. -m -o /var/log/changes.log DIR
   -d, --daemon          Like -m, in the background: returns once the watches are set; needs -o FILE
-                        (or -s: events to syslog). Implies -s. Relative paths mean what they mean
+                        (or -s: events to syslog, exit 1 if its socket is not there). Implies -s.
+                        Relative paths mean what they mean
                         here (the daemon keeps this working directory).   e.g. -d -o /var/log/w.log DIR
   -s, --syslog          Send messages (errors, warnings) to syslog, facility daemon, via logger(1).
                                                           e.g. -m -s DIR
       --syslog-socket PATH  Log to this socket instead of /dev/log (inosync).
                                                           e.g. --syslog-socket /run/systemd/journal/dev-log
-  -P, --no-dereference  Accepted for inotifywait's sake: symlinks below a PATH are never followed.
-                                                          e.g. -mrP DIR
+  -P, --no-dereference  A PATH that is a symlink is watched itself, not what it leads to (with -r, one
+                        leading to a directory is walked, as inotifywait does). Symlinks below a PATH
+                        are never followed, with or without -P.   e.g. -P LINK
       --stats           Count events per watched directory instead: inotifywatch (${program} --stats -h).
                                                           e.g. ${program} --stats -r -t 60 DIR
   -h, --help            This help.                        e.g. ${program} -h
@@ -97,11 +99,10 @@ watched first, then listed: what it holds is reported as CREATE, and each file a
 since it may have been written before the watch existed); a renamed directory's events carry
 its new path; MOVED_FROM/MOVED_TO are paired across reads; the event queue overflowing is reported and
 the tree rewalked; a watched root that is deleted or moved away is reported, and -m ends (status 1)
-when nothing is left to watch; @PATH also keeps new directories of that name unwatched; a root that is a
-symlink to a directory prints as "link/" (inotifywait: "link", so %w%f runs the names together); the
+when nothing is left to watch; @PATH also keeps new directories of that name unwatched; the
 event queue is drained fast enough not to overflow on bursts where inotifywait loses events.
 Differences: --exclude/--include use JavaScript's regex engine on a POSIX ERE translated to it (same
-matches for ordinary patterns); a root that is a symlink is followed even with -P; an entry may be
+matches for ordinary patterns); an entry may be
 reported twice around a new directory's listing (never zero times); reads of a new directory before it
 is listed are not reported; fanotify (-I -F -S) is not offered; -h exits 0.`;
 }

@@ -13,7 +13,7 @@ import { compilePathFilter, type PathFilter } from './filter.js';
 import { compileFormat, csvLine, jsonLine, type Render } from './format.js';
 import type { StatsOptions, WaitOptions } from './options.js';
 import { atExclusions, buildWatchList, type WatchList } from './paths.js';
-import { appendFileSink, coalescing, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
+import { appendFileSink, coalescing, requireSyslogSocket, streamSink, syslogSink, type Sink, type TextOut } from './sinks.js';
 import { EventStats } from './stats.js';
 
 /** The process's standard streams, each created only when first used: creating one costs milliseconds at start. */
@@ -120,7 +120,8 @@ interface Run {
 
 function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEvents: number, cleanup: () => Promise<void>, signal: AbortSignal | undefined, onAbort: number): Run {
   const exclude = options.recursive ? atExclusions(list.exclusions) : undefined;
-  const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, ...(exclude ? { exclude } : {}), extraEvents });
+  const linkRoots = options.noDereference ? 'watch' : 'follow';
+  const tree = new WatchTree({ roots: list.roots, recursive: options.recursive, linkRoots, ...(exclude ? { exclude } : {}), extraEvents });
   // The inactivity timeout: one timer, which on firing sees whether an event came since and then waits out
   // the rest. Arming is a (monotonic) clock read, not a timer cleared and set again per event of a burst.
   let timer: NodeJS.Timeout | undefined;
@@ -194,6 +195,7 @@ function eventOutput(options: WaitOptions, io: MonitorIo, syslog: Sink | undefin
 
 /** `inosync watch`: inotifywait. */
 export async function runWait(options: WaitOptions, io: MonitorIo): Promise<number> {
+  if (options.daemon && options.outfile === undefined) requireSyslogSocket(options.syslogSocket);
   const messages = messagesFor(options, io);
   const { say } = messages;
   let output: Sink | undefined;

@@ -2,7 +2,7 @@
 // or syslog (-s) through the `logger` program (argv, no shell), facility daemon, priority info, tagged with the
 // program name and pid, as inotifywait's openlog(..., LOG_PID, LOG_DAEMON).
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { InosyncError } from '../errors.js';
 
@@ -107,6 +107,20 @@ export interface SyslogOptions {
   stderr: TextOut;
 }
 
+/** Where logger(1) sends messages when not told otherwise. */
+const SYSLOG_SOCKET = '/dev/log';
+
+/**
+ * For events sent to syslog (-d without -o): throws when no syslog socket is there. inotifywait's syslog(3)
+ * drops every event then without a word, and logger would only complain once the daemon has gone.
+ */
+export function requireSyslogSocket(socket: string | undefined): void {
+  const path = socket ?? SYSLOG_SOCKET;
+  if (isSocket(path)) return;
+  throw new InosyncError(`Couldn't log to syslog: ${path} is not a socket (no syslog daemon listens there), so every event sent to syslog would be lost`,
+    'Start a syslog daemon (systemd-journald, rsyslog), or give --syslog-socket PATH, or send the events to a file with -o FILE.', { exitCode: 1 });
+}
+
 /** One `logger` process, fed one message per line on its stdin (newlines inside a message become spaces). */
 export function syslogSink(options: SyslogOptions): Sink {
   const args = ['-t', options.tag, `--id=${process.pid}`, '-p', 'daemon.info', ...(options.socket ? ['-u', options.socket] : [])];
@@ -129,4 +143,12 @@ export function syslogSink(options: SyslogOptions): Sink {
       await exited;
     },
   };
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
 }

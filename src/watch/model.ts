@@ -16,6 +16,11 @@ export interface WatchRoot {
   pathText: Latin1;
   node?: WatchNode;
   gone: boolean;
+  /**
+   * A symlink to a directory, given without a trailing slash and watched without recursion: inotifywait's %w
+   * shows it as given, with no slash added (it tells directories by lstat).
+   */
+  shownBare?: boolean;
 }
 
 /** A name or path as bytes, in the model's latin1 form. */
@@ -41,7 +46,7 @@ export interface WatchNode {
   dirBytes: Buffer | undefined;
 }
 
-const SLASH = 0x2f;
+export const SLASH = 0x2f;
 const SEPARATOR = Buffer.from('/');
 
 export const latin1 = (bytes: Buffer): Latin1 => bytes.toString('latin1');
@@ -98,7 +103,7 @@ export function absoluteText(node: WatchNode): Latin1 {
  * rename relinks it: a burst in one directory would otherwise make one per event.
  */
 export function eventDir(node: WatchNode): Buffer {
-  node.dirBytes ??= bytes(`${absoluteText(node)}/`);
+  node.dirBytes ??= node.parent === undefined && node.root.shownBare === true ? node.root.path : bytes(`${absoluteText(node)}/`);
   return node.dirBytes;
 }
 

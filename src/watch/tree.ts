@@ -22,7 +22,9 @@
 //   of every root, then every root is walked again (missed directories watched, moved ones relinked, stale
 //   watches removed).
 // - Directories only (IN_ONLYDIR|IN_DONT_FOLLOW|IN_EXCL_UNLINK); symlinks are entries, never followed unless
-//   followSymlinks. A root that is a symlink is resolved, since the user named it. A root may be a file.
+//   followSymlinks. A root that is a symlink is resolved, since the user named it, unless linkRoots is 'watch'
+//   (inotifywait -P): then the link itself is watched (IN_DONT_FOLLOW), as a file, except that a recursive
+//   root leading to a directory is still followed, as inotifywait's opendir() does. A root may be a file.
 // - Excluded directories are never watched; no event or change is emitted for an excluded path. A renamed
 //   directory keeps its watched subtree: exclusions apply to the names that change, not again below them.
 // - A directory that vanishes while being watched or listed is skipped silently; one that cannot be read
@@ -51,6 +53,8 @@ export interface WatchTreeOptions {
   exclude?: ExcludeFn;
   /** Watch directories reached through symlinks; default false (a symlink is an entry, not a subtree). */
   followSymlinks?: boolean;
+  /** A root that is a symlink: 'follow' it (default) or 'watch' the link itself (see the header). */
+  linkRoots?: 'follow' | 'watch';
   /** How long a MOVED_FROM waits for its MOVED_TO before it counts as a move out; default 25 ms. */
   movePairingMs?: number;
   /** Extra IN_* event bits to watch (IN_ACCESS, IN_OPEN, IN_CLOSE_NOWRITE): reported as 'event' only. */
@@ -86,6 +90,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
       recursive,
       exclude: options.exclude,
       followSymlinks: options.followSymlinks ?? false,
+      watchLinkRoots: options.linkRoots === 'watch',
       extraEvents: options.extraEvents ?? 0,
       inotify: () => this.native(),
       isClosed,

@@ -4,12 +4,12 @@
 //
 // Listings see the disk as it is now, queued events what happened a moment ago: where they disagree, the wd the
 // kernel returns for a path decides which directory is where (see model.ts).
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { constants as C, ENTRY, syscallError, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
 import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
-import { absolutePath, absoluteText, bytes, dirPrefix, joinPath, joinText, relativeText, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { absolutePath, absoluteText, bytes, dirPrefix, joinPath, joinText, relativeText, SLASH, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ExcludeFn } from './types.js';
 
@@ -123,6 +123,8 @@ function skipListing(listings: Latin1, at: number): number {
   return at + 1;
 }
 
+type RootKind = 'directory' | 'file' | 'link';
+
 export interface WalkerOptions {
   roots: readonly WatchRoot[];
   model: WatchModel;
@@ -130,6 +132,8 @@ export interface WalkerOptions {
   recursive: boolean;
   exclude: ExcludeFn | undefined;
   followSymlinks: boolean;
+  /** A root that is a symlink is watched itself (see WatchTreeOptions.linkRoots). */
+  watchLinkRoots: boolean;
   extraEvents: number;
   inotify: () => NativeInotify;
   isClosed: () => boolean;
@@ -144,6 +148,7 @@ export class Walker {
   private readonly recursive: boolean;
   private readonly exclude: ExcludeFn | undefined;
   private readonly followSymlinks: boolean;
+  private readonly watchLinkRoots: boolean;
   private readonly extraEvents: number;
   private readonly native: () => NativeInotify;
   private readonly isClosed: () => boolean;
@@ -171,6 +176,7 @@ export class Walker {
     this.recursive = options.recursive;
     this.exclude = options.exclude;
     this.followSymlinks = options.followSymlinks;
+    this.watchLinkRoots = options.watchLinkRoots;
     this.extraEvents = options.extraEvents;
     this.native = options.inotify;
     this.isClosed = options.isClosed;
@@ -196,15 +202,16 @@ export class Walker {
 
   /** Watches a root and everything below it. Throws RootError, or the ENOSPC error for `limitError`. */
   armRoot(root: WatchRoot): void {
-    let isDir: boolean;
+    let kind: RootKind;
     try {
-      isDir = statSync(root.path).isDirectory();
+      kind = this.rootKind(root);
     } catch (error) {
       throw new RootError(root.given, errnoCode(error), { cause: error });
     }
+    const isDir = kind === 'directory';
     let wd: number;
     try {
-      wd = this.native().addWatch(root.path, isDir ? this.rootDirMask : this.fileMask);
+      wd = this.native().addWatch(root.path, isDir ? this.rootDirMask : kind === 'link' ? this.fileMask | C.IN_DONT_FOLLOW : this.fileMask);
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'ENOSPC') throw error;
@@ -214,6 +221,21 @@ export class Walker {
     const node = this.model.add(wd, root, undefined, root.pathText, isDir);
     root.node = node;
     if (isDir) this.expand(node, START);
+  }
+
+  /**
+   * What a root is watched as. A symlink watched itself (watchLinkRoots) is a 'link', except that a recursive
+   * root leading to a directory is walked: inotifywait -r -P opens it with opendir(), which follows it, and
+   * watches the link only when that fails with ENOTDIR (a dangling link is an error, as there). Throws the
+   * stat's error.
+   */
+  private rootKind(root: WatchRoot): RootKind {
+    if (this.watchLinkRoots && lstatSync(root.given).isSymbolicLink()) {
+      return this.recursive && statSync(root.path).isDirectory() ? 'directory' : 'link';
+    }
+    if (!statSync(root.path).isDirectory()) return 'file';
+    root.shownBare = !this.recursive && root.given[root.given.length - 1] !== SLASH && lstatSync(root.path).isSymbolicLink();
+    return 'directory';
   }
 
   /** The watch limit error for an ENOSPC, with what the trees need: a survey of /proc, so asynchronous. */

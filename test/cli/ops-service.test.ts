@@ -22,7 +22,7 @@ test('the unit runs the agent as root from the config, reloads on HUP, restarts 
   assert.equal(directive(unit, 'ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.equal(directive(unit, 'Restart'), 'on-failure');
   assert.equal(directive(unit, 'KillSignal'), 'SIGTERM');
-  // longer than the default drain timeout (30 s), so a graceful stop is never cut short by SIGKILL
+  // well beyond the default drain timeout (10 s), so a graceful stop is never cut short by SIGKILL
   assert.ok(Number(directive(unit, 'TimeoutStopSec')) > 30);
 });
 

@@ -1,6 +1,7 @@
 // Runs `inosync watch` and Debian's `inotifywait` as real processes for the watch CLI tests: raw stdout
 // bytes, stderr text, deterministic waits ("Watches established.", an expected line), stop by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cliPath } from '../helpers/run-cli.js';
 import type { CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -90,4 +91,26 @@ export async function sideBySide(t: CleanupContext, args: readonly string[], opt
  */
 export function withoutListingNoise(lines: readonly string[]): string[] {
   return lines.filter((l) => !/(^|[ ,"])(OPEN|ACCESS|CLOSE_NOWRITE,CLOSE),ISDIR( |,|"|$)/.test(l));
+}
+
+/** How many inotify watches a process holds now, from /proc/PID/fdinfo (0 when it has ended). */
+function watchesHeld(pid: number): number {
+  try {
+    let count = 0;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
+      count += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+    }
+    return count;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resolves once the monitor holds `count` watches: its readiness even under -q, which hides "Watches established.". */
+export async function waitWatching(monitor: Monitor, count = 1): Promise<void> {
+  const { child } = monitor;
+  const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  await waitFor(() => ended() || watchesHeld(child.pid ?? -1) >= count, { timeoutMs: 10_000, what: `${child.spawnfile} to hold ${count} inotify watch(es)` });
+  if (ended()) throw new Error(`${child.spawnfile} ended (${child.exitCode ?? child.signalCode}) before it held its watches; stderr: ${monitor.stderr}`);
 }

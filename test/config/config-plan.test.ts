@@ -67,3 +67,10 @@ test('--source with --config adds a sync, or replaces the file\'s sync of the sa
   const replaced = plan(config, [], { source: '/srv/a', target: ['/m/other'] });
   assert.deepEqual(replaced.syncs.map((s) => s.options.targets.map((x) => x.spec)), [['/m/other']]);
 });
+
+test('--target with --config but without --source is refused (exit 2): it would join none of the file\'s syncs', (t) => {
+  const config = join(tempDir(t), 'inosync.yaml');
+  writeFileSync(config, 'syncs:\n  - { source: /srv/a, targets: [/m/a] }\n');
+  assert.throws(() => plan(config, ['--config', config, '-t', '/extra'], { target: ['/extra'] }),
+    (error: Error & { exitCode?: number; fix?: string }) => error.exitCode === 2 && /--target \/extra .*without --source/.test(error.message) && /--source DIR/.test(error.fix ?? ''));
+});
