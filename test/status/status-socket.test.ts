@@ -19,8 +19,8 @@ const snapshot = (): AgentStatus => ({
     watches: 12,
     counters: { events: 99, overflows: 0, rescans: 1 },
     hosts: [
-      { target: '/backup/www', state: 'idle', pending: 0, inFlight: null, lastSuccess: new Date().toISOString(), lagMs: null, failures: 0, lastError: null, counters: { batches: 3, files: 7, bytes: 700, failures: 0 } },
-      { target: 'mirror@127.0.0.9:/srv/www', state: 'retrying', pending: 5, inFlight: { paths: 2, full: false, startedAt: new Date().toISOString() }, lastSuccess: null, lagMs: 4000, failures: 3, lastError: 'ssh: connect to host 127.0.0.9 port 22: Connection refused', counters: { batches: 0, files: 0, bytes: 0, failures: 3 } },
+      { target: '/backup/www', state: 'idle', pending: 0, inFlight: null, lastSuccess: new Date().toISOString(), lagMs: null, failures: 0, lastError: null, cause: null, counters: { batches: 3, files: 7, bytes: 700, failures: 0 } },
+      { target: 'mirror@127.0.0.9:/srv/www', state: 'retrying', pending: 5, inFlight: { paths: 2, full: false, startedAt: new Date().toISOString() }, lastSuccess: null, lagMs: 4000, failures: 3, lastError: 'ssh: connect to host 127.0.0.9 port 22: Connection refused', cause: null, counters: { batches: 0, files: 0, bytes: 0, failures: 3 } },
     ],
   }],
 });
