@@ -4,6 +4,7 @@
 import type { Logger } from '../log/logger.js';
 import { prepareChild, type ChildResult, type PreparedChild } from './child.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
+import { diagnose } from './failure.js';
 import { countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
 
 // rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
@@ -14,9 +15,6 @@ export const MODIFY_WINDOW = /^(--modify-window|-@)/;
 
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
-// "bash: rsync: command not found", "sh: 1: rsync: not found": rsync reports a lost connection (12), which
-// retrying will not mend.
-const NO_REMOTE_RSYNC = /rsync: (?:command )?not found/;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
 
 export interface RunSpec {
@@ -76,7 +74,8 @@ export function launchRsync(spec: RunSpec): Launched {
     onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
     onStderrLine: (line) => {
       if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
-      if (NO_REMOTE_RSYNC.test(line)) noRemoteRsync = true;
+      // rsync reports a lost connection (12) when the far side has no rsync: retrying will not mend that.
+      if (diagnose(line).cause?.kind === 'no-remote-rsync') noRemoteRsync = true;
     },
   });
   const complete = async (stdin: Buffer, signal?: AbortSignal): Promise<Run> => {

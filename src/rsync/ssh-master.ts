@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger.js';
 import type { SshTarget } from './target.js';
 
 export interface SshMasterOptions {
-  /** Seconds for ConnectTimeout, and the ServerAlive budget (interval × count) of a silent connection. */
+  /** Seconds for ConnectTimeout, and the ServerAlive budget (interval × count, at most 6) of a silent connection. */
   timeoutSec: number;
   logger: Logger;
 }
@@ -30,6 +30,8 @@ export interface MasterState {
   message: string;
 }
 
+/** Longest ServerAliveInterval (s): a user's --ssh-option ServerAliveInterval=N wins (see baseOptions). */
+const KEEPALIVE_SEC = 2;
 /** Seconds an unused master stays up. */
 export const IDLE_SEC = 60;
 const DIR_PREFIX = 'inosync-ssh-';
@@ -49,7 +51,9 @@ export class SshMaster {
   private baseOptions(): string[] {
     const t = this.target;
     const { timeoutSec } = this.options;
-    const alive = Math.max(1, Math.ceil(timeoutSec / 3));
+    // A connection that went silent (a black-holed host) is given up after ~3 keep-alives unanswered: a few
+    // seconds, not the whole --timeout, so the host's queue goes to waiting for its return (reachability.ts).
+    const alive = Math.max(1, Math.min(KEEPALIVE_SEC, Math.ceil(timeoutSec / 3)));
     return [
       '-o', 'BatchMode=yes',
       ...t.sshOptions,
@@ -79,6 +83,11 @@ export class SshMaster {
     if (this.starting === undefined && this.dir !== undefined && (await answers(this.controlPath()))) return { ok: true, message: '' };
     this.starting ??= this.launch().finally(() => { this.starting = undefined; });
     return this.starting;
+  }
+
+  /** True when the master is up and accepts clients; makes no connection to the host. */
+  async isUp(): Promise<boolean> {
+    return this.dir !== undefined && this.starting === undefined && answers(this.controlPath());
   }
 
   private async launch(): Promise<MasterState> {

@@ -37,10 +37,12 @@ import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { ChildResult } from './child.js';
 import { deleteRules } from './delete-filter.js';
+import { diagnose, type FailureCause } from './failure.js';
 import { classifyExit, worse, type Outcome } from './exit-codes.js';
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
+import { sshEndpoint, tcpAnswers } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { rsyncDestination, type Target } from './target.js';
@@ -71,6 +73,10 @@ export interface TransferResult {
   /** One line for logs. */
   message: string;
   stderrTail: string;
+  /** rsync's or ssh's own first error line, when the run failed and they said one. */
+  said?: string;
+  /** A failure that lasts until it is fixed on the host (failure.ts). */
+  cause?: FailureCause;
 }
 
 export interface TransportOptions {
@@ -97,6 +103,9 @@ export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X',
 // fires): seen in full syncs and tree runs alike under a live workload, never with --no-inc-recursive or
 // without -H. The price is the whole file list in memory before the first file moves.
 const RECURSE = ['-r', '--no-inc-recursive'] as const;
+
+/** A probe's connect timeout: long enough for any working link's handshake, short enough to try again soon. */
+const PROBE_TIMEOUT_MS = 1000;
 
 export type DeleteMethod = 'missing-args' | 'filter-list';
 
@@ -190,6 +199,18 @@ export class Transport {
     return moved;
   }
 
+  /**
+   * A cheap check of whether the host answers (a TCP connect to its ssh port, see probe.ts), for a queue
+   * that waits for the host's return; undefined when none can be made (a local target, an ssh proxy).
+   */
+  async reachability(): Promise<(() => Promise<boolean>) | undefined> {
+    if (this.master === undefined) return undefined;
+    const endpoint = await sshEndpoint(this.master.clientOptions(), this.master.target.host);
+    if (endpoint === undefined) return undefined;
+    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
+    return () => tcpAnswers(endpoint, timeoutMs);
+  }
+
   /** Kills running children, closes the ssh master and removes its control directory. */
   async stop(): Promise<void> {
     this.stopping.abort();
@@ -201,7 +222,7 @@ export class Transport {
   private async connect(started: number): Promise<TransferResult | undefined> {
     if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
     const state = await this.master?.ensure();
-    return state === undefined || state.ok ? undefined : this.result('retry', started, emptyCounts(), 0, null, state.message, 255);
+    return state === undefined || state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
   }
 
   /** The paths run, then the trees run (each only when it has something to do); stops at the first failure. */
@@ -216,8 +237,9 @@ export class Transport {
       this.prepareStandby();
       let run = await running;
       // A standby may have died with its connection a moment before it was fed (its end not yet seen): that
-      // is no verdict on the batch, which gets one fresh rsync at once. A rejected flag is one, though.
-      if (standby && !succeeded(run) && !run.rejectedDeletes && !signal?.aborted && !this.stopping.signal.aborted) {
+      // is no verdict on the batch, which gets one fresh rsync at once. A rejected flag is one, though, and so
+      // is a connection that died (the master is gone): a fresh ssh would hang on a black-holed host.
+      if (standby && !succeeded(run) && !run.rejectedDeletes && !signal?.aborted && !this.stopping.signal.aborted && (await this.master?.isUp() ?? true)) {
         run = await fresh().complete(list, signal);
       }
       runs.push(run);
@@ -330,6 +352,7 @@ export class Transport {
     const summary = `${counts.changed} changed, ${counts.deleted} deleted, ${counts.sent} files sent`;
     const message = reasons.length === 0 ? summary : `${summary}; ${reasons.join('; ')}`;
     const result = this.result(outcome, started, counts, kept, last?.child ?? null, message);
+    if (outcome !== 'ok') withDiagnosis(result, result.stderrTail);
     if (outcome === 'fatal') this.logger.error({ exitCode: result.exitCode, stderr: result.stderrTail, args: last?.args }, `rsync to ${this.target.spec} failed and will fail the same way again: ${message}`);
     return result;
   }
@@ -349,6 +372,15 @@ export class Transport {
       stderrTail: child?.stderrTail ?? '',
     };
   }
+}
+
+/** Adds the tools' own first error line and the lasting cause it names to a failed result's message. */
+function withDiagnosis(result: TransferResult, said: string): TransferResult {
+  const diagnosis = diagnose(said);
+  if (diagnosis.said !== '' && !result.message.includes(diagnosis.said)) result.message = `${result.message}: ${diagnosis.said}`;
+  if (diagnosis.said !== '') result.said = diagnosis.said;
+  if (diagnosis.cause !== undefined) result.cause = diagnosis.cause;
+  return result;
 }
 
 /** The --files-from list: relative paths, NUL-terminated; the root is '.'. */

@@ -29,6 +29,7 @@ function hostLines(host: HostStatus, now: number): string[] {
     `failures ${host.failures}`,
   ];
   const lines = [`  ${host.target}`, `    ${fields.join('  ')}`];
+  if (host.cause) lines.push(`    cause: ${host.cause.summary} [${host.cause.kind}]`, `    fix: ${host.cause.fix}`);
   if (host.lastError) lines.push(`    last error: ${host.lastError.split('\n')[0]}`);
   return lines;
 }

@@ -1,4 +1,5 @@
 // What a running agent tells `inosync status` and the metrics endpoint: one snapshot, per sync and per host.
+import type { FailureCause } from '../rsync/failure.js';
 
 export type HostState = 'syncing' | 'idle' | 'retrying' | 'down';
 
@@ -29,7 +30,10 @@ export interface HostStatus {
   lagMs: number | null;
   /** Failed batches in a row (0 once one succeeds). */
   failures: number;
+  /** The last failure's message, with rsync's or ssh's own first error line. */
   lastError: string | null;
+  /** What the last failure is, and its fix, when it lasts until fixed on the host (see src/rsync/failure.ts). */
+  cause: FailureCause | null;
   counters: HostCounters;
 }
 

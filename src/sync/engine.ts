@@ -340,6 +340,7 @@ function toHostStatus(s: HostSnapshot): HostStatus {
     lagMs: s.lagMs === 0 ? null : s.lagMs,
     failures: s.consecutiveFailures,
     lastError: s.lastError,
+    cause: s.lastCause,
     counters: { batches: s.counters.batches, files: s.counters.files, bytes: s.counters.bytes, failures: s.counters.failures },
   };
 }

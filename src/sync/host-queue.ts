@@ -13,8 +13,10 @@
 import { EventEmitter } from 'node:events';
 import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
+import type { FailureCause } from '../rsync/failure.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { PathSet } from './path-set.js';
+import { awaitReturn, type Probe } from './reachability.js';
 
 /** What one rsync run reported (the rsync transport's result, as far as the queue cares). */
 export interface BatchResult {
@@ -30,6 +32,10 @@ export interface BatchResult {
   bytes?: number;
   durationMs: number;
   message: string;
+  /** rsync's or ssh's own first error line, for a failure. */
+  said?: string;
+  /** A failure that lasts until it is fixed on the host: retried slowly (see src/rsync/failure.ts). */
+  cause?: FailureCause;
 }
 
 /** The part of the rsync transport a host queue drives. */
@@ -38,6 +44,8 @@ export interface TransferPort {
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult>;
   /** Renames `from` to `to` on the target; false when it could not (the caller then sends instead). */
   remoteMove(from: Buffer, to: Buffer): Promise<boolean>;
+  /** A cheap check that the host answers, to retry the moment an unreachable host is back (reachability.ts). */
+  reachability?(): Promise<Probe | undefined>;
 }
 
 export type HostState = 'syncing' | 'idle' | 'retrying' | 'down' | 'stopped';
@@ -68,6 +76,8 @@ export interface HostSnapshot {
   /** Failures in a row (0 after a success). */
   consecutiveFailures: number;
   lastError: string | null;
+  /** What the last failure was, with the fix, when it is one that lasts until fixed (failure.ts). */
+  lastCause: FailureCause | null;
   nextRetryAt: number | null;
   counters: HostCounters;
 }
@@ -131,6 +141,9 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private failures = 0;
   private lastFailureUnreachable = false;
   private lastError: string | null = null;
+  private lastCause: FailureCause | null = null;
+  /** Set while an unreachable host is probed for its return (state 'down'). */
+  private probing: AbortController | undefined;
   private lastSuccessAt: number | null = null;
   private stopped = false;
   private lastState: HostState | undefined;
@@ -211,6 +224,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       lagMs: Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0,
       consecutiveFailures: this.failures,
       lastError: this.lastError,
+      lastCause: this.lastCause,
       nextRetryAt: this.retryAt,
       counters: { ...this.counters },
     };
@@ -248,6 +262,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.probing?.abort();
+    this.probing = undefined;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.retryAt = null;
@@ -267,6 +283,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private state(): HostState {
     if (this.stopped) return 'stopped';
     if (this.inFlight || this.queued) return 'syncing';
+    if (this.probing) return 'down';
     if (this.retryTimer) return this.lastFailureUnreachable ? 'down' : 'retrying';
     return this.hasWork() ? 'syncing' : 'idle';
   }
@@ -294,6 +311,11 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   }
 
   private retryNow(): void {
+    if (this.probing) {
+      this.probing.abort();
+      this.probing = undefined;
+      this.kick();
+    }
     if (!this.retryTimer) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -302,7 +324,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   }
 
   private kick(): void {
-    if (this.stopped || this.inFlight || this.queued || this.retryTimer) {
+    if (this.stopped || this.inFlight || this.queued || this.retryTimer || this.probing) {
       this.emitState();
       return;
     }
@@ -421,6 +443,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     if (result.outcome === 'ok') {
       this.failures = 0;
       this.lastError = null;
+      this.lastCause = null;
       this.lastSuccessAt = this.now();
       this.counters.batches += 1;
       if (kind === 'full') this.counters.fullSyncs += 1;
@@ -433,21 +456,58 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.failures += 1;
     this.counters.failures += 1;
     this.lastError = result.message;
+    const cause = result.cause ?? null;
+    const newCause = cause !== null && cause.kind !== this.lastCause?.kind;
+    this.lastCause = cause;
     this.lastFailureUnreachable = result.exitCode === null ? /ssh|connect|refused|unreachable/i.test(result.message) : UNREACHABLE.has(result.exitCode);
     if (this.stopped) return;
-    // A fatal outcome will not mend by itself soon: say so loudly and, once it repeats, wait the longest
-    // delay. The first one gets a quick retry: rsync reports some live-tree accidents as fatal ones (exit 2,
-    // "Invalid packet at end of run", when files vanish under -H).
-    const fatalAgain = result.outcome === 'fatal' && this.failures > 1;
-    const delay = fatalAgain ? this.options.backoff.capMs : backoffDelay(this.failures, this.options.backoff, this.random);
-    const fields = { host: this.name, kind, marks, exitCode: result.exitCode, error: result.message, failures: this.failures, retryInMs: delay };
-    if (result.outcome === 'fatal') log.error(fields, 'rsync failed in a way retrying will not fix soon: check this host (its rsync, its disk, the options)');
+    // A fatal outcome, or a failure with a lasting cause (a key, a directory, a disk), will not mend by itself
+    // soon: say so loudly and wait the longest delay. A fatal outcome without a cause gets one quick retry
+    // first: rsync reports some live-tree accidents as fatal ones (exit 2, "Invalid packet at end of run",
+    // when files vanish under -H).
+    const slow = cause !== null || (result.outcome === 'fatal' && this.failures > 1);
+    const delay = slow ? this.options.backoff.capMs : backoffDelay(this.failures, this.options.backoff, this.random);
+    const fields = { host: this.name, kind, marks, exitCode: result.exitCode, error: result.message, said: result.said, failures: this.failures, retryInMs: delay };
+    if (cause !== null) {
+      const line = `${this.name} fails: ${cause.summary}; fix: ${cause.fix}`;
+      // Said loudly once per cause; while it lasts, each retry is a warning.
+      if (newCause) log.error({ ...fields, cause: cause.kind, fix: cause.fix }, line);
+      else log.warn({ ...fields, cause: cause.kind, fix: cause.fix }, line);
+    } else if (result.outcome === 'fatal') log.error(fields, 'rsync failed in a way retrying will not fix soon: check this host (its rsync, its disk, the options)');
     else log.warn(fields, 'rsync failed: will retry');
+    // An unreachable host is retried the moment it answers again, not when a backoff runs out.
+    if (this.lastFailureUnreachable && cause === null && this.options.transport.reachability) this.retryOnReturn(delay);
+    else this.retryIn(delay);
+  }
+
+  private retryIn(delay: number): void {
     this.retryAt = this.now() + delay;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryAt = null;
       this.kick();
     }, delay);
+  }
+
+  /**
+   * Probes the host until it answers, then retries at once; a host that answers at the first probe is up and
+   * failed anyway (or cannot be probed): it waits `delay`, the plain backoff.
+   */
+  private retryOnReturn(delay: number): void {
+    const controller = new AbortController();
+    this.probing = controller;
+    this.emitState();
+    const wait = async (): Promise<'answers' | 'back' | 'aborted'> => {
+      const probe = await this.options.transport.reachability!();
+      return probe === undefined ? 'answers' : awaitReturn(probe, controller.signal);
+    };
+    wait().catch(() => 'answers' as const).then((verdict) => {
+      if (this.probing !== controller) return; // cut short by retryNow or stop, which took it from here
+      this.probing = undefined;
+      if (verdict === 'back') {
+        this.options.logger.info({ host: this.name }, 'host answers again: retrying now');
+        this.kick();
+      } else this.retryIn(delay);
+    }, () => undefined);
   }
 }

@@ -2,6 +2,8 @@
 // `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { queryStatus } from '../../src/status/client.js';
+import type { HostStatus } from '../../src/status/types.js';
 import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
 import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
@@ -50,6 +52,22 @@ export async function makeMirror(t: CleanupContext, counts: { local: number; ssh
     for (let k = 1; k < host.sshOptions.length; k += 2) targetArgs.push('--ssh-option', `${host.address}=${host.sshOptions[k]!}`);
   });
   return { outside, src, dirs, hosts, targetArgs, agents };
+}
+
+/** Sends target `index` of the mirror to another directory (a filesystem of its own, a missing path). */
+export function retarget(mirror: Mirror, index: number, dir: string): void {
+  const old = mirror.dirs[index]!;
+  const at = mirror.targetArgs.findIndex((arg, i) => mirror.targetArgs[i - 1] === '--target' && (arg === old || arg.endsWith(`:${old}`)));
+  mirror.targetArgs[at] = mirror.targetArgs[at]!.slice(0, mirror.targetArgs[at]!.length - old.length) + dir;
+  mirror.dirs[index] = dir;
+}
+
+/** What the agent's status says about one host. */
+export async function hostStatus(agent: Agent, target: string): Promise<HostStatus> {
+  const status = await queryStatus(agent.socket);
+  const host = status.syncs.flatMap((s) => s.hosts).find((h) => h.target === target);
+  if (host === undefined) throw new Error(`no host ${target} in the status`);
+  return host;
 }
 
 export type { LogLine };

@@ -23,10 +23,11 @@ test('the user\'s ssh options override inosync\'s timeouts, but never its BatchM
   assert.equal(config.get('batchmode'), 'yes');
 });
 
-test('without user options the agent\'s own timeouts apply', () => {
+test('without user options the agent\'s own timeouts apply; a silent connection is given up within seconds', () => {
   const config = effective(parseTarget('web2:/srv') as SshTarget);
   assert.equal(config.get('connecttimeout'), '30');
-  assert.equal(config.get('serveraliveinterval'), '10');
+  assert.equal(config.get('serveraliveinterval'), '2');
+  assert.equal(config.get('serveralivecountmax'), '3');
 });
 
 test('a target\'s own --ssh-option wins over the one given for every target', () => {

@@ -19,8 +19,9 @@ const snapshot = (): AgentStatus => ({
     watches: 12,
     counters: { events: 99, overflows: 0, rescans: 1 },
     hosts: [
-      { target: '/backup/www', state: 'idle', pending: 0, inFlight: null, lastSuccess: new Date().toISOString(), lagMs: null, failures: 0, lastError: null, counters: { batches: 3, files: 7, bytes: 700, failures: 0 } },
-      { target: 'mirror@127.0.0.9:/srv/www', state: 'retrying', pending: 5, inFlight: { paths: 2, full: false, startedAt: new Date().toISOString() }, lastSuccess: null, lagMs: 4000, failures: 3, lastError: 'ssh: connect to host 127.0.0.9 port 22: Connection refused', counters: { batches: 0, files: 0, bytes: 0, failures: 3 } },
+      { target: '/backup/www', state: 'idle', pending: 0, inFlight: null, lastSuccess: new Date().toISOString(), lagMs: null, failures: 0, lastError: null, cause: null, counters: { batches: 3, files: 7, bytes: 700, failures: 0 } },
+      { target: 'mirror@127.0.0.9:/srv/www', state: 'retrying', pending: 5, inFlight: { paths: 2, full: false, startedAt: new Date().toISOString() }, lastSuccess: null, lagMs: 4000, failures: 3, lastError: 'ssh: connect to host 127.0.0.9 port 22: Connection refused', cause: null, counters: { batches: 0, files: 0, bytes: 0, failures: 3 } },
+      { target: 'mirror@127.0.0.8:/srv/ro', state: 'retrying', pending: 1, inFlight: null, lastSuccess: null, lagMs: 9000, failures: 2, lastError: '0 changed; partial transfer: rsync: [receiver] mkstemp "/srv/ro/.a.Xy" failed: Read-only file system (30)', cause: { kind: 'read-only', summary: 'the target filesystem is read-only', fix: 'remount it read-write' }, counters: { batches: 0, files: 0, bytes: 0, failures: 2 } },
     ],
   }],
 });
@@ -37,6 +38,7 @@ test('status prints per sync and per host what the agent reports, and --json the
   assert.match(text.stdout, /^\/srv\/www {2}\(12 watches, 99 events, 0 overflows, 1 rescans\)$/m);
   assert.match(text.stdout, /^ {2}mirror@127\.0\.0\.9:\/srv\/www\n {4}retrying +pending 5 +in flight 2 paths for \S+ +last success never +lag 4s +failures 3\n {4}last error: ssh: connect/m);
   assert.match(text.stdout, /^ {4}idle +pending 0 +in flight none +last success \S+ ago +lag - +failures 0$/m);
+  assert.match(text.stdout, /^ {2}mirror@127\.0\.0\.8:\/srv\/ro\n.*\n {4}cause: the target filesystem is read-only \[read-only\]\n {4}fix: remount it read-write\n {4}last error: .*Read-only file system \(30\)$/m);
 
   const json = await runCli(['status', '--json', '--socket', socket]);
   assert.equal(json.code, 0, json.stderr);

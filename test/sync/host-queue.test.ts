@@ -33,9 +33,13 @@ class FakeTransport implements TransferPort {
 
   /** Settles the oldest running call. */
   finish(outcome: BatchResult['outcome'] = 'ok', exitCode: number | null = outcome === 'ok' ? 0 : 23): void {
+    this.finishWith({ outcome, exitCode, files: 1, deleted: 0, durationMs: 1, message: outcome });
+  }
+
+  finishWith(result: BatchResult): void {
     const settle = this.open.shift();
     assert.ok(settle, 'no rsync running');
-    settle({ outcome, exitCode, files: 1, deleted: 0, durationMs: 1, message: outcome });
+    settle(result);
   }
 
   get waiting(): number {
@@ -330,4 +334,60 @@ test('a fatal outcome gets one quick retry, then waits the longest delay when it
   await waitFor(() => q.status().nextRetryAt !== null);
   assert.ok(q.status().nextRetryAt! - Date.now() > 30_000, 'the second fatal failure waits the cap');
   assert.equal(q.status().fullSyncPending, true);
+});
+
+/** A transport whose host is down until `back` is set: its probe answers only then. */
+class ProbedTransport extends FakeTransport {
+  back = false;
+  probes = 0;
+  async reachability(): Promise<() => Promise<boolean>> {
+    return async () => {
+      this.probes += 1;
+      return this.back;
+    };
+  }
+}
+
+function slowBackoffHost(transport: TransferPort): HostQueue {
+  return new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 60_000, capMs: 60_000, jitter: 0 }, maxPending: 10, logger: silentLogger });
+}
+
+test('an unreachable host is probed while down and retried the moment it answers, not after its backoff', async (t) => {
+  const transport = new ProbedTransport();
+  const q = slowBackoffHost(transport);
+  await started(t, transport, q);
+  transport.finish('retry', 255);
+  await waitFor(() => transport.probes >= 2, { what: 'the host to be probed' });
+  assert.equal(q.status().state, 'down');
+  assert.equal(transport.waiting, 0);
+  transport.back = true;
+  await waitFor(() => transport.waiting === 1, { what: 'the retry once the host answers', timeoutMs: 2000 });
+  transport.finish();
+  await q.whenSettled();
+  assert.equal(q.status().state, 'idle');
+});
+
+test('a host that answers its probe and still fails waits out the backoff', async (t) => {
+  const transport = new ProbedTransport();
+  transport.back = true;
+  const q = slowBackoffHost(transport);
+  await started(t, transport, q);
+  transport.finish('retry', 255);
+  await waitFor(() => q.status().nextRetryAt !== null, { what: 'a backoff to be scheduled' });
+  assert.equal(transport.probes, 1);
+  assert.equal(transport.waiting, 0);
+  assert.equal(q.status().state, 'down');
+});
+
+test('a failure with a lasting cause waits the longest delay and shows the cause and its fix', async (t) => {
+  const cause = { kind: 'read-only' as const, summary: 'the target filesystem is read-only', fix: 'remount it' };
+  const transport = new ProbedTransport();
+  const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 1, capMs: 60_000, jitter: 0 }, maxPending: 10, logger: silentLogger });
+  await started(t, transport, q);
+  transport.finishWith({ outcome: 'retry', exitCode: 23, files: 0, deleted: 0, durationMs: 1, message: 'partial', said: 'rsync: mkstemp failed: Read-only file system (30)', cause });
+  await waitFor(() => q.status().nextRetryAt !== null, { what: 'the retry to be scheduled' });
+  const status = q.status();
+  assert.ok(status.nextRetryAt! - Date.now() > 30_000, 'retried slowly');
+  assert.deepEqual(status.lastCause, cause);
+  assert.equal(transport.probes, 0, 'a host that said why it fails is not probed');
 });
