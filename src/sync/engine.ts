@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { Transport } from '../rsync/transport.js';
 import type { Target } from '../rsync/target.js';
 import type { SyncStatus, HostStatus } from '../status/types.js';
-import { QueueOverflowError } from '../watch/errors.js';
+import { OverlongDirectoryError, QueueOverflowError } from '../watch/errors.js';
 import { WatchTree } from '../watch/tree.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
@@ -23,6 +23,7 @@ import { HardLinkCheck } from './hard-links.js';
 import { excludeFn } from './exclude.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
 import type { PathSet } from './path-set.js';
+import { SkippedSubtrees } from './skipped.js';
 
 export interface SyncOptions {
   /** The source directory. */
@@ -118,6 +119,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly sourcePrefix: Buffer;
   /** Whether what a release holds needs the whole tree for hard links to stay links (see dispatch). */
   private readonly hardLinks: HardLinkCheck;
+  /** Directories too deep or too long to watch or send: kept from rsync (see skipped.ts). */
+  private readonly skipped: SkippedSubtrees;
 
   constructor(options: SyncOptions) {
     super();
@@ -125,6 +128,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.source = options.source;
     this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
     this.hardLinks = new HardLinkCheck(this.sourcePrefix);
+    this.skipped = new SkippedSubtrees(this.sourcePrefix);
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = excludeFn(options.excludes ?? []);
@@ -150,6 +154,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.tree.on('change', (change) => this.onChange(change));
     this.tree.on('warning', (warning) => {
       if (warning instanceof QueueOverflowError) this.counters.overflows += 1;
+      if (warning instanceof OverlongDirectoryError) this.skipped.add(warning.relative);
       this.logger.warn({ warning: warning.message, fix: warning.fix }, 'watch tree warning');
       this.emit('warning', warning);
     });
@@ -200,6 +205,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return {
       source: this.source,
       watches: this.tree.watchCount,
+      skipped: this.skipped.paths.map((p) => p.toString('latin1')),
       hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
       counters: { events: this.counters.events, overflows: this.counters.overflows, rescans: this.counters.rescans },
     };
@@ -240,6 +246,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       host.queue.stop();
     }
     await Promise.all(hosts.map((h) => h.transport.stop()));
+    this.skipped.close();
     this.limiter.clear();
     return left;
   }
@@ -250,6 +257,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       target,
       ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
       excludes: this.options.excludes ?? [],
+      excludeRulesFile: () => this.skipped.rulesFile,
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       logger: this.logger,
     });
@@ -268,8 +276,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return host;
   }
 
-  private onChange(change: Change): void {
+  private onChange(seen: Change): void {
     this.counters.events += 1;
+    const change = this.skipped.admit(seen);
+    if (change === undefined) return;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && !this.changes.coveredByTree(change.from)) {
