@@ -52,7 +52,7 @@ test('a deep tree moved in while the agent runs does not hold back a change made
   renameSync(join(base, 'deep'), join(src, 'deep'));
   writeFileSync(join(src, 'after'), 'made after the move\n');
   await waitFor(() => holds(join(dst, 'after'), 'made after the move\n'), { what: 'the later change on the target', timeoutMs: 20_000 });
-  assert.ok(existsSync(join(dst, 'deep', 'd', 'd')), 'the shallow part of the moved-in tree is mirrored');
+  await waitFor(() => existsSync(join(dst, 'deep', 'd', 'd')), { what: 'the shallow part of the moved-in tree on the target', timeoutMs: 20_000 });
   await agent.waitForLog((l) => typeof l.warning === 'string' && SKIPPED.test(l.warning), 'the warning naming the skipped subtree');
 });
 
