@@ -28,6 +28,11 @@ export function deleteRules(paths: readonly Buffer[]): Buffer {
   return Buffer.concat(out);
 }
 
+/** The exclude rule (anchored at the transfer root) for the directory at `path` and everything below it. */
+export function excludeRule(path: Buffer): Buffer {
+  return Buffer.concat([anchored(splitPath(path)), SLASH]);
+}
+
 const NUL = Buffer.from([0]);
 const SLASH = Buffer.from('/');
 const SLASH_STARSTAR = Buffer.from('/**');

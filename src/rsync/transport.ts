@@ -89,6 +89,8 @@ export interface TransportOptions {
   excludes?: string[];
   /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
   excludeFrom?: string[];
+  /** A file of more exclude rules, NUL-separated, that may change between runs (each run reads it as it starts). */
+  excludeRulesFile?: () => string | undefined;
   /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
   timeoutSec?: number;
   logger?: Logger;
@@ -121,6 +123,7 @@ export class Transport {
   private readonly source: string;
   private readonly attrs: string[];
   private readonly filters: string[];
+  private readonly excludeRulesFile: () => string | undefined;
   private readonly timeoutSec: number;
   private readonly logger: Logger;
   private readonly master: SshMaster | undefined;
@@ -137,6 +140,7 @@ export class Transport {
     this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
     this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
     this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
+    this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
   }
 
@@ -294,7 +298,7 @@ export class Transport {
     return launchRsync({
       attrs: direction?.attrs ?? this.attrs,
       shell: this.master === undefined ? [] : ['-e', this.master.rsyncShell()],
-      filters: this.filters,
+      filters: this.currentFilters(),
       mechanism,
       from: direction?.from ?? `${this.source}/`,
       to: direction?.to ?? rsyncDestination(this.target),
@@ -303,6 +307,12 @@ export class Transport {
       logger: this.logger,
       stopping: this.stopping.signal,
     });
+  }
+
+  /** The excludes, and the rules file's when there is one (NUL-separated: --from0, which the lists use too). */
+  private currentFilters(): string[] {
+    const rules = this.excludeRulesFile();
+    return rules === undefined ? this.filters : [...this.filters, '--from0', `--exclude-from=${rules}`];
   }
 
   /**

@@ -1,4 +1,5 @@
 // The human form of an agent's status: one block per sync, one line per host (plus its last error).
+import { shownPath } from '../safety/deep-paths.js';
 import type { AgentStatus, HostStatus } from './types.js';
 
 export function formatDuration(ms: number): string {
@@ -39,6 +40,11 @@ export function renderStatus(status: AgentStatus, now = Date.now()): string {
   for (const sync of status.syncs) {
     const c = sync.counters;
     lines.push(`${sync.source}  (${n(sync.watches)} watches, ${n(c.events)} events, ${n(c.overflows)} overflows, ${n(c.rescans)} rescans)`);
+    const skipped = sync.skipped ?? [];
+    if (skipped.length > 0) {
+      const shown = skipped.slice(0, 3).map((p) => shownPath(Buffer.from(p, 'latin1'))).join(', ');
+      lines.push(`  skipped, too deep or too long to watch or send (not synced): ${n(skipped.length)}: ${shown}${skipped.length > 3 ? ', ...' : ''}`);
+    }
     for (const host of sync.hosts) lines.push(...hostLines(host, now));
   }
   if (status.syncs.length === 0) lines.push('no syncs configured');

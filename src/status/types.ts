@@ -47,6 +47,8 @@ export interface SyncStatus {
   source: string;
   /** Watches this sync holds now. */
   watches: number;
+  /** Directories left out as too deep or too long to watch or send (relative to the source, bytes as latin1). */
+  skipped?: string[];
   hosts: HostStatus[];
   counters: SyncCounters;
 }

@@ -22,7 +22,7 @@ import { Transport } from '../rsync/transport.js';
 import type { Target } from '../rsync/target.js';
 import type { RsyncOptions } from '../safety/rsync-options.js';
 import type { SyncStatus, HostStatus } from '../status/types.js';
-import { QueueOverflowError } from '../watch/errors.js';
+import { OverlongDirectoryError, QueueOverflowError } from '../watch/errors.js';
 import { WatchTree } from '../watch/tree.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
@@ -31,6 +31,7 @@ import { HardLinkCheck } from './hard-links.js';
 import { excludeFn } from './exclude.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
 import type { PathSet } from './path-set.js';
+import { SkippedSubtrees } from './skipped.js';
 
 export interface SyncOptions {
   /** The source directory. */
@@ -126,6 +127,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly sourcePrefix: Buffer;
   /** Whether what a release holds needs the whole tree for hard links to stay links (see dispatch). */
   private readonly hardLinks: HardLinkCheck;
+  /** Directories too deep or too long to watch or send: kept from rsync (see skipped.ts). */
+  private readonly skipped: SkippedSubtrees;
 
   constructor(options: SyncOptions) {
     super();
@@ -133,6 +136,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.source = options.source;
     this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
     this.hardLinks = new HardLinkCheck(this.sourcePrefix);
+    this.skipped = new SkippedSubtrees(this.sourcePrefix);
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = excludeFn(options.excludes ?? []);
@@ -158,6 +162,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.tree.on('change', (change) => this.onChange(change));
     this.tree.on('warning', (warning) => {
       if (warning instanceof QueueOverflowError) this.counters.overflows += 1;
+      if (warning instanceof OverlongDirectoryError) this.skipped.add(warning.relative);
       this.logger.warn({ warning: warning.message, fix: warning.fix }, 'watch tree warning');
       this.emit('warning', warning);
     });
@@ -208,6 +213,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return {
       source: this.source,
       watches: this.tree.watchCount,
+      skipped: this.skipped.paths.map((p) => p.toString('latin1')),
       hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
       counters: { events: this.counters.events, overflows: this.counters.overflows, rescans: this.counters.rescans },
     };
@@ -248,6 +254,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       host.queue.stop();
     }
     await Promise.all(hosts.map((h) => h.transport.stop()));
+    this.skipped.close();
     this.limiter.clear();
     return left;
   }
@@ -258,6 +265,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       target,
       ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
       excludes: this.options.excludes ?? [],
+      excludeRulesFile: () => this.skipped.rulesFile,
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       logger: this.logger,
     });
@@ -276,8 +284,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return host;
   }
 
-  private onChange(change: Change): void {
+  private onChange(seen: Change): void {
     this.counters.events += 1;
+    const change = this.skipped.admit(seen);
+    if (change === undefined) return;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && this.replayable(change.from, change.path)) {

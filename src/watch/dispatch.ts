@@ -149,8 +149,13 @@ export class EventDispatch {
     // A directory the rename replaced (an empty one) is left to its IN_IGNORED, which follows shortly.
     const moved = this.model.takePast(source, fromName);
     if (!this.recursive) return;
+    if (this.walker.leftOut(target, toName)) {
+      if (moved) this.walker.unwatch(moved); // moved too deep: left out, as a walk would leave it
+      return;
+    }
     const found = this.walker.watchDir(target, toName, ADOPT, moved);
     if (moved && found?.node !== moved && !this.model.isAncestor(moved, target)) this.model.placeAsPast(moved, target, toName); // it went on since
+    for (const node of new Set([found?.node, moved])) if (node?.live) this.walker.pruneOverlong(node);
     if (found && !found.listed) this.walker.expand(found.node, ADOPT);
   }
 

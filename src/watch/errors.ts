@@ -1,6 +1,7 @@
 // The watch tree's errors: each names the kernel limit or the path at fault, and how to fix it.
 // Limit errors are built from a fresh survey of /proc (limits, what this user holds, what the trees need).
 import { InosyncError } from '../errors.js';
+import { MAX_DEPTH, MAX_DIRECTORY_PATH, shownPath, type Overlong } from '../safety/deep-paths.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { effectiveInstanceLimit, effectiveWatchLimit, readInotifyLimits, SYSCTL } from '../limits/read.js';
 import { raiseCommands } from '../limits/recommend.js';
@@ -98,6 +99,7 @@ export class RootError extends InosyncError {
       ENOTDIR: ['cannot be reached: a component of the path is not a directory', 'correct the path'],
       EACCES: ['cannot be read: permission denied', `grant read and execute permission (see ls -ld ${shown(root)}), or run as a user who has it`],
       ELOOP: ['is a symlink loop', 'point it at a real directory'],
+      ENAMETOOLONG: ['is too long a path for the kernel (PATH_MAX, 4,096 bytes)', 'name it by a shorter path (a bind mount nearer /)'],
     };
     const [what, fix] = reasons[code ?? ''] ?? [`cannot be watched (${code ?? 'unknown error'})`, 'check the path and its permissions'];
     super(`watch root ${shown(root)} ${what}`, fix, { cause: options.cause });
@@ -159,6 +161,28 @@ export class UnwatchableDirectoryError extends InosyncError {
       { cause: options.cause },
     );
     this.path = path;
+  }
+}
+
+/** A directory too deep or with too long a path to watch or send (see safety/deep-paths.ts): left out whole. */
+export class OverlongDirectoryError extends InosyncError {
+  /** As events give it (the root as given, then the relative path). */
+  readonly path: Buffer;
+  /** Below the root. */
+  readonly relative: Buffer;
+  readonly bytes: number;
+  readonly depth: number;
+
+  constructor(path: Buffer, relative: Buffer, overlong: Overlong) {
+    super(
+      `skipping ${shownPath(path)} (${n(overlong.depth)} levels below the root, ${n(overlong.bytes)} bytes): ` +
+        `deeper than ${n(MAX_DEPTH)} levels or longer than ${n(MAX_DIRECTORY_PATH)} bytes; it and everything below it are neither watched nor synced`,
+      'nothing to do to keep the rest mirrored; to have it mirrored, move it nearer the root (or exclude it to silence this warning)',
+    );
+    this.path = path;
+    this.relative = relative;
+    this.bytes = overlong.bytes;
+    this.depth = overlong.depth;
   }
 }
 

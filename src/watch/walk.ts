@@ -8,7 +8,8 @@ import { lstatSync, statSync } from 'node:fs';
 import { constants as C, ENTRY, syscallError, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
 import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
-import { errnoCode, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
+import { mayBeOverlong, overlongDirectory } from '../safety/deep-paths.js';
+import { errnoCode, OverlongDirectoryError, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
 import { absolutePath, absoluteText, bytes, dirPrefix, joinPath, joinText, relativeText, SLASH, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ExcludeFn } from './types.js';
@@ -168,6 +169,8 @@ export class Walker {
   /** Watches added by mistake and removed at once: their last events are not a drifted model. */
   readonly discarded = new Set<number>();
   private limitReported = false;
+  /** Directories left out as too deep or too long (root, NUL, relative path): each is warned about once. */
+  private readonly overlongWarned = new Set<string>();
 
   constructor(options: WalkerOptions) {
     this.roots = options.roots;
@@ -338,7 +341,7 @@ export class Walker {
           this.output.change('created', dir.root, relPath, isDir);
         }
       }
-      if (isDir && this.recursive) {
+      if (isDir && this.recursive && !this.leftOut(dir, name, dirPath)) {
         if (found === undefined) {
           found = { parent: dir, parentPath: dirPath, names: [] };
           walk.pending.push(found);
@@ -414,7 +417,9 @@ export class Walker {
    */
   watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode): Placed | undefined {
     if (this.isClosed()) return undefined;
-    const path = joinText(absoluteText(parent), name);
+    const parentPath = absoluteText(parent);
+    if (this.leftOut(parent, name, parentPath)) return undefined;
+    const path = joinText(parentPath, name);
     let wd: number;
     try {
       // IN_MASK_ADD: watching a directory again must not drop the extra events added after its listing.
@@ -423,6 +428,37 @@ export class Walker {
       return this.onAddWatchError(parent, bytes(path), error, mode);
     }
     return this.placeWatched(parent, name, wd, expected, path);
+  }
+
+  /**
+   * True when parent/name is too deep or its path too long to watch or send (see safety/deep-paths.ts): it is
+   * left out, with a warning naming it (once). `parentPath`: the parent's path as the walk has it.
+   */
+  leftOut(parent: WatchNode, name: Latin1, parentPath = absoluteText(parent)): boolean {
+    const length = dirPrefix(parentPath).length + name.length;
+    if (!mayBeOverlong(length)) return false;
+    const relative = joinText(relativeText(parent), name);
+    const overlong = overlongDirectory(length, relative);
+    if (overlong === undefined) return false;
+    const key = `${parent.root.pathText}\0${relative}`;
+    if (!this.overlongWarned.has(key)) {
+      this.overlongWarned.add(key);
+      this.output.warning(new OverlongDirectoryError(bytes(joinText(parentPath, name)), bytes(relative), overlong));
+    }
+    return true;
+  }
+
+  /** After a rename: unwatches what lies too deep now in the renamed subtree (its paths grew). */
+  pruneOverlong(top: WatchNode): void {
+    const stack: Array<[WatchNode, number]> = [[top, absoluteText(top).length]];
+    while (stack.length > 0) {
+      const [node, length] = stack.pop() as [WatchNode, number];
+      for (const child of [...(node.children?.values() ?? [])]) {
+        const childLength = length + 1 + child.name.length;
+        if (mayBeOverlong(childLength) && this.leftOut(node, child.name)) this.unwatch(child);
+        else stack.push([child, childLength]);
+      }
+    }
   }
 
   /** Links the directory the kernel watches as `wd`, just found at parent/name (`path`), into the tree. */

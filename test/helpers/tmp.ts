@@ -1,4 +1,5 @@
 // Temporary directories and trees for tests. Paths may be Buffers: test names need not be valid UTF-8.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,37 @@ export function tempDir(t: CleanupContext, prefix = 'inosync-test-'): string {
   // A process the test started (and stops in a later hook) may still be writing here: retry, don't fail.
   t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }));
   return dir;
+}
+
+/**
+ * A fresh directory under os.tmpdir() that may come to hold paths longer than PATH_MAX, removed by `rm -rf`
+ * when the test ends (Node's rmSync fails on them).
+ */
+export function deepTempDir(t: CleanupContext, prefix = 'inosync-deep-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => {
+    const rm = spawnSync('rm', ['-rf', '--', dir]);
+    if (rm.status !== 0) throw new Error(`rm -rf ${dir} failed: ${rm.stderr.toString()}`);
+  });
+  return dir;
+}
+
+/**
+ * Makes `top` under `dir`, a chain of `levels` directories named `d` below it and a file `f` at the bottom.
+ * Made in steps relative to the last one (400 levels, then chdir into them), so that no path handed to a
+ * syscall is longer than PATH_MAX while the chain is.
+ */
+export function makeDeepChain(dir: string, top: string, levels: number): void {
+  // A child process of its own: chdir() there leaves the test runner's working directory alone.
+  const script = `const fs = require('node:fs'); const [dir, top, levels] = process.argv.slice(1);
+    process.chdir(dir); fs.mkdirSync(top); process.chdir(top);
+    for (let left = Number(levels); left > 0; left -= 400) {
+      const step = Array(Math.min(left, 400)).fill('d').join('/');
+      fs.mkdirSync(step, { recursive: true }); process.chdir(step);
+    }
+    fs.writeFileSync('f', 'bottom\\n');`;
+  const made = spawnSync(process.execPath, ['-e', script, dir, top, String(levels)]);
+  if (made.status !== 0) throw new Error(`making a chain of ${levels} directories failed: ${made.stderr.toString()}`);
 }
 
 /** Joins path parts with '/' as bytes, so parts may hold any byte except '/' and NUL. */
