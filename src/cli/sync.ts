@@ -65,6 +65,7 @@ const examples: Array<[string, string]> = [
   ['$0 sync --source /srv/www --target web2:/srv/www --target deploy@web3:/srv/www --ssh-identity ~/.ssh/mirror', 'mirror to two hosts over ssh'],
   ['$0 sync --source /data --target 10.0.0.7:/data --ssh-port 10.0.0.7=2222 --ssh-option ConnectTimeout=5', 'a port for one target, an ssh option for all'],
   ['$0 sync --source /src --target /dst --exclude .git/ --exclude "*.tmp" --remote-moves', 'leave out .git and temp files; replay directory renames'],
+  ['$0 sync --source /srv/www --target /backup/www --delete never', 'a backup: files deleted on the source stay on the target'],
 ];
 
 export const syncCommand: CommandModule<object, SyncCommandArgs> = {
@@ -76,7 +77,9 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       .option('max-delay-ms', { type: 'number', default: syncDefaults.maxDelayMs, describe: 'never hold a change longer than this (ms), even a file still being written' })
       .option('max-procs', { type: 'number', default: syncDefaults.maxProcs, describe: 'rsyncs running at once across all targets (one per target at most)' })
       .option('max-pending', { type: 'number', default: syncDefaults.maxPending, describe: 'paths a target may owe before they collapse into one full sync' })
-      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again' })
+      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again (not on targets that keep deletes: there the old name stays)' })
+      .option('delete', { type: 'string', array: true, default: [], describe: '[TARGET=]MODE: which deletes reach the targets (or one): always (default), never (deleted files stay: a backup), startup (the startup and verification full syncs delete, live deletes do not), running (live deletes do, the startup sync does not)' })
+      .option('initial-sync', { type: 'boolean', default: true, describe: 'the startup full sync of every target; --no-initial-sync skips it (the targets are known to be current); SIGUSR1 and --verify-every still do full syncs' })
       .option('retry-base-ms', { type: 'number', default: defaultBackoff.baseMs, describe: 'first retry delay after a failed rsync (ms); doubles per failure, with jitter' })
       .option('retry-max-ms', { type: 'number', default: defaultBackoff.capMs, describe: 'longest retry delay (ms)' })
       .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect/keep-alive budget (s)' })
@@ -95,7 +98,8 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
     for (const [command, description] of examples) y = y.example(command, description);
     return y.epilogue([
       'Startup: watches are armed first, then every target gets one full rsync (in parallel, up to --max-procs);',
-      'what changes meanwhile is sent after it. A file is sent when its writer closes it, or within',
+      'what changes meanwhile is sent after it (--no-initial-sync skips that full sync; a persistent per-target state,',
+      'once built, will make a restart cheap anyway). A file is sent when its writer closes it, or within',
       '--max-delay-ms if it is held open. A target that fails is retried with backoff while the others go on.',
       'SIGTERM/SIGINT: stop watching, send what is pending within --drain-timeout, exit 0; a second signal exits at once.',
     ].join('\n')) as unknown as Argv<SyncCommandArgs>;
