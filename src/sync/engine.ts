@@ -271,7 +271,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       target,
       ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
       ...targetFilters(this.options, target),
-      ...(target.deleteMode === undefined ? {} : { deleteMode: target.deleteMode }),
+      ...(target.deleteMode === undefined ? {} : { deletes: target.deleteMode }),
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       logger: this.logger,
     });

@@ -73,7 +73,7 @@ export async function startAgent(t: CleanupContext, mirror: Mirror, extra: strin
  * Stops an agent and its rsync children: SIGTERM, then a second SIGTERM once it is stopping (which
  * aborts the drain and kills its children), and SIGKILL only if it is still there after that.
  */
-async function stopAgent(agent: Agent): Promise<void> {
+export async function stopAgent(agent: Agent): Promise<void> {
   const { child, exited } = agent.cli;
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
