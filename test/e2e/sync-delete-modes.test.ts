@@ -3,23 +3,15 @@
 // for it on every target: batches to a host go in order, so once the marker is there the step is done,
 // and what a target kept is checked against what its mode keeps.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/wait.js';
-import { makeMirror, startAgent, stopAgent, type Agent, type Mirror } from './harness.js';
+import { type Agent, expectListing, listing, makeMirror, type Mirror, startAgent, stopAgent } from './harness.js';
 
 type Mode = 'always' | 'never' | 'startup' | 'running';
 // dirs[0..2] local, dirs[3] the ssh host.
 const MODES: Mode[] = ['always', 'startup', 'running', 'never'];
 
-/** Every path under `root`, relative, directories with a trailing '/'. */
-function listing(root: string, prefix = ''): string[] {
-  return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((entry) => {
-    const path = `${prefix}${entry.name}`;
-    return entry.isDirectory() ? [`${path}/`, ...listing(root, `${path}/`)] : [path];
-  });
-}
 
 /** Waits until every target has `marker` (and so everything changed before it). */
 async function step(mirror: Mirror, marker: string): Promise<void> {
@@ -27,14 +19,16 @@ async function step(mirror: Mirror, marker: string): Promise<void> {
   for (const dir of mirror.dirs) await waitFor(() => existsSync(join(dir, marker)), { what: `${marker} on ${dir}`, timeoutMs: 15_000 });
 }
 
-/** Each target holds the source's paths plus, only where its mode keeps deletes of that kind, `kept`. */
-function expectTargets(mirror: Mirror, kept: string[], keeps: (mode: Mode) => boolean): void {
+/**
+ * Each target holds the source's paths plus, only where its mode keeps deletes of that kind, `kept` (waited
+ * for briefly: rsync's temporary files of the last batch may still be there).
+ */
+async function expectTargets(mirror: Mirror, kept: string[], keeps: (mode: Mode) => boolean): Promise<void> {
   const source = listing(mirror.src);
-  mirror.dirs.forEach((dir, i) => {
+  for (const [i, dir] of mirror.dirs.entries()) {
     const mode = MODES[i]!;
-    const expected = [...new Set([...source, ...(keeps(mode) ? kept : [])])].sort();
-    assert.deepEqual(listing(dir).sort(), expected, `target with --delete ${mode}`);
-  });
+    await expectListing(dir, [...new Set([...source, ...(keeps(mode) ? kept : [])])], `target with --delete ${mode}`);
+  }
 }
 
 const liveKeeps = (mode: Mode): boolean => mode === 'never' || mode === 'startup';
@@ -64,7 +58,7 @@ test('each delete mode keeps exactly the deletes it should, live and across a re
       writeFileSync(join(dir, 'extra-dir/e'), 'e');
     }
     await start();
-    expectTargets(mirror, ['extra.txt', 'extra-dir/', 'extra-dir/e'], startupKeeps);
+    await expectTargets(mirror, ['extra.txt', 'extra-dir/', 'extra-dir/e'], startupKeeps);
   });
 
   await t.test('live: a deleted file, a deleted directory and renames keep their old names where live deletes are kept', async () => {
@@ -79,14 +73,14 @@ test('each delete mode keeps exactly the deletes it should, live and across a re
     await step(mirror, 'm1');
     renameSync(join(src, 'a'), join(src, 'b'));
     await step(mirror, 'm2');
-    expectTargets(mirror, ['file.txt', 'dir/', 'dir/sub/', 'dir/sub/x', 'ren/', 'ren/inside', 'a'], liveKeeps);
+    await expectTargets(mirror, ['file.txt', 'dir/', 'dir/sub/', 'dir/sub/x', 'ren/', 'ren/inside', 'a'], liveKeeps);
   });
 
   await t.test('live: a directory replaced by a file is replaced on every target, even those that keep deletes', async () => {
     rmSync(join(src, 'swap'), { recursive: true });
     writeFileSync(join(src, 'swap'), 'now a file');
     await step(mirror, 'm3');
-    expectTargets(mirror, ['file.txt', 'dir/', 'dir/sub/', 'dir/sub/x', 'ren/', 'ren/inside', 'a'], liveKeeps);
+    await expectTargets(mirror, ['file.txt', 'dir/', 'dir/sub/', 'dir/sub/x', 'ren/', 'ren/inside', 'a'], liveKeeps);
   });
 
   await t.test('stopped, then restarted: what was deleted or renamed meanwhile is deleted by always and startup only', async () => {
@@ -105,6 +99,6 @@ test('each delete mode keeps exactly the deletes it should, live and across a re
     renameSync(join(src, 'off'), join(src, 'off2'));
     rmSync(join(src, 'b'));
     await start();
-    expectTargets(mirror, ['gone.txt', 'off/', 'off/f', 'b'], startupKeeps);
+    await expectTargets(mirror, ['gone.txt', 'off/', 'off/f', 'b'], startupKeeps);
   });
 });
