@@ -9,9 +9,10 @@ import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
 import { parseTarget, type Target } from '../rsync/target.js';
 import { checkRsyncOptions, rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import type { SyncOptions } from '../sync/engine.js';
+import type { SyncTarget } from '../sync/target-filter.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
-import { syncOptionsFrom, usage, type SyncArgs } from './sync-options.js';
+import { buildTargets, syncOptionsFrom, usage, type SyncArgs } from './sync-options.js';
 
 /** The agent's own options on `inosync sync` (the engine's are in sync-options.ts). */
 export interface AgentArgs {
@@ -73,17 +74,33 @@ export function explicitFlags(argv: readonly string[]): Set<string> {
   return flags;
 }
 
-function targetsOf(sync: SyncConfig): Target[] {
+function targetsOf(sync: SyncConfig): SyncTarget[] {
   return sync.targets.map((entry) => {
     const spec = typeof entry === 'string' ? entry : entry.target;
-    const own = typeof entry === 'string' ? undefined : entry.ssh;
-    const port = own?.port ?? sync.ssh?.port;
-    const identity = own?.identity ?? sync.ssh?.identity;
-    return parseTarget(spec, {
-      sshOptions: [...(own?.options ?? []), ...(sync.ssh?.options ?? [])], // ssh keeps an option's first value: the target's own wins
+    const own = typeof entry === 'string' ? undefined : entry;
+    const port = own?.ssh?.port ?? sync.ssh?.port;
+    const identity = own?.ssh?.identity ?? sync.ssh?.identity;
+    const deleteMode = own?.delete ?? sync.delete;
+    const target: Target = parseTarget(spec, {
+      sshOptions: [...(own?.ssh?.options ?? []), ...(sync.ssh?.options ?? [])], // ssh keeps an option's first value: the target's own wins
       ...(port === undefined ? {} : { port }),
       ...(identity === undefined ? {} : { identity }),
     });
+    return {
+      ...target,
+      ...(deleteMode === undefined ? {} : { deleteMode }),
+      ...(own?.include?.length ? { includes: own.include } : {}),
+      ...(own?.exclude?.length ? { excludes: own.exclude } : {}),
+    };
+  });
+}
+
+/** `--delete` given explicitly wins over the file: a global value for every target, a scoped one for its own. */
+function withCliDeletes(targets: SyncTarget[], args: SyncArgs): SyncTarget[] {
+  const cli = buildTargets({ ...args, target: targets.map((t) => t.spec), 'ssh-port': [], 'ssh-identity': [], 'ssh-option': [] });
+  return targets.map((target, i) => {
+    const mode = cli[i]!.deleteMode;
+    return mode === undefined ? target : { ...target, deleteMode: mode };
   });
 }
 
@@ -96,14 +113,17 @@ function commandOf(value: string | string[] | undefined): string[] | null {
 function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, explicit: Set<string>, logger: Logger): SyncOptions {
   const pick = <T>(flag: string, cli: T, file: T | undefined): T => (explicit.has(flag) || file === undefined ? cli : file);
   const cliExcludes = explicit.has('exclude') || explicit.has('exclude-from');
+  const targets = targetsOf(sync);
   const fileOptions = sync.rsyncOptions === undefined ? undefined : checkRsyncOptions(sync.rsyncOptions, `rsyncOptions of the sync of ${sync.source}`);
   const rsyncOptions = explicit.has('rsync-opts') && args['rsync-opts'] !== undefined ? rsyncOptionsFromFlag(args['rsync-opts']) : fileOptions;
   return {
     source: sync.source,
-    targets: targetsOf(sync),
+    targets: explicit.has('delete') ? withCliDeletes(targets, args) : targets,
     excludes: cliExcludes
       ? [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)]
       : [...(sync.exclude ?? []), ...(sync.excludeFrom ?? []).flatMap(readPatternFile)],
+    includes: explicit.has('include') ? args.include ?? [] : sync.include ?? [],
+    initialSync: pick('initial-sync', args['initial-sync'] ?? true, sync.initialSync),
     ...(rsyncOptions === undefined ? {} : { rsyncOptions }),
     quietMs: pick('quiet-ms', args['quiet-ms'], sync.quietMs),
     maxDelayMs: pick('max-delay-ms', args['max-delay-ms'], sync.maxDelayMs),

@@ -14,7 +14,7 @@ import { PostSyncHook } from '../hooks/post-sync.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import type { Target } from '../rsync/target.js';
 import { SyncEngine, type Unsynced } from '../sync/engine.js';
-import { excludeFn } from '../sync/exclude.js';
+import { hasOwnRules, watchExclude } from '../sync/target-filter.js';
 import type { BatchReport } from '../sync/host-queue.js';
 import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
@@ -45,10 +45,14 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** What decides whether an engine can be kept when the config changes (targets are diffed one by one). */
+/**
+ * What decides whether an engine can be kept when the config changes (targets are diffed one by one, but
+ * their own filter rules shape what the engine watches).
+ */
 function engineKey(plan: PlannedSync): string {
-  const { targets: _targets, logger: _logger, ...rest } = plan.options;
-  return JSON.stringify(rest);
+  const { targets, logger: _logger, ...rest } = plan.options;
+  const rules = targets.filter(hasOwnRules).map((t) => [t.spec, t.includes, t.excludes]);
+  return JSON.stringify({ ...rest, rules });
 }
 
 const targetKey = (target: Target): string => JSON.stringify(target);
@@ -194,8 +198,9 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     if (plan.drainTimeout !== null) this.args['drain-timeout'] = plan.drainTimeout;
   }
 
-  private async startSync(planned: PlannedSync): Promise<void> {
-    const engine = new SyncEngine(planned.options);
+  /** `initialSync` true: whatever the plan says (an engine that takes over must carry what the old one owed). */
+  private async startSync(planned: PlannedSync, initialSync?: true): Promise<void> {
+    const engine = new SyncEngine(initialSync ? { ...planned.options, initialSync } : planned.options);
     const sync: RunningSync = { plan: planned, engine, hook: null, hookCommand: 'null', verifyTimer: null, verifying: new Set() };
     engine.on('error', (error) => { if (!this.stopping) this.emit('error', error); });
     engine.on('batch', (report) => this.onBatch(sync, report));
@@ -213,7 +218,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     const source = planned.options.source;
     this.running.delete(source);
     try {
-      await this.startSync(planned);
+      await this.startSync(planned, true);
     } catch (error) {
       this.running.set(source, current);
       this.logger.error({ err: error, source }, 'SIGHUP: the changed sync could not start; the previous one goes on');
@@ -288,8 +293,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   }
 }
 
-function treeOf(planned: PlannedSync): { root: string; exclude?: ReturnType<typeof excludeFn> } {
-  const exclude = excludeFn(planned.options.excludes ?? []);
+function treeOf(planned: PlannedSync): { root: string; exclude?: ReturnType<typeof watchExclude> } {
+  const exclude = watchExclude(planned.options, planned.options.targets);
   return exclude ? { root: planned.options.source, exclude } : { root: planned.options.source };
 }
 

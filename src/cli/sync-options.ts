@@ -3,10 +3,12 @@
 import type { Argv } from 'yargs';
 import { InosyncError } from '../errors.js';
 import type { Logger, LogLevel } from '../log/logger.js';
-import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.js';
+import { parseTarget, type TargetDefaults } from '../rsync/target.js';
 import { rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import { defaultBackoff } from '../sync/backoff.js';
+import { parseDeleteMode } from '../sync/delete-mode.js';
 import type { SyncOptions } from '../sync/engine.js';
+import type { SyncTarget } from '../sync/target-filter.js';
 import { readPatternFile } from '../sync/exclude.js';
 
 export interface SyncArgs {
@@ -14,6 +16,10 @@ export interface SyncArgs {
   target: string[];
   exclude: string[];
   'exclude-from': string[];
+  include?: string[];
+  /** `[TARGET=]MODE` (delete-mode.ts); `inosync sync` only. */
+  delete?: string[];
+  'initial-sync'?: boolean;
   'rsync-opts'?: string;
   'ssh-port': string[];
   'ssh-identity': string[];
@@ -68,13 +74,14 @@ function port(value: string, hosts: readonly string[]): number {
   return n;
 }
 
-/** The targets with their ssh settings: per-target values win over global ones. */
-export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-identity' | 'ssh-option'>): Target[] {
+/** The targets with their ssh settings and delete modes: per-target values win over global ones. */
+export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'delete'>): SyncTarget[] {
   const bare = args.target.map((spec) => parseTarget(spec));
   const keys = bare.map((t) => (t.kind === 'ssh' ? [t.spec, t.host, ...(t.user === undefined ? [] : [`${t.user}@${t.host}`])] : [t.spec]));
   const ports = scoped(args['ssh-port'], keys);
   const identities = scoped(args['ssh-identity'], keys);
   const options = scoped(args['ssh-option'], keys);
+  const deletes = scoped(args.delete ?? [], keys);
   const last = (list: string[]): string | undefined => list[list.length - 1];
   const toArgv = (list: string[]): string[] => list.flatMap((o) => ['-o', o]);
   return args.target.map((spec, i) => {
@@ -84,7 +91,8 @@ export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-i
     if (p !== undefined) defaults.port = port(p, bare.flatMap((t) => (t.kind === 'ssh' ? [t.host] : [])));
     const identity = last(identities.perTarget[i]!) ?? last(identities.global);
     if (identity !== undefined) defaults.identity = identity;
-    return parseTarget(spec, defaults);
+    const mode = last(deletes.perTarget[i]!) ?? last(deletes.global);
+    return { ...parseTarget(spec, defaults), ...(mode === undefined ? {} : { deleteMode: parseDeleteMode(mode, '--delete') }) };
   });
 }
 
@@ -101,6 +109,8 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
     source: args.source,
     targets: buildTargets(args),
     excludes: [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)],
+    includes: args.include ?? [],
+    initialSync: args['initial-sync'] ?? true,
     ...(rsyncOptions === undefined ? {} : { rsyncOptions }),
     quietMs: args['quiet-ms'],
     maxDelayMs: args['max-delay-ms'],
@@ -120,6 +130,7 @@ export function withTargetOptions<T>(yargs: Argv<T>) {
     .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
     .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
     .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
+    .option('include', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN kept in although an --exclude matches it (rsync order: includes first, first match wins; repeatable)' })
     .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-aHAX -z": attribute and transfer options only, split as a shell would (never run by one); deletes, filters, dry runs, -e and symlink following are refused' })
     .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
     .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })

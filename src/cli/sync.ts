@@ -68,6 +68,7 @@ const examples: Example[] = [
   ['an ssh option for every target', '$0 sync -s /data -t web2:/data --ssh-option ConnectTimeout=5'],
   ['leave out .git and temp files', '$0 sync -s /src -t /dst --exclude .git/ --exclude \'*.tmp\''],
   ['replay directory renames on the target instead of sending them again', '$0 sync -s /src -t web2:/src --remote-moves'],
+  ['a backup: files deleted on the source stay on the target', '$0 sync -s /srv/www -t /backup/www --delete never'],
 ];
 
 export const syncCommand: CommandModule<object, SyncCommandArgs> = {
@@ -79,7 +80,9 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       .option('max-delay-ms', { type: 'number', default: syncDefaults.maxDelayMs, describe: 'never hold a change longer than this (ms), even a file still being written' })
       .option('max-procs', { type: 'number', default: syncDefaults.maxProcs, describe: 'rsyncs running at once across all targets (one per target at most)' })
       .option('max-pending', { type: 'number', default: syncDefaults.maxPending, describe: 'paths a target may owe before they collapse into one full sync' })
-      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again' })
+      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again (not on targets that keep deletes: there the old name stays)' })
+      .option('delete', { type: 'string', array: true, default: [], describe: '[TARGET=]MODE: which deletes reach the targets (or one): always (default), never (deleted files stay: a backup), startup (the startup and verification full syncs delete, live deletes do not), running (live deletes do, the startup sync does not)' })
+      .option('initial-sync', { type: 'boolean', default: true, describe: 'the startup full sync of every target; --no-initial-sync skips it (the targets are known to be current); SIGUSR1 and --verify-every still do full syncs' })
       .option('retry-base-ms', { type: 'number', default: defaultBackoff.baseMs, describe: 'first retry delay after a failed rsync (ms); doubles per failure, with jitter' })
       .option('retry-max-ms', { type: 'number', default: defaultBackoff.capMs, describe: 'longest retry delay (ms)' })
       .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect/keep-alive budget (s)' })
@@ -98,7 +101,8 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
     y = withExamples(y, examples);
     return y.epilogue([
       'Startup: watches are armed first, then every target gets one full rsync (in parallel, up to --max-procs);',
-      'what changes meanwhile is sent after it. A file is sent when its writer closes it, or within',
+      'what changes meanwhile is sent after it (--no-initial-sync skips that full sync; a persistent per-target state,',
+      'once built, will make a restart cheap anyway). A file is sent when its writer closes it, or within',
       '--max-delay-ms if it is held open. A target that fails is retried with backoff while the others go on.',
       'SIGTERM/SIGINT: stop watching, send what is pending within --drain-timeout, exit 0; a second signal exits at once.',
     ].join('\n')) as unknown as Argv<SyncCommandArgs>;

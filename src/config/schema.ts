@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseTarget } from '../rsync/target.js';
 import { InosyncError } from '../errors.js';
 import { parseDurationMs } from './duration.js';
+import { DELETE_MODES } from '../sync/delete-mode.js';
 
 export const sshSchema = z.strictObject({
   port: z.number().int().min(1).max(65_535).optional(),
@@ -19,7 +20,20 @@ const targetSpec = z.string().min(1).superRefine((spec, context) => {
   }
 });
 
-const targetSchema = z.union([targetSpec, z.strictObject({ target: targetSpec, ssh: sshSchema.optional() })]);
+const patterns = z.array(z.string().min(1));
+const deleteMode = z.enum(DELETE_MODES);
+
+/** A target object: where, and what it does differently from the sync's other targets. */
+const targetObject = z.strictObject({
+  target: targetSpec,
+  ssh: sshSchema.optional(),
+  delete: deleteMode.optional(),
+  /** On top of the sync's: this target alone leaves these out, or keeps these in. */
+  exclude: patterns.optional(),
+  include: patterns.optional(),
+});
+
+const targetSchema = z.union([targetSpec, targetObject]);
 
 const duration = z.union([z.string(), z.number()]).refine((value) => parseDurationMs(value) !== null, { message: 'is not a duration' });
 
@@ -28,8 +42,11 @@ const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 export const syncSchema = z.strictObject({
   source: z.string().startsWith('/', { message: 'must be an absolute path' }),
   targets: z.array(targetSchema).min(1, { message: 'must list at least one target' }),
-  exclude: z.array(z.string().min(1)).optional(),
-  excludeFrom: z.array(z.string().min(1)).optional(),
+  exclude: patterns.optional(),
+  excludeFrom: patterns.optional(),
+  include: patterns.optional(),
+  delete: deleteMode.optional(),
+  initialSync: z.boolean().optional(),
   rsyncOptions: z.array(z.string()).optional(),
   ssh: sshSchema.optional(),
   quietMs: z.number().int().min(0).optional(),
@@ -76,7 +93,7 @@ export const KNOWN_FIELDS = {
   top: Object.keys(configSchema.shape),
   sync: Object.keys(syncSchema.shape),
   ssh: Object.keys(sshSchema.shape),
-  target: ['target', 'ssh'],
+  target: Object.keys(targetObject.shape),
 } as const;
 
 export type InosyncConfig = z.infer<typeof configSchema>;
@@ -104,6 +121,9 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   targets: ['backup@mirror1:/srv/www', '/mnt/usb/www'],
   target: 'backup@mirror1:/srv/www',
   exclude: ['*.tmp', 'cache/'],
+  include: ['keep.log'],
+  delete: 'never',
+  initialSync: false,
   excludeFrom: ['/etc/inosync/www.exclude'],
   rsyncOptions: ['-a', '-H', '--numeric-ids'],
   ssh: { port: 22, identity: '/root/.ssh/inosync_ed25519', options: ['-o', 'Compression=no'] },

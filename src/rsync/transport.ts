@@ -11,6 +11,11 @@
 //     trees: the same with `-r --delete`: listed directories are sent whole and pruned inside
 //   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`
 //
+// The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
+// then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
+// full sync without --delete, and directory renames are not replayed (sent the plain way, which keeps the
+// old name). --force stays: a directory the source replaced by a file is replaced on the target too.
+//
 // The paths run of the next batch is started ahead (a standby): spawned and connected while the current batch
 // runs, fed its list once that batch has ended, so a change costs its transfer and not a process start and a
 // session setup. The startup sync starts the first; later ones only once the receiver has taken
@@ -46,6 +51,7 @@ import { sshEndpoint, tcpAnswers } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { rsyncDestination, type Target } from './target.js';
+import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
 export type { Outcome } from './exit-codes.js';
 
@@ -87,6 +93,10 @@ export interface TransportOptions {
   rsyncOptions?: readonly string[];
   /** rsync filter patterns, as --exclude. */
   excludes?: string[];
+  /** rsync include patterns, as --include ahead of every exclude (first match wins). */
+  includes?: string[];
+  /** Which deletes reach this target; default always. */
+  deletes?: DeleteMode;
   /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
   excludeFrom?: string[];
   /** A file of more exclude rules, NUL-separated, that may change between runs (each run reads it as it starts). */
@@ -112,9 +122,10 @@ const PROBE_TIMEOUT_MS = 1000;
 export type DeleteMethod = 'missing-args' | 'filter-list';
 
 const MISSING_ARGS: readonly string[] = ['--delete-missing-args'];
+/** A target that keeps live deletes: a listed path gone from the source is skipped. */
+const KEEP_MISSING: readonly string[] = ['--ignore-missing-args'];
 /** The paths run's mechanism, deletes sent the given way. */
 const pathsMechanism = (missingArgs: readonly string[]): string[] => ['--files-from=-', '--from0', '--force', ...missingArgs];
-const PATHS_RUN = pathsMechanism(MISSING_ARGS);
 
 interface Direction { attrs: string[]; from: string; to: string }
 
@@ -124,6 +135,11 @@ export class Transport {
   private readonly attrs: string[];
   private readonly filters: string[];
   private readonly excludeRulesFile: () => string | undefined;
+  private readonly deletes: DeleteMode | undefined;
+  /** How the paths run treats a listed path gone from the source: MISSING_ARGS, or KEEP_MISSING. */
+  private readonly pathsArgs: readonly string[];
+  /** Whether tree runs delete inside the trees. */
+  private readonly treeDeletes: string[];
   private readonly timeoutSec: number;
   private readonly logger: Logger;
   private readonly master: SshMaster | undefined;
@@ -141,6 +157,13 @@ export class Transport {
     this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
     this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
+    this.filters = [
+      ...(opts.includes ?? []).map((p) => `--include=${p}`),
+      ...[...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`),
+    ];
+    this.deletes = opts.deletes;
+    this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
+    this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
   }
 
@@ -155,12 +178,12 @@ export class Transport {
     return (await this.connect(started)) ?? this.result('ok', started, emptyCounts(), 0, null, 'connected');
   }
 
-  /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync. */
-  async fullSync(signal?: AbortSignal): Promise<TransferResult> {
+  /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says). */
+  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start']): Promise<TransferResult> {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
-    const run = this.rsync([...RECURSE, '--delete', '--force'], undefined, signal);
+    const run = this.rsync([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, signal);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
@@ -174,7 +197,7 @@ export class Transport {
     const down = this.standby?.prepared.waiting ? undefined : await this.connect(started);
     if (down) return down;
     if (this.deleteMethod === 'missing-args') {
-      const runs = await this.sendLists(batch, MISSING_ARGS, signal);
+      const runs = await this.sendLists(batch, this.pathsArgs, signal);
       if (!runs.some((r) => r.rejectedDeletes)) {
         if (!this.missingArgsWork && runs.some(succeeded)) {
           this.missingArgsWork = true;
@@ -195,6 +218,8 @@ export class Transport {
    * a tree confirms the result and costs no file data.
    */
   async remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
+    // A replayed move removes the old name, which this target keeps: sent the plain way, it stays.
+    if (!liveDeletes(this.deletes)) return false;
     if (!isPlainRelative(from) || !isPlainRelative(to)) return false;
     if (this.target.kind === 'local') return moveLocally(this.target.path, from, to);
     if (!(await this.master!.ensure()).ok) return false;
@@ -249,7 +274,7 @@ export class Transport {
       runs.push(run);
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
-      runs.push(await this.rsync([...RECURSE, '--delete', '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
+      runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
     }
     return runs;
   }
@@ -312,7 +337,8 @@ export class Transport {
   /** The excludes, and the rules file's when there is one (NUL-separated: --from0, which the lists use too). */
   private currentFilters(): string[] {
     const rules = this.excludeRulesFile();
-    return rules === undefined ? this.filters : [...this.filters, '--from0', `--exclude-from=${rules}`];
+    // First: rsync's first matching rule wins, and no include of a user's may re-admit a skipped subtree.
+    return rules === undefined ? this.filters : ['--from0', `--exclude-from=${rules}`, ...this.filters];
   }
 
   /**
@@ -324,7 +350,7 @@ export class Transport {
     // After this turn of the loop: spawning takes milliseconds, which the other hosts' batches must not wait for.
     setImmediate(() => {
       if (this.standby?.prepared.waiting || !(this.missingArgsWork || beforeProof) || this.deleteMethod !== 'missing-args' || this.stopping.signal.aborted) return;
-      this.standby = this.launch(PATHS_RUN);
+      this.standby = this.launch(pathsMechanism(this.pathsArgs));
     });
   }
 
@@ -335,7 +361,7 @@ export class Transport {
   private takeStandby(missingArgs: readonly string[]): Launched | undefined {
     const standby = this.standby;
     this.standby = undefined;
-    if (missingArgs === MISSING_ARGS && standby) return standby;
+    if (missingArgs === this.pathsArgs && standby) return standby;
     standby?.prepared.discard();
     return undefined;
   }

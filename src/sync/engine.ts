@@ -7,6 +7,10 @@
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
 // so nothing that happens during startup is lost, and a restart after a crash converges.
 //
+// Targets may differ in what they are sent (per-target filters, target-filter.ts: each host is given the
+// marks of its own view) and in which deletes reach them (delete-mode.ts: the transport's business).
+// With `initialSync: false` the startup full syncs are skipped; targets added later still get theirs.
+//
 // Remote moves (--remote-moves) skip the change set: a directory rename goes to every host queue at once,
 // which replays it before the marks it holds. So a rename is replayed only when no change is held here
 // about its old directory (to be sent whole) or about any directory above its old or new name (the root
@@ -14,12 +18,11 @@
 // the rename lands. Such a rename is an ordinary change instead (the old name deleted, the new one sent
 // whole). The host queue applies the same rule to what it holds; the transport checks the target itself.
 import { EventEmitter } from 'node:events';
-import { readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import PQueue from 'p-queue';
 import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Transport } from '../rsync/transport.js';
-import type { Target } from '../rsync/target.js';
 import type { RsyncOptions } from '../safety/rsync-options.js';
 import type { SyncStatus, HostStatus } from '../status/types.js';
 import { OverlongDirectoryError, QueueOverflowError } from '../watch/errors.js';
@@ -28,17 +31,22 @@ import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { ChangeSet } from './changeset.js';
 import { HardLinkCheck } from './hard-links.js';
-import { excludeFn } from './exclude.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
-import type { PathSet } from './path-set.js';
+import { PathSet } from './path-set.js';
 import { SkippedSubtrees } from './skipped.js';
+import { marksInView, ownView, targetFilters, watchExclude, type SyncTarget, type TypeOf } from './target-filter.js';
 
 export interface SyncOptions {
   /** The source directory. */
   source: string;
-  targets: Target[];
+  /** Where to, each with its delete mode and its own filter rules. */
+  targets: SyncTarget[];
   /** rsync-style exclude patterns: not watched, not sent (and protected from deletion on the targets). */
   excludes?: string[];
+  /** rsync-style include patterns, ahead of the excludes (first match wins): what they match is watched and sent. */
+  includes?: string[];
+  /** False: no full sync at startup (the targets are known to be current); default true. */
+  initialSync?: boolean;
   /** Directories left unwatched (the watch budget is short) but still sent: full syncs cover them. */
   unwatched?: (relativePath: Buffer) => boolean;
   /** Replaces the transport's default attribute flags (-aHAX, --numeric-ids as root). */
@@ -56,7 +64,7 @@ export interface SyncOptions {
   timeoutSec?: number;
   logger?: Logger;
   /** Builds the transport for a target; the default is the rsync transport. */
-  transport?: (target: Target) => SyncTransport;
+  transport?: (target: SyncTarget) => SyncTransport;
 }
 
 /** What the engine needs from a transport: the host queue's part, plus shutting it down. */
@@ -107,9 +115,11 @@ export interface SyncEvents {
 }
 
 interface Host {
-  target: Target;
+  target: SyncTarget;
   queue: HostQueue;
   transport: SyncTransport;
+  /** What this target's own rules leave out of the watched tree (undefined: nothing more). */
+  view: ExcludeFn | undefined;
 }
 
 export class SyncEngine extends EventEmitter<SyncEvents> {
@@ -139,7 +149,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.skipped = new SkippedSubtrees(this.sourcePrefix);
     this.logger = (options.logger ?? silentLogger).child({ source: options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
-    const excluded = excludeFn(options.excludes ?? []);
+    const excluded = watchExclude(options, options.targets);
     const { unwatched } = options;
     const exclude: ExcludeFn | undefined = unwatched ? (path, isDir, root) => (isDir && unwatched(path)) || (excluded?.(path, isDir, root) ?? false) : excluded;
     this.tree = new WatchTree({ roots: [options.source], ...(exclude ? { exclude } : {}) });
@@ -149,7 +159,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       storm: STORM,
       onReady: (marks) => this.dispatch(marks),
     });
-    for (const target of options.targets) this.addHost(target);
+    for (const target of options.targets) this.addHost(target, options.initialSync ?? true);
   }
 
   /**
@@ -175,10 +185,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     for (const host of this.hosts.values()) host.queue.start();
   }
 
-  /** Adds a target at run time (config reload); it starts with a full sync. */
-  addTarget(target: Target): void {
+  /**
+   * Adds a target at run time (config reload); it starts with a full sync. Its own filter rules cannot widen
+   * what is watched: a target that needs more watched comes with a new engine (the agent sees to it).
+   */
+  addTarget(target: SyncTarget): void {
     if (this.hosts.has(target.spec)) throw new InosyncError(`target ${target.spec} is already synced from ${this.source}`, 'Give each target once.', { exitCode: 2 });
-    const host = this.addHost(target);
+    const host = this.addHost(target, true);
     if (this.started && !this.stopping) host.queue.start();
   }
 
@@ -259,13 +272,14 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return left;
   }
 
-  private addHost(target: Target): Host {
+  private addHost(target: SyncTarget, initialSync: boolean): Host {
     const transport = this.options.transport?.(target) ?? new Transport({
       source: this.source,
       target,
       ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
-      excludes: this.options.excludes ?? [],
+      ...targetFilters(this.options, target),
       excludeRulesFile: () => this.skipped.rulesFile,
+      ...(target.deleteMode === undefined ? {} : { deletes: target.deleteMode }),
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       logger: this.logger,
     });
@@ -275,11 +289,12 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       limiter: this.limiter,
       backoff: this.options.backoff ?? defaultBackoff,
       maxPending: this.options.maxPending ?? syncDefaults.maxPending,
+      initialSync,
       logger: this.logger,
     });
     queue.on('batch', (report) => this.emit('batch', report));
     queue.on('state', (name, state) => this.emit('state', name, state));
-    const host = { target, queue, transport };
+    const host = { target, queue, transport, view: ownView(this.options, target) };
     this.hosts.set(target.spec, host);
     return host;
   }
@@ -295,7 +310,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       // set still holds under the old name follows the directory to its new one.
       this.counters.remoteMoves += 1;
       this.changes.rename(change.from, change.path);
-      for (const host of this.hosts.values()) host.queue.move(change.from, change.path);
+      for (const host of this.hosts.values()) this.moveOn(host, change.from, change.path);
       return;
     }
     this.hardLinks.note(change);
@@ -314,8 +329,29 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       marks.add(Buffer.alloc(0), 'tree');
     }
     this.sendCrowdedWhole(marks);
-    for (const host of this.hosts.values()) host.queue.add(marks);
+    for (const host of this.hosts.values()) host.queue.add(host.view ? marksInView(marks, host.view, this.typeOf) : marks);
   }
+
+  /**
+   * A directory rename for one host: replayed when both names are in its view; else the plain way, as far
+   * as its view goes (the old name brought in line, the new one sent whole).
+   */
+  private moveOn(host: Host, from: Buffer, to: Buffer): void {
+    const plain = new PathSet();
+    plain.add(from, 'path');
+    plain.add(to, 'tree');
+    const seen = host.view ? marksInView(plain, host.view, () => 'dir') : plain;
+    if (seen.size === plain.size) host.queue.move(from, to);
+    else host.queue.add(seen);
+  }
+
+  private readonly typeOf: TypeOf = (path) => {
+    try {
+      return lstatSync(Buffer.concat([this.sourcePrefix, path])).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return undefined;
+    }
+  };
 
   /**
    * A directory whose entries are nearly all in the set, files only, is sent whole: rsync walks one

@@ -1,4 +1,4 @@
-// rsync-style exclude patterns as an ExcludeFn for the watch tree, so what rsync leaves out is not watched
+// rsync-style exclude (and include) patterns as an ExcludeFn for the watch tree, so what rsync leaves out is not watched
 // either. Patterns follow rsync's rules: a leading '/' anchors at the source root, a trailing '/' matches
 // directories only, a pattern with a '/' (or '**') inside matches the end of the path, one without matches a
 // name; '*' stops at '/', '**' does not, '?' is one character, [...] a class, 'dir/***' the dir and all below.
@@ -53,11 +53,20 @@ function toRule(pattern: string): Rule {
 
 /** An ExcludeFn for the patterns, or undefined when there are none. */
 export function excludeFn(patterns: readonly string[]): ExcludeFn | undefined {
-  if (patterns.length === 0) return undefined;
-  const rules = patterns.map(toRule);
+  return filterFn([], patterns);
+}
+
+/**
+ * An ExcludeFn for include and exclude patterns as rsync reads `--include=... --exclude=...`: the includes
+ * first, the first rule that matches decides, and a path no rule matches is included. Undefined when there
+ * are no excludes (includes alone leave nothing out).
+ */
+export function filterFn(includes: readonly string[], excludes: readonly string[]): ExcludeFn | undefined {
+  if (excludes.length === 0) return undefined;
+  const rules = [...includes.map((p) => ({ ...toRule(p), exclude: false })), ...excludes.map((p) => ({ ...toRule(p), exclude: true }))];
   return (relativePath: Buffer, isDir: boolean): boolean => {
     const path = relativePath.toString('latin1');
-    return rules.some((rule) => (isDir || !rule.dirOnly) && rule.regex.test(path));
+    return rules.find((rule) => (isDir || !rule.dirOnly) && rule.regex.test(path))?.exclude ?? false;
   };
 }
 

@@ -15,6 +15,7 @@ import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
 import type { FailureCause } from '../rsync/failure.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { FullSyncCause } from './delete-mode.js';
 import { PathSet } from './path-set.js';
 import { awaitReturn, type Probe } from './reachability.js';
 
@@ -40,7 +41,8 @@ export interface BatchResult {
 
 /** The part of the rsync transport a host queue drives. */
 export interface TransferPort {
-  fullSync(signal: AbortSignal): Promise<BatchResult>;
+  /** The causes tell which deletes the full sync may make (delete-mode.ts). */
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult>;
   /** Renames `from` to `to` on the target; false when it could not (the caller then sends instead). */
   remoteMove(from: Buffer, to: Buffer): Promise<boolean>;
@@ -104,6 +106,8 @@ export interface HostQueueOptions {
   backoff: BackoffOptions;
   /** Marks (plus moves) past which the backlog becomes one full sync. */
   maxPending: number;
+  /** False: no full sync at start (the target is known to be current); default true. */
+  initialSync?: boolean;
   logger: Logger;
   now?: () => number;
   random?: () => number;
@@ -131,7 +135,9 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private pending = new PathSet();
   private moves: Move[] = [];
   /** The first sync of a host is a full one: it may hold anything. */
-  private full = true;
+  private full: boolean;
+  /** Why the full sync is owed. */
+  private fullCauses = new Set<FullSyncCause>();
   /** When the oldest change not yet taken into a batch arrived (0: none). */
   private pendingSince = 0;
   private inFlight: InFlight | undefined;
@@ -160,6 +166,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.pendingSince = this.now();
+    this.full = options.initialSync ?? true;
+    if (this.full) this.fullCauses.add('start');
   }
 
   /** Starts the first (full) sync. */
@@ -206,7 +214,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   requestFullSync(reason: string): void {
     if (this.stopped) return;
     this.options.logger.info({ host: this.name, reason }, 'full sync requested');
-    this.collapse();
+    this.collapse('start');
     this.retryNow();
     this.kick(); // an idle host has no retry timer for retryNow to cut short
   }
@@ -300,12 +308,13 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.counters.collapses += 1;
     this.options.logger.warn({ host: this.name, pending: this.pending.size, moves: this.moves.length, bound: this.options.maxPending },
       'backlog past its bound: collapsing it into one full sync');
-    this.collapse();
+    this.collapse('backlog');
   }
 
-  private collapse(): void {
+  private collapse(cause: FullSyncCause): void {
     this.touchPending();
     this.full = true;
+    this.fullCauses.add(cause);
     this.pending.clear();
     this.moves = [];
   }
@@ -347,14 +356,17 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     let report: BatchReport;
     if (this.full) {
       this.full = false;
+      const causes = [...this.fullCauses];
+      this.fullCauses.clear();
       this.pending.clear();
       this.moves = [];
       this.pendingSince = this.now();
       this.inFlight = { kind: 'full', marks: undefined, startedAt: this.now(), since, controller };
-      const result = await this.guard(() => this.options.transport.fullSync(controller.signal));
+      const result = await this.guard(() => this.options.transport.fullSync(controller.signal, causes));
       report = { host: this.name, kind: 'full', marks: 0, set: undefined, result };
       if (result.outcome !== 'ok') {
         this.full = true;
+        for (const cause of causes) this.fullCauses.add(cause);
         this.pendingSince = Math.min(this.pendingSince, since);
       }
     } else {
@@ -391,7 +403,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.options.logger.error({ host: this.name, err: error }, 'internal error while syncing this host: a full sync will follow');
     this.queued = false;
     this.inFlight = undefined;
-    this.collapse();
+    this.collapse('backlog'); // the live changes it lost go with their deletes
     const message = error instanceof Error ? error.message : String(error);
     this.account({ host: this.name, kind: 'full', marks: 0, set: undefined, result: { outcome: 'retry', exitCode: null, files: 0, deleted: 0, durationMs: 0, message } });
   }

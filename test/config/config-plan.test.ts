@@ -74,3 +74,26 @@ test('--target with --config but without --source is refused (exit 2): it would 
   assert.throws(() => plan(config, ['--config', config, '-t', '/extra'], { target: ['/extra'] }),
     (error: Error & { exitCode?: number; fix?: string }) => error.exitCode === 2 && /--target \/extra .*without --source/.test(error.message) && /--source DIR/.test(error.fix ?? ''));
 });
+
+test('delete modes, includes and initialSync: a target object overrides its sync, an explicit flag overrides the file', (t) => {
+  const dir = tempDir(t);
+  const config = join(dir, 'inosync.yaml');
+  writeFileSync(config, [
+    'syncs:',
+    '  - source: /srv/a',
+    '    delete: never',
+    '    initialSync: false',
+    '    include: ["keep.log"]',
+    '    exclude: ["*.log"]',
+    '    targets: [/m/a, { target: /m/b, delete: running, include: ["cache/"], exclude: ["tmp/"] }]',
+  ].join('\n'));
+  const [fromFile] = plan(config, [], {}).syncs;
+  assert.deepEqual(fromFile?.options.targets.map((x) => [x.spec, x.deleteMode, x.includes, x.excludes]),
+    [['/m/a', 'never', undefined, undefined], ['/m/b', 'running', ['cache/'], ['tmp/']]]);
+  assert.deepEqual([fromFile?.options.includes, fromFile?.options.initialSync], [['keep.log'], false]);
+
+  const [flags] = plan(config, ['--delete', '/m/b=always', '--initial-sync'], { delete: ['/m/b=always'], 'initial-sync': true }).syncs;
+  assert.deepEqual(flags?.options.targets.map((x) => x.deleteMode), ['never', 'always']);
+  assert.equal(flags?.options.initialSync, true);
+  assert.throws(() => plan(config, ['--delete', 'sometimes'], { delete: ['sometimes'] }), /not a delete mode/);
+});

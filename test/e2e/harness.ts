@@ -1,6 +1,7 @@
 // Whole-agent runs for the end-to-end tests: a source tree, local and loopback-ssh targets, the real
 // `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
-import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { queryStatus } from '../../src/status/client.js';
 import type { HostStatus } from '../../src/status/types.js';
@@ -8,6 +9,7 @@ import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
 import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
 import { tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface Mirror {
   /** Scratch space outside the source (for moves in and out). */
@@ -91,7 +93,7 @@ export async function startAgent(t: CleanupContext, mirror: Mirror, extra: strin
  * Stops an agent and its rsync children: SIGTERM, then a second SIGTERM once it is stopping (which
  * aborts the drain and kills its children), and SIGKILL only if it is still there after that.
  */
-async function stopAgent(agent: Agent): Promise<void> {
+export async function stopAgent(agent: Agent): Promise<void> {
   const { child, exited } = agent.cli;
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
@@ -107,4 +109,19 @@ async function stopAgent(agent: Agent): Promise<void> {
 /** Waits until every target equals the source (types, content, modes, symlinks, hard links). */
 export async function converged(mirror: Mirror, options: CompareOptions & { timeoutMs?: number } = {}): Promise<void> {
   await Promise.all(mirror.dirs.map((dir) => waitForSameTree(mirror.src, dir, { hardLinks: true, timeoutMs: 15_000, ...options })));
+}
+
+/** Every path under `root`, relative, directories with a trailing '/'. */
+export function listing(root: string, prefix = ''): string[] {
+  return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${prefix}${entry.name}`;
+    return entry.isDirectory() ? [`${path}/`, ...listing(root, `${path}/`)] : [path];
+  });
+}
+
+/** Waits briefly until `dir` holds exactly `expected` (rsync's temporary files of a last batch go), else fails showing the difference. */
+export async function expectListing(dir: string, expected: readonly string[], name: string): Promise<void> {
+  const want = [...expected].sort();
+  const same = (): boolean => JSON.stringify(listing(dir).sort()) === JSON.stringify(want);
+  await waitFor(same, { what: `${name} to hold ${want.length} paths`, timeoutMs: 3_000 }).catch(() => assert.deepEqual(listing(dir).sort(), want, name));
 }
