@@ -5,6 +5,7 @@ import { InosyncError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
 import { planCommandLine, type AgentArgs } from './agent-plan.js';
+import { withBoundedOptions } from './bounded-option.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
 
 interface CheckArgs extends Pick<SyncArgs, 'target' | 'exclude' | 'exclude-from' | 'rsync-opts' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'timeout'> {
@@ -57,11 +58,12 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: 'Compare the source with every target (rsync dry run) and print the drift; exit 0 identical, 1 drift, 2 error',
   builder: (yargs: Argv) =>
-    withTargetOptions(yargs)
+    withBoundedOptions(withTargetOptions(yargs), [
+      { bound: 'timeout', describe: 'rsync I/O timeout and ssh connect budget', default: syncDefaults.timeoutSec },
+      { bound: 'limit', describe: 'differences listed per target in the text output', default: 50 },
+    ])
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: check every sync in it' })
-      .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect budget (s)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-      .option('limit', { type: 'number', default: 50, describe: 'differences listed per target in the text output' })
       .check((argv) => {
         if (!argv.source && !argv.config) throw new InosyncError('nothing to check', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: CHECK_EXIT.error });
         return true;
