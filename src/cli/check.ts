@@ -78,7 +78,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       const syncArgs = args as unknown as SyncArgs & AgentArgs;
       const plan = await planCommandLine(syncArgs, logger);
       const results: SyncDrift[] = await Promise.all(plan.syncs.map(async ({ options }) => ({
-        source: options.source,
+        source: options.sourceLabel ?? options.source,
         targets: await Promise.all(options.targets.map((target) => measureDrift({
           source: options.source,
           target,

@@ -7,6 +7,7 @@ import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.j
 import { defaultBackoff } from '../sync/backoff.js';
 import type { SyncOptions } from '../sync/engine.js';
 import { readPatternFile } from '../sync/exclude.js';
+import { requireUtf8Targets, sourceOf } from './raw-arguments.js';
 
 export interface SyncArgs {
   source: string;
@@ -90,8 +91,9 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
     specs.add(spec);
   }
   const rsyncOptions = args['rsync-opts']?.trim().split(/\s+/).filter((o) => o !== '');
+  requireUtf8Targets(args.target);
   return {
-    source: args.source,
+    ...sourceOf(args.source), // a source that is not UTF-8: its exact bytes, through an alias
     targets: buildTargets(args),
     excludes: [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)],
     ...(rsyncOptions === undefined ? {} : { rsyncOptions }),

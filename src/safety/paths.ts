@@ -7,7 +7,8 @@
 //
 // Overlap is judged on REAL paths, as bytes: symlinks resolved, `..` taken as the kernel takes it, and for
 // a target that does not exist yet, the real path of its deepest existing ancestor plus the rest (rsync
-// creates those directories there). A lexical check is fooled by a symlink or a `SRC/..`.
+// creates those directories there). A lexical check is fooled by a symlink or a `SRC/..`. realpath is the
+// native one: Node's JS realpathSync decodes a Buffer path to a string and loses bytes that are not UTF-8.
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { printablePath } from '../check/drift.js';
@@ -33,7 +34,7 @@ const errno = (error: unknown): string => (error as NodeJS.ErrnoException).code 
 function realSource(sync: SyncPaths): Buffer {
   const name = sync.sourceLabel ?? sync.source;
   try {
-    const real = realpathSync(Buffer.from(sync.source), { encoding: 'buffer' });
+    const real = realpathSync.native(Buffer.from(sync.source), { encoding: 'buffer' });
     if (statSync(real).isDirectory()) return real;
   } catch (error) {
     throw refuse(`source ${name} is not an existing directory (${errno(error)})`, 'Give the directory to mirror; create it first if it is new.');
@@ -46,7 +47,7 @@ function realTarget(target: Target): Buffer {
   const missing: string[] = [];
   for (let path = target.path; ; path = posix.dirname(path)) {
     try {
-      const real = realpathSync(Buffer.from(path), { encoding: 'buffer' });
+      const real = realpathSync.native(Buffer.from(path), { encoding: 'buffer' });
       if (missing.length === 0) return real;
       return Buffer.concat([isRoot(real) ? Buffer.alloc(0) : real, ...missing.map((name) => Buffer.from(`/${name}`))]);
     } catch (error) {

@@ -27,6 +27,8 @@ import type { PathSet } from './path-set.js';
 export interface SyncOptions {
   /** The source directory. */
   source: string;
+  /** How logs and status name the source when `source` is a private alias of it (src/safety/source-alias.ts). */
+  sourceLabel?: string;
   targets: Target[];
   /** rsync-style exclude patterns: not watched, not sent (and protected from deletion on the targets). */
   excludes?: string[];
@@ -125,7 +127,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.source = options.source;
     this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
     this.hardLinks = new HardLinkCheck(this.sourcePrefix);
-    this.logger = (options.logger ?? silentLogger).child({ source: options.source });
+    this.logger = (options.logger ?? silentLogger).child({ source: options.sourceLabel ?? options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = excludeFn(options.excludes ?? []);
     const { unwatched } = options;
@@ -198,7 +200,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** The snapshot `inosync status` and the metrics endpoint show. */
   status(): SyncStatus {
     return {
-      source: this.source,
+      source: this.options.sourceLabel ?? this.source,
       watches: this.tree.watchCount,
       hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
       counters: { events: this.counters.events, overflows: this.counters.overflows, rescans: this.counters.rescans },
@@ -208,7 +210,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** Everything the engine knows, per host in full detail. */
   snapshot(): { source: string; watches: number; counters: SyncCounters; held: number; hosts: HostSnapshot[] } {
     return {
-      source: this.source,
+      source: this.options.sourceLabel ?? this.source,
       watches: this.tree.watchCount,
       counters: { ...this.counters },
       held: this.changes.size,
