@@ -52,8 +52,9 @@ function realTarget(target: Target): Buffer {
       return Buffer.concat([isRoot(real) ? Buffer.alloc(0) : real, ...missing.map((name) => Buffer.from(`/${name}`))]);
     } catch (error) {
       const code = errno(error);
-      // A dangling symlink exists but cannot be resolved: where rsync would end up is not known.
-      if (code !== 'ENOENT' || lstatSync(path, { throwIfNoEntry: false }) !== undefined) {
+      // Not there (or below a file: rsync fails on it, harmlessly): go up. A dangling symlink is there but
+      // cannot be resolved, and where rsync would end up through it is not known.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || (code === 'ENOENT' && lstatSync(path, { throwIfNoEntry: false }) !== undefined)) {
         throw refuse(`target ${target.spec}: ${path} cannot be resolved (${code})`, 'Give a target whose existing part is a real directory path (no dangling symlink).');
       }
       missing.unshift(posix.basename(path));

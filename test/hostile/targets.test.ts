@@ -80,6 +80,9 @@ test('symlinks are resolved: a symlink to the source\'s parent, and a new path u
   // A source given through a symlink, and SRC/.. as the source.
   assertRefused(await runCli(['sync', '-s', join(base, 'to-src'), '-t', tgt]), [tgt, src], src);
   assertRefused(await runCli(['sync', '-s', `${src}/..`, '-t', join(src, 'm')]), [tgt, join(src, 'm')], src);
+  // A dangling symlink into the source: where rsync would end up through it is not known.
+  symlinkSync(join(src, 'not-yet'), join(base, 'dangling'));
+  assertRefused(await runCli(['sync', '-s', src, '-t', join(base, 'dangling')]), [join(base, 'dangling')], src);
 });
 
 test('the config file: SRC/.. as a target, and one sync\'s target inside another sync\'s source, are refused', async (t) => {
