@@ -8,6 +8,8 @@ import { splitWords } from '../hooks/words.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
 import { parseTarget, type Target } from '../rsync/target.js';
 import { checkRsyncOptions, rsyncOptionsFromFlag } from '../safety/rsync-options.js';
+import { BOUNDS, rangeOf } from '../safety/bounds.js';
+import { checkSyncPaths } from '../safety/paths.js';
 import type { SyncOptions } from '../sync/engine.js';
 import type { SyncTarget } from '../sync/target-filter.js';
 import { readPatternFile } from '../sync/exclude.js';
@@ -31,11 +33,11 @@ export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
     .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (a bare :PORT is 127.0.0.1)' })
     .option('on-sync', { type: 'string', describe: 'COMMAND run after each successful batch per target, split into words but never given to a shell; env INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE, INOSYNC_COUNT, INOSYNC_FULL, INOSYNC_PATHS_FILE (NUL-separated paths)' })
     .option('allow-partial-watch', { type: 'boolean', default: false, describe: 'when the inotify watch limit is too low for the trees, leave the largest subtrees unwatched and cover them by periodic full syncs (every --verify-every, default 1m) instead of refusing to start' })
-    .option('verify-every', { type: 'string', describe: 'DURATION (30m, 6h, 1d) between full passes that repair what inotify cannot see, logging what they repaired' })
+    .option('verify-every', { type: 'string', describe: `DURATION (30m, 6h, 1d; a bare number is seconds) between full passes that repair what inotify cannot see, logging what they repaired [${rangeOf(BOUNDS['verify-every'])}]` })
     .check((argv) => {
       const a = argv as unknown as Partial<SyncArgs> & AgentArgs;
       if (!a.source && !a.config) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: 2 });
-      if (a['verify-every'] !== undefined) requireDurationMs(a['verify-every'], '--verify-every');
+      if (a['verify-every'] !== undefined) requireDurationMs(a['verify-every'], '--verify-every', BOUNDS['verify-every']);
       if (a.metrics !== undefined) parseListenAddress(a.metrics);
       if (a['on-sync'] !== undefined) splitWords(a['on-sync'], '--on-sync');
       return true;
@@ -138,11 +140,15 @@ function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, exp
 
 /**
  * The plan for this process's command line: the config file (read when --config is given; the YAML parser and
- * the schema are loaded only then, about 7 MB an agent run by flags does not hold) and the flags.
+ * the schema are loaded only then, about 7 MB an agent run by flags does not hold) and the flags, refused when
+ * a target overlaps a source (src/safety/paths.ts). The agent's start, its SIGHUP reload and `inosync check`
+ * all come through here.
  */
 export async function planCommandLine(args: SyncArgs & AgentArgs, logger: Logger): Promise<AgentPlan> {
   const config = args.config === undefined ? null : (await import('../config/load.js')).loadConfig(args.config);
-  return planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(args, logger), config);
+  const plan = planAgent(args, explicitFlags(process.argv.slice(2)), logger, () => syncOptionsFrom(args, logger), config);
+  checkSyncPaths(plan.syncs.map((s) => s.options)); // every sync of the plan, flags and file together
+  return plan;
 }
 
 /**
@@ -157,11 +163,11 @@ export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, log
       'Put the target in the config file, under its sync, or give --source DIR too (the flags then make one sync, replacing the file\'s sync of that source).');
   }
   const cliHook = args['on-sync'] === undefined ? null : splitWords(args['on-sync'], '--on-sync');
-  const cliVerify = args['verify-every'] === undefined ? null : requireDurationMs(args['verify-every'], '--verify-every');
+  const cliVerify = args['verify-every'] === undefined ? null : requireDurationMs(args['verify-every'], '--verify-every', BOUNDS['verify-every']);
   const syncs: PlannedSync[] = (config?.syncs ?? []).map((sync) => ({
     options: fromConfig(sync, config as InosyncConfig, args, explicit, logger),
     onSync: cliHook ?? commandOf(sync.onSync),
-    verifyEveryMs: cliVerify ?? (sync.verifyEvery === undefined ? null : requireDurationMs(sync.verifyEvery, 'verifyEvery')),
+    verifyEveryMs: cliVerify ?? (sync.verifyEvery === undefined ? null : requireDurationMs(sync.verifyEvery, 'verifyEvery', BOUNDS['verify-every'])),
   }));
   if (args.source) {
     const options = cliSync();

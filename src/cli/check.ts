@@ -5,6 +5,7 @@ import { InosyncError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { syncDefaults } from '../sync/engine.js';
 import { planCommandLine, type AgentArgs } from './agent-plan.js';
+import { withBoundedOptions } from './bounded-option.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
 import { withExamples } from './examples.js';
 
@@ -58,14 +59,15 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
   describe: 'Compare the source with every target (rsync dry run) and print the drift; exit 0 identical, 1 drift, 2 error',
   builder: (yargs: Argv) =>
-    withTargetOptions(withExamples(yargs, [
+    withBoundedOptions(withTargetOptions(withExamples(yargs, [
       ['is the mirror identical?', '$0 check --source /srv/www --target backup@mirror1:/srv/www'],
       ['every sync of the agent, for a script', '$0 check --config /etc/inosync/inosync.yaml --json'],
-    ]))
+    ])), [
+      { bound: 'timeout', describe: 'rsync I/O timeout and ssh connect budget', default: syncDefaults.timeoutSec },
+      { bound: 'limit', describe: 'differences listed per target in the text output', default: 50 },
+    ])
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: check every sync in it' })
-      .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect budget (s)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-      .option('limit', { type: 'number', default: 50, describe: 'differences listed per target in the text output' })
       .check((argv) => {
         if (!argv.source && !argv.config) throw new InosyncError('nothing to check', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: CHECK_EXIT.error });
         return true;
@@ -78,7 +80,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       const syncArgs = args as unknown as SyncArgs & AgentArgs;
       const plan = await planCommandLine(syncArgs, logger);
       const results: SyncDrift[] = await Promise.all(plan.syncs.map(async ({ options }) => ({
-        source: options.source,
+        source: options.sourceLabel ?? options.source,
         targets: await Promise.all(options.targets.map((target) => measureDrift({
           source: options.source,
           target,

@@ -8,6 +8,7 @@ import type { TreeToCount } from '../limits/count-dirs.js';
 import { loadConfig } from '../config/load.js';
 import { excludeFn, readPatternFile } from '../sync/exclude.js';
 import { withExamples } from './examples.js';
+import { withBoundedOptions } from './bounded-option.js';
 
 interface LimitsArgs {
   dirs: string[];
@@ -82,11 +83,15 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
   command: 'limits [dirs..]',
   describe: 'Show inotify limits, what is held, what DIRs need; raise them with --apply/--persist',
   builder: (yargs: Argv) =>
-    withExamples(yargs, [
+    withBoundedOptions(withExamples(yargs, [
       ['how many watches /srv/www needs and whether they fit', '$0 limits /srv/www'],
       ['raise what is too low, now and after reboots', 'sudo $0 limits --apply --persist /srv/www'],
       ['what the agent\'s trees need, excludes applied', '$0 limits --config /etc/inosync/inosync.yaml'],
       ['the watch recommendation, for a script', '$0 limits --json | jq .advice.watches'],
+    ]), [
+      { bound: 'watches', describe: 'value to apply/persist for max_user_watches instead of the recommendation' },
+      { bound: 'instances', describe: 'value to apply/persist for max_user_instances instead of the recommendation' },
+      { bound: 'queued-events', describe: 'value to apply/persist for max_queued_events instead of the recommendation' },
     ])
       .positional('dirs', { type: 'string', array: true, default: [] as string[], describe: 'trees to count directories in (each needs one watch per directory)' })
       .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'rsync-style PATTERN of directories not to count (as sync --exclude)' })
@@ -94,9 +99,6 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
       .option('apply', { type: 'boolean', default: false, describe: 'raise the limits that are too low now, by writing /proc/sys/fs/inotify (root); never lowers a limit' })
       .option('persist', { type: 'boolean', default: false, describe: `write the recommended values to ${DEFAULT_SYSCTL_DIR}/60-inosync.conf so they survive a reboot (root)` })
       .option('sysctl-dir', { type: 'string', default: DEFAULT_SYSCTL_DIR, describe: 'directory --persist writes into' })
-      .option('watches', { type: 'number', describe: 'value to apply/persist for max_user_watches instead of the recommendation' })
-      .option('instances', { type: 'number', describe: 'value to apply/persist for max_user_instances instead of the recommendation' })
-      .option('queued-events', { type: 'number', describe: 'value to apply/persist for max_queued_events instead of the recommendation' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' }) as unknown as Argv<LimitsArgs>,
   handler: async (args) => {
     const survey = await surveyInotify(treesToCount(args));

@@ -1,5 +1,6 @@
 // `inosync status`: asks the running agent over its unix socket and prints per sync and per host.
 import type { Argv, CommandModule } from 'yargs';
+import { withBoundedOptions } from './bounded-option.js';
 import { queryStatus, NO_AGENT_EXIT_CODE } from '../status/client.js';
 import { renderStatus } from '../status/render.js';
 import { defaultSocketPath } from '../status/socket-path.js';
@@ -23,15 +24,14 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status',
   describe: 'Show what the running agent is doing, per sync and per host',
   builder: (yargs: Argv) =>
-    withExamples(yargs, [
+    withBoundedOptions(withExamples(yargs, [
       ['per host: state, pending paths, batch in flight, last success, lag', '$0 status'],
       ['ask the agent started with that config file, on the socket it names', '$0 status --config /etc/inosync/inosync.yaml'],
       ['hosts that are busy or in trouble', '$0 status --json | jq \'.syncs[].hosts[] | select(.state != "idle")\''],
-    ])
+    ]), [{ bound: 'status-timeout', flag: 'timeout', describe: 'give up after this long', default: 5000 }])
       .option('socket', { type: 'string', describe: `the agent's status socket (as given to \`inosync sync --socket\`; default ${defaultSocketPath()})` })
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: ask on the socket it names (--socket wins)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the agent\'s answer as one JSON object' })
-      .option('timeout', { type: 'number', default: 5000, describe: 'give up after this many milliseconds' })
       .epilogue(`Exit codes: 0 the agent answered; ${NO_AGENT_EXIT_CODE} no agent is running on the socket; 1 other errors.`) as unknown as Argv<StatusArgs>,
   handler: async (args) => {
     const status = await queryStatus(await socketOf(args), args.timeout);

@@ -10,6 +10,7 @@ import { parseDeleteMode } from '../sync/delete-mode.js';
 import type { SyncOptions } from '../sync/engine.js';
 import type { SyncTarget } from '../sync/target-filter.js';
 import { readPatternFile } from '../sync/exclude.js';
+import { requireUtf8Targets, sourceOf } from './raw-arguments.js';
 
 export interface SyncArgs {
   source: string;
@@ -105,8 +106,9 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
     specs.add(spec);
   }
   const rsyncOptions = args['rsync-opts'] === undefined ? undefined : rsyncOptionsFromFlag(args['rsync-opts']);
+  requireUtf8Targets(args.target);
   return {
-    source: args.source,
+    ...sourceOf(args.source), // a source that is not UTF-8: its exact bytes, through an alias
     targets: buildTargets(args),
     excludes: [...args.exclude, ...args['exclude-from'].flatMap(readPatternFile)],
     includes: args.include ?? [],

@@ -5,7 +5,8 @@ import { defaultBackoff } from '../sync/backoff.js';
 import { syncDefaults, type Unsynced } from '../sync/engine.js';
 import { createAgent } from './agent.js';
 import { withAgentOptions, type AgentArgs } from './agent-plan.js';
-import { usage, withTargetOptions, type SyncArgs } from './sync-options.js';
+import { withBoundedOptions } from './bounded-option.js';
+import { withTargetOptions, type SyncArgs } from './sync-options.js';
 import { withExamples, type Example } from './examples.js';
 
 type SyncCommandArgs = SyncArgs & AgentArgs;
@@ -75,28 +76,20 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
   command: 'sync',
   describe: 'Keep targets (local directories or [user@]host:/path over ssh) identical to a source tree, live',
   builder: (yargs: Argv) => {
-    let y = withTargetOptions(yargs)
-      .option('quiet-ms', { type: 'number', default: syncDefaults.quietMs, describe: 'send once no change has come for this long (ms)' })
-      .option('max-delay-ms', { type: 'number', default: syncDefaults.maxDelayMs, describe: 'never hold a change longer than this (ms), even a file still being written' })
-      .option('max-procs', { type: 'number', default: syncDefaults.maxProcs, describe: 'rsyncs running at once across all targets (one per target at most)' })
-      .option('max-pending', { type: 'number', default: syncDefaults.maxPending, describe: 'paths a target may owe before they collapse into one full sync' })
+    let y = withBoundedOptions(withTargetOptions(yargs), [
+      { bound: 'quiet-ms', describe: 'send once no change has come for this long', default: syncDefaults.quietMs },
+      { bound: 'max-delay-ms', describe: 'never hold a change longer than this, even a file still being written', default: syncDefaults.maxDelayMs },
+      { bound: 'max-procs', describe: 'rsyncs running at once across all targets (one per target at most)', default: syncDefaults.maxProcs },
+      { bound: 'max-pending', describe: 'paths a target may owe before they collapse into one full sync', default: syncDefaults.maxPending },
+      { bound: 'retry-base-ms', describe: 'first retry delay after a failed rsync; doubles per failure, with jitter', default: defaultBackoff.baseMs },
+      { bound: 'retry-max-ms', describe: 'longest retry delay', default: defaultBackoff.capMs },
+      { bound: 'timeout', describe: 'rsync I/O timeout and ssh connect/keep-alive budget', default: syncDefaults.timeoutSec },
+      { bound: 'drain-timeout', describe: 'on SIGTERM/SIGINT, how long to keep sending what is pending', default: 10 },
+    ])
       .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again (not on targets that keep deletes: there the old name stays)' })
       .option('delete', { type: 'string', array: true, default: [], describe: '[TARGET=]MODE: which deletes reach the targets (or one): always (default), never (deleted files stay: a backup), startup (the startup and verification full syncs delete, live deletes do not), running (live deletes do, the startup sync does not)' })
       .option('initial-sync', { type: 'boolean', default: true, describe: 'the startup full sync of every target; --no-initial-sync skips it (the targets are known to be current); SIGUSR1 and --verify-every still do full syncs' })
-      .option('retry-base-ms', { type: 'number', default: defaultBackoff.baseMs, describe: 'first retry delay after a failed rsync (ms); doubles per failure, with jitter' })
-      .option('retry-max-ms', { type: 'number', default: defaultBackoff.capMs, describe: 'longest retry delay (ms)' })
-      .option('timeout', { type: 'number', default: syncDefaults.timeoutSec, describe: 'rsync I/O timeout and ssh connect/keep-alive budget (s)' })
-      .option('drain-timeout', { type: 'number', default: 10, describe: 'on SIGTERM/SIGINT, how long to keep sending what is pending (s)' })
-      .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], describe: 'what to log (JSON lines on stderr, readable on a TTY)' })
-      .check((argv) => {
-        for (const key of ['quiet-ms', 'max-delay-ms', 'max-procs', 'max-pending', 'retry-base-ms', 'retry-max-ms', 'timeout', 'drain-timeout'] as const) {
-          const value = argv[key];
-          if (!Number.isFinite(value) || value < 0 || ((key === 'max-procs' || key === 'max-pending') && value < 1)) {
-            throw usage(`--${key} ${String(value)} is not valid`, `Give a ${key === 'max-procs' || key === 'max-pending' ? 'positive whole number' : 'number >= 0'}.`);
-          }
-        }
-        return true;
-      });
+      .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], describe: 'what to log (JSON lines on stderr, readable on a TTY)' });
     y = withAgentOptions(y);
     y = withExamples(y, examples);
     return y.epilogue([
@@ -105,6 +98,8 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       'once built, will make a restart cheap anyway). A file is sent when its writer closes it, or within',
       '--max-delay-ms if it is held open. A target that fails is retried with backoff while the others go on.',
       'SIGTERM/SIGINT: stop watching, send what is pending within --drain-timeout, exit 0; a second signal exits at once.',
+      'Refused (exit 2), on real paths with symlinks resolved: a source that is not a directory; a local target that is',
+      'the source, holds it, lies inside it or another target, or is /; a remote target path of /.',
     ].join('\n')) as unknown as Argv<SyncCommandArgs>;
   },
   handler: (args) => runSync(args),

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { parseTarget } from '../rsync/target.js';
 import { InosyncError } from '../errors.js';
-import { parseDurationMs } from './duration.js';
+import { BOUNDS, describeBound, type BoundName } from '../safety/bounds.js';
+import { requireDurationMs } from './duration.js';
 import { DELETE_MODES } from '../sync/delete-mode.js';
 
 export const sshSchema = z.strictObject({
@@ -35,7 +36,21 @@ const targetObject = z.strictObject({
 
 const targetSchema = z.union([targetSpec, targetObject]);
 
-const duration = z.union([z.string(), z.number()]).refine((value) => parseDurationMs(value) !== null, { message: 'is not a duration' });
+/** A number within the flag's bound (src/safety/bounds.ts): the file and the flags take the same values. */
+function bounded(name: Exclude<BoundName, 'verify-every'>) {
+  const bound: { min: number; max: number; fractional?: boolean } = BOUNDS[name];
+  const number = z.number().min(bound.min).max(bound.max);
+  return bound.fractional === true ? number : number.int();
+}
+
+const duration = z.union([z.string(), z.number()]).superRefine((value, context) => {
+  try {
+    requireDurationMs(value, 'verifyEvery', BOUNDS['verify-every']);
+  } catch (error) {
+    if (!(error instanceof InosyncError)) throw error;
+    context.addIssue({ code: 'custom', message: `is not ${describeBound(BOUNDS['verify-every'])}`, input: value });
+  }
+});
 
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
@@ -49,10 +64,10 @@ export const syncSchema = z.strictObject({
   initialSync: z.boolean().optional(),
   rsyncOptions: z.array(z.string()).optional(),
   ssh: sshSchema.optional(),
-  quietMs: z.number().int().min(0).optional(),
-  maxDelayMs: z.number().int().min(1).optional(),
-  maxProcs: z.number().int().min(1).optional(),
-  maxPending: z.number().int().min(1).optional(),
+  quietMs: bounded('quiet-ms').optional(),
+  maxDelayMs: bounded('max-delay-ms').optional(),
+  maxProcs: bounded('max-procs').optional(),
+  maxPending: bounded('max-pending').optional(),
   remoteMoves: z.boolean().optional(),
   verifyEvery: duration.optional(),
   onSync: command.optional(),
@@ -60,25 +75,18 @@ export const syncSchema = z.strictObject({
   if (sync.quietMs !== undefined && sync.maxDelayMs !== undefined && sync.maxDelayMs < sync.quietMs) {
     context.addIssue({ code: 'custom', path: ['maxDelayMs'], message: `must not be shorter than quietMs (${sync.quietMs})`, input: sync.maxDelayMs });
   }
-  sync.targets.forEach((target, i) => {
-    const spec = typeof target === 'string' ? target : target.target;
-    const parsed = safeTarget(spec);
-    if (parsed?.kind === 'local' && isInside(parsed.path, sync.source)) {
-      context.addIssue({ code: 'custom', path: ['targets', i], message: 'is inside the source: the mirror would copy itself forever', input: spec });
-    }
-  });
 });
 
 export const configSchema = z.strictObject({
   syncs: z.array(syncSchema).min(1, { message: 'must list at least one sync' }),
-  maxProcs: z.number().int().min(1).optional(),
+  maxProcs: bounded('max-procs').optional(),
   socket: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   metrics: z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, { message: 'is not HOST:PORT' }).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   /** Seconds, as --drain-timeout. */
-  drainTimeout: z.number().min(0).optional(),
+  drainTimeout: bounded('drain-timeout').optional(),
   /** Seconds, as --timeout: rsync I/O timeout and ssh connect/keep-alive budget. */
-  timeout: z.number().min(1).optional(),
+  timeout: bounded('timeout').optional(),
 }).superRefine((config, context) => {
   const seen = new Map<string, number>();
   config.syncs.forEach((sync, i) => {
@@ -100,19 +108,6 @@ export type InosyncConfig = z.infer<typeof configSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type SshConfig = z.infer<typeof sshSchema>;
-
-function safeTarget(spec: string): ReturnType<typeof parseTarget> | null {
-  try {
-    return parseTarget(spec);
-  } catch {
-    return null;
-  }
-}
-
-function isInside(path: string, root: string): boolean {
-  const base = root.endsWith('/') ? root : `${root}/`;
-  return path === root || path.startsWith(base);
-}
 
 /** A right example for each field, shown beside a mistake in it. */
 export const FIELD_EXAMPLES: Record<string, unknown> = {

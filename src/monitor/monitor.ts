@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InosyncError } from '../errors.js';
 import { constants as C } from '../inotify/binding.js';
+import { MAX_TIMER_MS } from '../safety/bounds.js';
 import { RootError, RootGoneError, WatchLimitError } from '../watch/errors.js';
 import { WatchTree } from '../watch/tree.js';
 import type { TreeEvent } from '../watch/types.js';
@@ -129,7 +130,7 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
   let timeoutCode = 0;
   const expireOrWait = (): void => {
     const left = deadline - process.uptime() * 1000;
-    if (left > 0) timer = setTimeout(expireOrWait, left);
+    if (left > 0) timer = setTimeout(expireOrWait, Math.min(left, MAX_TIMER_MS));
     else run.finish(timeoutCode);
   };
   let resolveDone: (code: number) => void = () => undefined;
@@ -154,7 +155,8 @@ function startRun(list: WatchList, options: WaitOptions | StatsOptions, extraEve
       if (finished || seconds === 0) return;
       deadline = process.uptime() * 1000 + seconds * 1000;
       timeoutCode = code;
-      timer ??= setTimeout(expireOrWait, seconds * 1000);
+      // inotifywait takes any long: a timeout past a Node timer's range is waited out in steps.
+      timer ??= setTimeout(expireOrWait, Math.min(seconds * 1000, MAX_TIMER_MS));
     },
   };
   if (signal?.aborted) queueMicrotask(abort);

@@ -39,6 +39,8 @@ import { marksInView, ownView, targetFilters, watchExclude, type SyncTarget, typ
 export interface SyncOptions {
   /** The source directory. */
   source: string;
+  /** How logs and status name the source when `source` is a private alias of it (src/safety/source-alias.ts). */
+  sourceLabel?: string;
   /** Where to, each with its delete mode and its own filter rules. */
   targets: SyncTarget[];
   /** rsync-style exclude patterns: not watched, not sent (and protected from deletion on the targets). */
@@ -147,7 +149,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.sourcePrefix = Buffer.from(`${options.source.replace(/\/+$/, '')}/`);
     this.hardLinks = new HardLinkCheck(this.sourcePrefix);
     this.skipped = new SkippedSubtrees(this.sourcePrefix);
-    this.logger = (options.logger ?? silentLogger).child({ source: options.source });
+    this.logger = (options.logger ?? silentLogger).child({ source: options.sourceLabel ?? options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
     const excluded = watchExclude(options, options.targets);
     const { unwatched } = options;
@@ -224,7 +226,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** The snapshot `inosync status` and the metrics endpoint show. */
   status(): SyncStatus {
     return {
-      source: this.source,
+      source: this.options.sourceLabel ?? this.source,
       watches: this.tree.watchCount,
       skipped: this.skipped.paths.map((p) => p.toString('latin1')),
       hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
@@ -235,7 +237,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** Everything the engine knows, per host in full detail. */
   snapshot(): { source: string; watches: number; counters: SyncCounters; held: number; hosts: HostSnapshot[] } {
     return {
-      source: this.source,
+      source: this.options.sourceLabel ?? this.source,
       watches: this.tree.watchCount,
       counters: { ...this.counters },
       held: this.changes.size,

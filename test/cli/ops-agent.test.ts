@@ -156,7 +156,7 @@ test('--verify-every repairs a tampered target on its own and logs what it repai
   const { src, dsts, socket } = layout(t, 1);
   const dst = dsts[0] as string;
   makeTree(src, [{ path: 'a', content: 'a' }]);
-  const agent = await startAgent(t, ['--source', src, '--target', dst, '--socket', socket, '--verify-every', '300ms']);
+  const agent = await startAgent(t, ['--source', src, '--target', dst, '--socket', socket, '--verify-every', '1s']);
   await waitForSameTree(src, dst);
   writeFileSync(join(dst, 'intruder'), 'x');
   const line = await agent.waitForLog((l) => /^verification repaired/.test(l.msg), 'a verification that repairs');

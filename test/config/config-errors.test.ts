@@ -36,7 +36,6 @@ syncs:
   - source: $DIR/src
     targets:
       - -oProxyCommand=touch$IFS/tmp/pwned:/x
-      - $DIR/src/inside
       - target: $DIR/dst
         ssh: { port: 70000 }
     verifyEvery: soon
@@ -45,14 +44,13 @@ logLevel: loud
 `);
   const result = await runCli(['sync', '--config', config]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /config .*bad\.yaml has 10 mistakes; nothing was started/);
+  assert.match(result.stderr, /config .*bad\.yaml has 9 mistakes; nothing was started/);
   assertProblem(result.stderr, 'syncs[0].source', /must be an absolute path \(got string "relative\/src"\)/);
   assertProblem(result.stderr, 'syncs[0].targets', /must list at least one target/);
   assertProblem(result.stderr, 'syncs[0].excludes', /unknown field \(did you mean "exclude"\?\)/);
   assertProblem(result.stderr, 'syncs[0].quietMs', /must be a number, not string "50"/);
   assertProblem(result.stderr, 'syncs[1].targets[0]', /starts with "-" and would be read as an option/);
-  assertProblem(result.stderr, 'syncs[1].targets[1]', /is inside the source/);
-  assertProblem(result.stderr, 'syncs[1].targets[2].ssh.port', /must be at most 65535, not number 70000/);
+  assertProblem(result.stderr, 'syncs[1].targets[1].ssh.port', /must be at most 65535, not number 70000/);
   assertProblem(result.stderr, 'syncs[1].verifyEvery', /is not a duration/);
   assertProblem(result.stderr, 'syncs[1].maxProcs', /must be at least 1, not number 0/);
   assertProblem(result.stderr, 'logLevel', /must be one of "trace", .*not string "loud"/);
