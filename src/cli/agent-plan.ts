@@ -83,6 +83,7 @@ function targetsOf(sync: SyncConfig): Target[] {
       sshOptions: [...(own?.options ?? []), ...(sync.ssh?.options ?? [])], // ssh keeps an option's first value: the target's own wins
       ...(port === undefined ? {} : { port }),
       ...(identity === undefined ? {} : { identity }),
+      ...(typeof entry === 'string' || entry.passwordFile === undefined ? {} : { passwordFile: entry.passwordFile }),
     });
   });
 }

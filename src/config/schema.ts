@@ -19,7 +19,20 @@ const targetSpec = z.string().min(1).superRefine((spec, context) => {
   }
 });
 
-const targetSchema = z.union([targetSpec, z.strictObject({ target: targetSpec, ssh: sshSchema.optional() })]);
+const targetSchema = z.union([targetSpec, z.strictObject({
+  target: targetSpec,
+  ssh: sshSchema.optional(),
+  /** rsync --password-file, for an rsync daemon target: checked when the sync is built (safety/password-file.ts). */
+  passwordFile: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+}).superRefine((entry, context) => {
+  const kind = safeTarget(entry.target)?.kind;
+  if (entry.passwordFile !== undefined && kind !== undefined && kind !== 'daemon') {
+    context.addIssue({ code: 'custom', path: ['passwordFile'], message: 'is for rsync daemon targets (rsync://host/module, host::module) only', input: entry.passwordFile });
+  }
+  if (entry.ssh !== undefined && kind === 'daemon') {
+    context.addIssue({ code: 'custom', path: ['ssh'], message: 'does not apply: an rsync daemon target is reached without ssh', input: entry.ssh });
+  }
+})]);
 
 const duration = z.union([z.string(), z.number()]).refine((value) => parseDurationMs(value) !== null, { message: 'is not a duration' });
 
@@ -76,7 +89,7 @@ export const KNOWN_FIELDS = {
   top: Object.keys(configSchema.shape),
   sync: Object.keys(syncSchema.shape),
   ssh: Object.keys(sshSchema.shape),
-  target: ['target', 'ssh'],
+  target: ['target', 'ssh', 'passwordFile'],
 } as const;
 
 export type InosyncConfig = z.infer<typeof configSchema>;
@@ -108,6 +121,7 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   rsyncOptions: ['-a', '-H', '--numeric-ids'],
   ssh: { port: 22, identity: '/root/.ssh/inosync_ed25519', options: ['-o', 'Compression=no'] },
   port: 2222,
+  passwordFile: '/etc/inosync/www.secret',
   identity: '/root/.ssh/inosync_ed25519',
   options: ['-o', 'Compression=no'],
   quietMs: 50,

@@ -1,11 +1,12 @@
 // Whole-agent runs for the end-to-end tests: a source tree, local and loopback-ssh targets, the real
 // `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
-import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
 import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
-import { tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 
 export interface Mirror {
   /** Scratch space outside the source (for moves in and out). */
@@ -60,10 +61,10 @@ export interface Agent extends LoggedCli {
 }
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
-export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
+export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Agent> {
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
-  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]), socket };
+  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra], options), socket };
   mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;
@@ -89,4 +90,22 @@ async function stopAgent(agent: Agent): Promise<void> {
 /** Waits until every target equals the source (types, content, modes, symlinks, hard links). */
 export async function converged(mirror: Mirror, options: CompareOptions & { timeoutMs?: number } = {}): Promise<void> {
   await Promise.all(mirror.dirs.map((dir) => waitForSameTree(mirror.src, dir, { hardLinks: true, timeoutMs: 15_000, ...options })));
+}
+
+/** Odd names created, renamed and deleted on the mirror's source, converging after each step; nothing runs them. */
+export async function hostileNames(mirror: Mirror): Promise<void> {
+  const { src, outside } = mirror;
+  const names = [Buffer.from('with  spaces '), ...Object.values(oddNames), Buffer.alloc(255, 0x6e)];
+  for (const name of names) writeFileSync(bytesPath(src, name), name);
+  const oddDir = Buffer.concat([Buffer.from('--dir '), oddNames.newline, oddNames.nonUtf8]);
+  mkdirSync(bytesPath(src, oddDir, oddNames.shell), { recursive: true });
+  writeFileSync(bytesPath(src, oddDir, oddNames.shell, oddNames.leadingDash), 'deep');
+  await converged(mirror);
+  renameSync(bytesPath(src, oddNames.star), bytesPath(src, oddDir, oddNames.star));
+  renameSync(bytesPath(src, oddDir), bytesPath(src, Buffer.concat([oddDir, oddNames.star])));
+  await converged(mirror);
+  rmSync(bytesPath(src, Buffer.concat([oddDir, oddNames.star])), { recursive: true });
+  await converged(mirror);
+  const pwned = (dir: string): boolean => readdirSync(dir).includes('pwned');
+  for (const dir of [src, ...mirror.dirs, process.cwd(), outside]) assert.equal(pwned(dir), false, `no "pwned" in ${dir}`);
 }
