@@ -4,6 +4,7 @@ import { runChild } from '../rsync/child.js';
 import { classifyExit } from '../rsync/exit-codes.js';
 import { SshMaster } from '../rsync/ssh-master.js';
 import { rsyncDestination, type Target } from '../rsync/target.js';
+import { daemonOptions } from '../rsync/daemon-target.js';
 import { MODIFY_WINDOW, NANOSECOND_MTIMES } from '../rsync/run.js';
 import { DEFAULT_RSYNC_OPTIONS } from '../rsync/transport.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
@@ -77,7 +78,7 @@ export async function measureDrift(options: DriftOptions): Promise<TargetDrift> 
         ...attrs,
         // Compared the way the sync compares (to the nanosecond, unless the user's flags say otherwise).
         ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]),
-        ...(master ? ['-e', master.rsyncShell()] : []),
+        ...(master ? ['-e', master.rsyncShell()] : daemonOptions(target, timeoutSec, attrs)),
         `--timeout=${timeoutSec}`, '--dry-run', '-r', '--delete', '--force', `--out-format=${MARKER}%i %n`,
         ...(options.excludes ?? []).map((p) => `--exclude=${p}`),
         '--', `${options.source.replace(/\/+$/, '')}/`, rsyncDestination(target),

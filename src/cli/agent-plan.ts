@@ -87,6 +87,7 @@ function targetsOf(sync: SyncConfig): SyncTarget[] {
       sshOptions: [...(own?.ssh?.options ?? []), ...(sync.ssh?.options ?? [])], // ssh keeps an option's first value: the target's own wins
       ...(port === undefined ? {} : { port }),
       ...(identity === undefined ? {} : { identity }),
+      ...(typeof entry === 'string' || entry.passwordFile === undefined ? {} : { passwordFile: entry.passwordFile }),
     });
     return {
       ...target,

@@ -58,7 +58,7 @@ function engineKey(plan: PlannedSync): string {
 const targetKey = (target: Target): string => JSON.stringify(target);
 
 function hostOf(target: Target | undefined): string {
-  return target?.kind === 'ssh' ? target.host : 'localhost';
+  return target === undefined || target.kind === 'local' ? 'localhost' : target.host;
 }
 
 export class Agent extends EventEmitter<{ error: [InosyncError] }> {

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { InosyncError } from '../errors.js';
 import type { Logger, LogLevel } from '../log/logger.js';
-import { parseTarget, type TargetDefaults } from '../rsync/target.js';
+import { parseTarget, type Target, type TargetDefaults } from '../rsync/target.js';
 import { rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import { defaultBackoff } from '../sync/backoff.js';
 import { parseDeleteMode } from '../sync/delete-mode.js';
@@ -25,6 +25,8 @@ export interface SyncArgs {
   'ssh-port': string[];
   'ssh-identity': string[];
   'ssh-option': string[];
+  /** [TARGET=]FILE; optional for callers that build targets without it. */
+  'password-file'?: string[];
   'quiet-ms': number;
   'max-delay-ms': number;
   'max-procs': number;
@@ -75,14 +77,20 @@ function port(value: string, hosts: readonly string[]): number {
   return n;
 }
 
-/** The targets with their ssh settings and delete modes: per-target values win over global ones. */
-export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'delete'>): SyncTarget[] {
+/** The targets with their ssh settings, password files and delete modes: per-target values win over global ones. */
+export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-identity' | 'ssh-option' | 'password-file' | 'delete'>): SyncTarget[] {
   const bare = args.target.map((spec) => parseTarget(spec));
-  const keys = bare.map((t) => (t.kind === 'ssh' ? [t.spec, t.host, ...(t.user === undefined ? [] : [`${t.user}@${t.host}`])] : [t.spec]));
-  const ports = scoped(args['ssh-port'], keys);
-  const identities = scoped(args['ssh-identity'], keys);
-  const options = scoped(args['ssh-option'], keys);
-  const deletes = scoped(args.delete ?? [], keys);
+  const names = (t: Target): string[] => (t.kind === 'local' ? [t.spec] : [t.spec, t.host, ...(t.user === undefined ? [] : [`${t.user}@${t.host}`])]);
+  // A TARGET= prefix names only targets the setting is for: ssh settings ssh targets, password files daemons.
+  const keys = (kind: Target['kind']): string[][] => bare.map((t) => (t.kind === kind && t.kind !== 'local' ? names(t) : []));
+  const ports = scoped(args['ssh-port'], keys('ssh'));
+  const identities = scoped(args['ssh-identity'], keys('ssh'));
+  const options = scoped(args['ssh-option'], keys('ssh'));
+  const passwords = scoped(args['password-file'] ?? [], keys('daemon'));
+  if (passwords.global.length > 0 && !bare.some((t) => t.kind === 'daemon')) {
+    throw usage(`--password-file ${passwords.global[0]!} is given but no target is an rsync daemon module`, 'Leave it out, or give a target rsync://[user@]host[:port]/module[/path] or [user@]host::module[/path].');
+  }
+  const deletes = scoped(args.delete ?? [], bare.map(names));
   const last = (list: string[]): string | undefined => list[list.length - 1];
   const toArgv = (list: string[]): string[] => list.flatMap((o) => ['-o', o]);
   return args.target.map((spec, i) => {
@@ -92,6 +100,8 @@ export function buildTargets(args: Pick<SyncArgs, 'target' | 'ssh-port' | 'ssh-i
     if (p !== undefined) defaults.port = port(p, bare.flatMap((t) => (t.kind === 'ssh' ? [t.host] : [])));
     const identity = last(identities.perTarget[i]!) ?? last(identities.global);
     if (identity !== undefined) defaults.identity = identity;
+    const passwordFile = last(passwords.perTarget[i]!) ?? last(passwords.global);
+    if (passwordFile !== undefined) defaults.passwordFile = passwordFile;
     const mode = last(deletes.perTarget[i]!) ?? last(deletes.global);
     return { ...parseTarget(spec, defaults), ...(mode === undefined ? {} : { deleteMode: parseDeleteMode(mode, '--delete') }) };
   });
@@ -129,12 +139,13 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
 export function withTargetOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('source', { alias: 's', type: 'string', describe: 'the directory to mirror (or give --config)' })
-    .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR or [user@]host:/path (repeatable)' })
+    .option('target', { alias: 't', type: 'string', array: true, default: [], describe: 'where to mirror it: DIR, [user@]host:/path over ssh, or an rsync daemon module, rsync://[user@]host[:port]/module[/path] or [user@]host::module[/path] (repeatable)' })
     .option('exclude', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN left out of watching and sending (repeatable)' })
     .option('exclude-from', { type: 'string', array: true, default: [], describe: 'FILE of exclude patterns, one per line (# and ; start comments)' })
     .option('include', { type: 'string', array: true, default: [], describe: 'rsync-style PATTERN kept in although an --exclude matches it (rsync order: includes first, first match wins; repeatable)' })
     .option('rsync-opts', { type: 'string', describe: 'replace the transfer flags (default "-aHAX", plus --numeric-ids as root; no -z), e.g. "-aHAX -z": attribute and transfer options only, split as a shell would (never run by one); deletes, filters, dry runs, -e and symlink following are refused' })
     .option('ssh-port', { type: 'string', array: true, default: [], describe: '[TARGET=]PORT: ssh port for every target, or for one (TARGET is its host, user@host or spec)' })
     .option('ssh-identity', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: ssh private key, for all targets or one' })
-    .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' });
+    .option('ssh-option', { type: 'string', array: true, default: [], describe: '[TARGET=]KEY=VALUE: an ssh -o option, for all targets or one (repeatable)' })
+    .option('password-file', { type: 'string', array: true, default: [], describe: '[TARGET=]FILE: password for the rsync daemon targets, or for one (mode 0600, owned by the agent\'s user, not a symlink); without it rsync uses RSYNC_PASSWORD from the environment' });
 }

@@ -86,7 +86,7 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       { bound: 'timeout', describe: 'rsync I/O timeout and ssh connect/keep-alive budget', default: syncDefaults.timeoutSec },
       { bound: 'drain-timeout', describe: 'on SIGTERM/SIGINT, how long to keep sending what is pending', default: 10 },
     ])
-      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again (not on targets that keep deletes: there the old name stays)' })
+      .option('remote-moves', { type: 'boolean', default: false, describe: 'replay directory renames on the targets instead of sending the subtree again (not on targets that keep deletes: there the old name stays; not over rsync daemon targets: those get the normal send)' })
       .option('delete', { type: 'string', array: true, default: [], describe: '[TARGET=]MODE: which deletes reach the targets (or one): always (default), never (deleted files stay: a backup), startup (the startup and verification full syncs delete, live deletes do not), running (live deletes do, the startup sync does not)' })
       .option('initial-sync', { type: 'boolean', default: true, describe: 'the startup full sync of every target; --no-initial-sync skips it (the targets are known to be current); SIGUSR1 and --verify-every still do full syncs' })
       .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], describe: 'what to log (JSON lines on stderr, readable on a TTY)' });

@@ -32,9 +32,19 @@ const targetObject = z.strictObject({
   /** On top of the sync's: this target alone leaves these out, or keeps these in. */
   exclude: patterns.optional(),
   include: patterns.optional(),
+  /** rsync --password-file, for an rsync daemon target: checked when the sync is built (safety/password-file.ts). */
+  passwordFile: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
 });
 
-const targetSchema = z.union([targetSpec, targetObject]);
+const targetSchema = z.union([targetSpec, targetObject.superRefine((entry, context) => {
+  const kind = safeTarget(entry.target)?.kind;
+  if (entry.passwordFile !== undefined && kind !== undefined && kind !== 'daemon') {
+    context.addIssue({ code: 'custom', path: ['passwordFile'], message: 'is for rsync daemon targets (rsync://host/module, host::module) only', input: entry.passwordFile });
+  }
+  if (entry.ssh !== undefined && kind === 'daemon') {
+    context.addIssue({ code: 'custom', path: ['ssh'], message: 'does not apply: an rsync daemon target is reached without ssh', input: entry.ssh });
+  }
+})]);
 
 /** A number within the flag's bound (src/safety/bounds.ts): the file and the flags take the same values. */
 function bounded(name: Exclude<BoundName, 'verify-every'>) {
@@ -109,6 +119,14 @@ export type SyncConfig = z.infer<typeof syncSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type SshConfig = z.infer<typeof sshSchema>;
 
+function safeTarget(spec: string): ReturnType<typeof parseTarget> | null {
+  try {
+    return parseTarget(spec);
+  } catch {
+    return null;
+  }
+}
+
 /** A right example for each field, shown beside a mistake in it. */
 export const FIELD_EXAMPLES: Record<string, unknown> = {
   syncs: [{ source: '/srv/www', targets: ['backup@mirror1:/srv/www'] }],
@@ -123,6 +141,7 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   rsyncOptions: ['-a', '-H', '--numeric-ids'],
   ssh: { port: 22, identity: '/root/.ssh/inosync_ed25519', options: ['-o', 'Compression=no'] },
   port: 2222,
+  passwordFile: '/etc/inosync/www.secret',
   identity: '/root/.ssh/inosync_ed25519',
   options: ['-o', 'Compression=no'],
   quietMs: 50,

@@ -3,6 +3,7 @@
 // it did its job. It is spawned ahead of its input (see PreparedChild): complete() feeds it its NUL list.
 import type { Logger } from '../log/logger.js';
 import { prepareChild, type ChildResult, type PreparedChild } from './child.js';
+import { daemonRefusal } from './daemon-refusal.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
 import { diagnose } from './failure.js';
 import { countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
@@ -20,7 +21,7 @@ const PROTECTED_DIR = /cannot delete non-empty directory/;
 export interface RunSpec {
   /** Attribute flags (-aHAX or the user's). */
   attrs: string[];
-  /** `-e SHELL` for an ssh target, else nothing. */
+  /** How rsync reaches the far side: `-e SHELL` for an ssh target, the daemon's options for a daemon target. */
   shell: string[];
   /** --exclude options. */
   filters: string[];
@@ -64,6 +65,7 @@ export function launchRsync(spec: RunSpec): Launched {
   let kept = 0;
   let rejectedDeletes = false;
   let noRemoteRsync = false;
+  let refused: string | undefined;
   const usesMissingArgs = spec.mechanism.includes('--delete-missing-args');
   spec.logger.debug({ args }, 'rsync');
   const prepared = prepareChild({
@@ -76,6 +78,7 @@ export function launchRsync(spec: RunSpec): Launched {
       if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
       // rsync reports a lost connection (12) when the far side has no rsync: retrying will not mend that.
       if (diagnose(line).cause?.kind === 'no-remote-rsync') noRemoteRsync = true;
+      refused ??= daemonRefusal(line, spec.where);
     },
   });
   const complete = async (stdin: Buffer, signal?: AbortSignal): Promise<Run> => {
@@ -84,6 +87,7 @@ export function launchRsync(spec: RunSpec): Launched {
     rejectedDeletes &&= child.exitCode !== null && [1, 2, 4, 12].includes(child.exitCode);
     const run: Run = { counts, child, kept, rejectedDeletes, args };
     if (noRemoteRsync && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: `rsync is not installed on ${spec.where} (or not on its PATH: see --rsync-path)` };
+    if (refused !== undefined && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: refused };
     return run;
   };
   return { prepared, complete };

@@ -1,14 +1,17 @@
-// Where a mirror goes: a local directory or `[user@]host:/path` over ssh.
+// Where a mirror goes: a local directory, `[user@]host:/path` over ssh, or an rsync daemon's module
+// (`rsync://[user@]host[:port]/module[/path]`, `[user@]host::module[/path]`: daemon-target.ts).
 //
-// A target spec follows rsync's own rule: a colon before the first slash makes it remote. Specs are validated
-// here, once, because the host and the target path end up on the ssh/rsync command line (never file names:
-// those travel inside the rsync protocol): a host that starts with '-' would be read as an option, and a
-// remote path reaches the remote shell (src/safety/remote-path.ts).
+// A target spec follows rsync's own rule: a colon before the first slash makes it remote, two make it a
+// daemon module. Specs are validated here, once, because the host and the target path end up on the
+// ssh/rsync command line (never file names: those travel inside the rsync protocol): a host that starts with
+// '-' would be read as an option, and a remote path reaches the remote shell (src/safety/remote-path.ts).
 import { resolve } from 'node:path';
-import { InosyncError } from '../errors.js';
 import { SAFE_REMOTE_CHARS, shellSpecialChar } from '../safety/remote-path.js';
+import { daemonUrl, isDaemonUrl, parseDaemonModule, parseDaemonUrl, type DaemonTarget } from './daemon-target.js';
+import { bareHost, bracketedHost, checkLogin, specError } from './remote-spec.js';
 
-export type Target = LocalTarget | SshTarget;
+export type Target = LocalTarget | SshTarget | DaemonTarget;
+export type { DaemonTarget } from './daemon-target.js';
 
 export interface LocalTarget {
   kind: 'local';
@@ -37,32 +40,30 @@ export interface TargetDefaults {
   port?: number;
   identity?: string;
   sshOptions?: string[];
+  /** rsync --password-file, for an rsync daemon target (ignored by the others). */
+  passwordFile?: string;
 }
 
-const HOST = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])$/;
-const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
-
 export function parseTarget(spec: string, defaults: TargetDefaults = {}): Target {
-  const bad = (what: string, fix: string): InosyncError => new InosyncError(`target "${spec}": ${what}`, fix, { exitCode: 2 });
-  if (spec.length === 0) throw bad('is empty', 'Give a directory (/srv/mirror) or an ssh target (user@host:/srv/mirror).');
+  const bad = specError(spec);
+  if (spec.length === 0) throw bad('is empty', 'Give a directory (/srv/mirror), an ssh target (user@host:/srv/mirror) or an rsync daemon module (rsync://host/module).');
   if (spec.startsWith('-')) throw bad('starts with "-" and would be read as an option', 'Write a local directory as ./-name or give the full path; hosts cannot start with "-".');
   if (spec.includes('\0')) throw bad('contains a NUL byte', 'Remove it from the target.');
+  if (isDaemonUrl(spec)) return parseDaemonUrl(spec, defaults.passwordFile);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw bad('is a URL; only local directories and [user@]host:/path over ssh are supported', 'Write it as user@host:/path (rsync daemons are not supported).');
+    throw bad('is a URL other than rsync://', 'Write an ssh target as user@host:/path, an rsync daemon module as rsync://[user@]host[:port]/module[/path].');
   }
   const colon = remoteColon(spec);
   if (colon < 0) return { kind: 'local', spec, path: resolve(spec) };
 
-  if (spec[colon + 1] === ':') throw bad('is an rsync daemon module (host::module)', 'Use an ssh target, user@host:/path; rsync daemons are not supported.');
   const hostPart = spec.slice(0, colon);
+  if (spec[colon + 1] === ':') return parseDaemonModule(spec, hostPart, spec.slice(colon + 2), defaults.passwordFile);
   const path = spec.slice(colon + 1);
   const at = hostPart.lastIndexOf('@');
   const user = at >= 0 ? hostPart.slice(0, at) : undefined;
   const host = at >= 0 ? hostPart.slice(at + 1) : hostPart;
 
-  if (user !== undefined && !USER.test(user)) throw bad(`has an invalid user name "${user}"`, 'Use letters, digits, ".", "_" or "-" (not first) in the user name, or leave "user@" out.');
-  if (host.length === 0) throw bad('has an empty host', 'Write the host before the colon: host:/srv/mirror.');
-  if (!HOST.test(host)) throw bad(`has an invalid host "${host}"`, 'Use a host name or address (IPv6 in brackets: [::1]:/path); it cannot start with "-".');
+  checkLogin(user, host, bad, 'host:/srv/mirror');
   if (path.length === 0) throw bad('has no path after the colon', 'Write the remote directory after the colon: host:/srv/mirror.');
   if (path.startsWith('-')) throw bad('has a remote path starting with "-"', 'Write the remote path as ./-name or as an absolute path.');
   const special = shellSpecialChar(path);
@@ -78,7 +79,7 @@ export function parseTarget(spec: string, defaults: TargetDefaults = {}): Target
   const target: SshTarget = {
     kind: 'ssh',
     spec,
-    host: host.startsWith('[') ? host.slice(1, -1) : host,
+    host: bareHost(host),
     path,
     sshOptions: [...(defaults.sshOptions ?? [])],
   };
@@ -105,12 +106,15 @@ function remoteColon(spec: string): number {
   return colon >= 0 && (slash < 0 || colon < slash) ? colon : -1;
 }
 
-/** How rsync names the destination: `dir/` locally, `[user@]host:path/` (IPv6 in brackets) over ssh. */
+/**
+ * How rsync names the destination: `dir/` locally, `[user@]host:path/` (IPv6 in brackets) over ssh,
+ * `rsync://[user@]host[:port]/module/path/` for a daemon.
+ */
 export function rsyncDestination(target: Target): string {
+  if (target.kind === 'daemon') return daemonUrl(target);
   const dir = withSlash(target.path);
   if (target.kind === 'local') return dir;
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${target.user === undefined ? '' : `${target.user}@`}${host}:${dir}`;
+  return `${target.user === undefined ? '' : `${target.user}@`}${bracketedHost(target.host)}:${dir}`;
 }
 
 function withSlash(path: string): string {

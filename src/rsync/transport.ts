@@ -34,6 +34,10 @@
 // incompatibility", exit 2; or too old to know it) is detected on first use; the batch is redone at once
 // with deletes sent as a filter list (delete-filter.ts), checked afterwards with a dry-run listing of the
 // target, and the target stays on that method.
+//
+// An rsync daemon target has no ssh master: each rsync opens its own session to the daemon (a standby holds
+// one, logged in, waiting for its list), with the options of daemon-target.ts. Remote moves need a shell on
+// the far side, which a daemon does not give: remoteMove() says no, and the move is sent as usual.
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -50,6 +54,7 @@ import { checkRsyncOptions } from '../safety/rsync-options.js';
 import { sshEndpoint, tcpAnswers } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
+import { daemonOptions } from './daemon-target.js';
 import { rsyncDestination, type Target } from './target.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
@@ -222,6 +227,7 @@ export class Transport {
     if (!liveDeletes(this.deletes)) return false;
     if (!isPlainRelative(from) || !isPlainRelative(to)) return false;
     if (this.target.kind === 'local') return moveLocally(this.target.path, from, to);
+    if (this.target.kind === 'daemon') return false;
     if (!(await this.master!.ensure()).ok) return false;
     const moved = await runRemoteMove(this.master!, this.target.path, from, to, this.timeoutSec, this.stopping.signal);
     this.logger.debug({ from: from.toString('latin1'), to: to.toString('latin1'), moved }, 'remote move');
@@ -322,13 +328,13 @@ export class Transport {
   private launch(mechanism: string[], direction?: Direction): Launched {
     return launchRsync({
       attrs: direction?.attrs ?? this.attrs,
-      shell: this.master === undefined ? [] : ['-e', this.master.rsyncShell()],
+      shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),
       mechanism,
       from: direction?.from ?? `${this.source}/`,
       to: direction?.to ?? rsyncDestination(this.target),
       timeoutSec: this.timeoutSec,
-      where: this.target.kind === 'ssh' ? this.target.host : 'the target',
+      where: this.target.kind === 'local' ? 'the target' : this.target.host,
       logger: this.logger,
       stopping: this.stopping.signal,
     });

@@ -1,14 +1,14 @@
 // Whole-agent runs for the end-to-end tests: a source tree, local and loopback-ssh targets, the real
 // `inosync sync` in the background, its JSON log lines, and convergence checks with a deadline.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { queryStatus } from '../../src/status/client.js';
 import type { HostStatus } from '../../src/status/types.js';
 import { waitForSameTree, type CompareOptions } from '../helpers/compare.js';
 import { startLoggedCli, type LoggedCli, type LogLine } from '../helpers/run-cli.js';
 import { startSshd, type SshHost } from '../helpers/sshd.js';
-import { tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { bytesPath, oddNames, tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 export interface Mirror {
@@ -80,10 +80,10 @@ export interface Agent extends LoggedCli {
 }
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
-export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = []): Promise<Agent> {
+export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Agent> {
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
-  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra]), socket };
+  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra], options), socket };
   mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;
@@ -124,4 +124,22 @@ export async function expectListing(dir: string, expected: readonly string[], na
   const want = [...expected].sort();
   const same = (): boolean => JSON.stringify(listing(dir).sort()) === JSON.stringify(want);
   await waitFor(same, { what: `${name} to hold ${want.length} paths`, timeoutMs: 3_000 }).catch(() => assert.deepEqual(listing(dir).sort(), want, name));
+}
+
+/** Odd names created, renamed and deleted on the mirror's source, converging after each step; nothing runs them. */
+export async function hostileNames(mirror: Mirror): Promise<void> {
+  const { src, outside } = mirror;
+  const names = [Buffer.from('with  spaces '), ...Object.values(oddNames), Buffer.alloc(255, 0x6e)];
+  for (const name of names) writeFileSync(bytesPath(src, name), name);
+  const oddDir = Buffer.concat([Buffer.from('--dir '), oddNames.newline, oddNames.nonUtf8]);
+  mkdirSync(bytesPath(src, oddDir, oddNames.shell), { recursive: true });
+  writeFileSync(bytesPath(src, oddDir, oddNames.shell, oddNames.leadingDash), 'deep');
+  await converged(mirror);
+  renameSync(bytesPath(src, oddNames.star), bytesPath(src, oddDir, oddNames.star));
+  renameSync(bytesPath(src, oddDir), bytesPath(src, Buffer.concat([oddDir, oddNames.star])));
+  await converged(mirror);
+  rmSync(bytesPath(src, Buffer.concat([oddDir, oddNames.star])), { recursive: true });
+  await converged(mirror);
+  const pwned = (dir: string): boolean => readdirSync(dir).includes('pwned');
+  for (const dir of [src, ...mirror.dirs, process.cwd(), outside]) assert.equal(pwned(dir), false, `no "pwned" in ${dir}`);
 }

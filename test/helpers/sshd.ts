@@ -93,7 +93,7 @@ export async function startSshd(t: CleanupContext, options: { startTimeoutMs?: n
       child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
       daemon = child;
       const deadline = Date.now() + startTimeoutMs;
-      while (!(await answersSsh(address, port))) {
+      while (!(await greetsWith(address, port, 'SSH-'))) {
         if (child.exitCode !== null || Date.now() > deadline) {
           await host.stop();
           throw new Error(`sshd on ${address}:${port} did not start: ${stderr.trim() || 'timed out'}`);
@@ -146,26 +146,26 @@ export async function startSshd(t: CleanupContext, options: { startTimeoutMs?: n
   return host;
 }
 
-/** A port nobody listens on at `address` right now (the kernel picks it). */
-function freePort(address: string): Promise<number> {
+/** A port nobody listens on at `address` right now: `wanted` if it is free (else a rejection), or one the kernel picks. */
+export function freePort(address: string, wanted = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, address, () => {
+    server.listen(wanted, address, () => {
       const bound = server.address();
       server.close(() => (typeof bound === 'object' && bound !== null ? resolve(bound.port) : reject(new Error('no port'))));
     });
   });
 }
 
-/** True once something at address:port sends an SSH banner. */
-function answersSsh(address: string, port: number): Promise<boolean> {
+/** True once something at address:port greets with a line starting with `banner` (an SSH or rsyncd greeting). */
+export function greetsWith(address: string, port: number, banner: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: address, port });
     const done = (ok: boolean): void => { socket.destroy(); resolve(ok); };
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('data', (chunk: Buffer) => done(chunk.toString('latin1').startsWith('SSH-')));
+    socket.once('data', (chunk: Buffer) => done(chunk.toString('latin1').startsWith(banner)));
   });
 }
 

@@ -41,8 +41,23 @@ const refused: Array<[string, RegExp]> = [
   ['user@-host:/srv', /invalid host/],
   ['ho$t:/srv', /invalid host/],
   ['host:-rf', /starting with "-"/],
-  ['host::module', /daemon/],
-  ['rsync://host/module', /URL/],
+  ['ftp://host/module', /URL other than rsync/],
+  ['rsync://host/', /no module/],
+  ['rsync://host', /no module/],
+  ['host::', /no module/],
+  ['rsync://-oProxy@host/m', /user name/],
+  ['rsync://user@-host/m', /invalid host/],
+  ['rsync://h$t/m', /invalid host/],
+  ['rsync://host:0/m', /invalid port/],
+  ['rsync://host:99999/m', /invalid port/],
+  ['rsync://host:x/m', /invalid port/],
+  ['::module', /empty host/],
+  ['host::mod ule', /module name/],
+  ['host::mod*', /module name/],
+  ['host::www/../other', /"\.\."/],
+  ['rsync://host/www/..', /"\.\."/],
+  ['host::www/a*', /path inside the module/],
+  ['rsync://host/www/$(x)', /path inside the module/],
   ['host:/a\nb', /remote shell/],
 ];
 
@@ -56,6 +71,20 @@ for (const [spec, why] of refused) {
     });
   });
 }
+
+test('rsync://[user@]host[:port]/module[/path] is an rsync daemon target, always handed to rsync as a URL', () => {
+  const t = parseTarget('rsync://backup@10.0.0.7:8873/www/site/');
+  assert.deepEqual(t, { kind: 'daemon', spec: 'rsync://backup@10.0.0.7:8873/www/site/', user: 'backup', host: '10.0.0.7', port: 8873, module: 'www', path: 'site' });
+  assert.equal(rsyncDestination(t), 'rsync://backup@10.0.0.7:8873/www/site/');
+  assert.equal(rsyncDestination(parseTarget('RSYNC://[::1]/www')), 'rsync://[::1]/www/');
+});
+
+test('[user@]host::module[/path] is the same daemon target, without a port', () => {
+  const t = parseTarget('backup@mirror1::www_2.x-y/a/b', { port: 2222, sshOptions: ['-o', 'X=y'] });
+  assert.deepEqual(t, { kind: 'daemon', spec: 'backup@mirror1::www_2.x-y/a/b', user: 'backup', host: 'mirror1', module: 'www_2.x-y', path: 'a/b' });
+  assert.equal(rsyncDestination(t), 'rsync://backup@mirror1/www_2.x-y/a/b/');
+  assert.equal(rsyncDestination(parseTarget('mirror1::www')), 'rsync://mirror1/www/');
+});
 
 test('refuses an ssh port outside 1..65535', () => {
   assert.throws(() => parseTarget('h:/x', { port: 70000 }), /port/);
