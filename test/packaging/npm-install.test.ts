@@ -3,19 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitForSameTree } from '../helpers/compare.js';
+import { packageVersion, packPackage, runOrThrow } from '../helpers/pack.js';
 import { runCli, startCli, startLoggedCli } from '../helpers/run-cli.js';
 import { makeTree, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-const packageRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-/** What `npm pack` needs from the package: its sources, not its build (the pack makes that). */
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'binding.gyp', 'README.md', 'native', 'src', 'scripts', 'test'];
 /** All an install and a local sync need; no cc, c++, g++, gcc, make or python3. */
 const TOOLS = ['node', 'npm', 'sh', 'env', 'rsync', 'ssh'];
 
@@ -25,32 +21,22 @@ const tools = join(work, 'tools');
 /** The PATH of a host without a compiler, with the installed package's bin first. */
 const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${tools}` };
 const inosync = join(prefix, 'bin', 'inosync');
-const tarball = join(work, `inosync-${version}.tgz`);
+let tarball = '';
 let installLog = '';
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
-  const result = spawnSync(command, args, { ...options, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  return `${result.stdout}${result.stderr}`;
-}
-
 before(() => {
-  // Packed from a copy: the pack rebuilds dist/ and build/, which other tests are running from.
-  const staging = join(work, 'staging');
-  for (const name of SOURCES) cpSync(join(packageRoot, name), join(staging, name), { recursive: true });
-  symlinkSync(join(packageRoot, 'node_modules'), join(staging, 'node_modules'));
-  run('npm', ['pack', '--pack-destination', work], { cwd: staging });
+  tarball = packPackage(work);
 
   mkdirSync(tools);
-  for (const tool of TOOLS) symlinkSync(run('sh', ['-c', `command -v ${tool}`], { cwd: work }).trim(), join(tools, tool));
+  for (const tool of TOOLS) symlinkSync(runOrThrow('sh', ['-c', `command -v ${tool}`], { cwd: work }).trim(), join(tools, tool));
   // The dependencies come from npm's cache when it has them (this machine ran `npm ci`), else the registry.
-  installLog = run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: work, env });
+  installLog = runOrThrow('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: work, env });
 }, { timeout: 180_000 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball carries the addon prebuilt for linux-x64, and no build of this machine', () => {
-  const files = run('tar', ['-tzf', tarball], { cwd: work }).split('\n');
+  const files = runOrThrow('tar', ['-tzf', tarball], { cwd: work }).split('\n');
   assert.ok(files.includes('package/prebuilds/linux-x64/inotify.node'), files.join('\n'));
   assert.deepEqual(files.filter((f) => f.startsWith('package/build/')), []);
 });
@@ -63,7 +49,7 @@ test('the install runs on a PATH with no compiler and uses the prebuilt addon', 
 
 test('the installed inosync prints its version', async () => {
   const result = await runCli(['--version'], { bin: inosync, env });
-  assert.deepEqual([result.code, result.stdout.trim()], [0, version]);
+  assert.deepEqual([result.code, result.stdout.trim()], [0, packageVersion]);
 });
 
 test('the installed inosync watch reports an event on a temp tree', async (t) => {
