@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Makes a fresh Debian machine ready for inosync: the system packages it calls (rsync, ssh, sshd for the
-# loopback demo and tests, inotify-tools and lsyncd as benchmark and test anchors, nftables for hung-host
-# tests, a C++ toolchain for the addon), then the npm dependencies, the addon and the TypeScript build.
+# Makes a fresh Debian machine ready to build, test and demo inosync from this clone: the system packages
+# below, then the npm dependencies, the addon and the TypeScript build (npm ci).
+# A production host needs only RUNTIME (and Node.js >= 20): install the npm tarball or the .deb there
+# (README, "Installing the command"); the .deb depends on the same packages. It never needs DEVELOP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# command:package pairs; a command already present (in PATH or /usr/sbin) is not installed again.
+RUNTIME=(rsync:rsync ssh:openssh-client)
+# sshd for the loopback demo and tests, inotifywait and lsyncd as benchmark and test anchors, nft to make a
+# host hang, unshare and ip for per-test limits and namespaces, a C++ toolchain for the addon (node-gyp).
+DEVELOP=(sshd:openssh-server ssh-keygen:openssh-client inotifywait:inotify-tools lsyncd:lsyncd nft:nftables \
+         ip:iproute2 unshare:util-linux g++:g++ make:make python3:python3)
 need=()
-for pair in rsync:rsync sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client inotifywait:inotify-tools \
-            lsyncd:lsyncd nft:nftables ip:iproute2 unshare:util-linux g++:g++ make:make python3:python3; do
+for pair in "${RUNTIME[@]}" "${DEVELOP[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -68,18 +68,29 @@ interface Addon {
   constants: InotifyConstants;
 }
 
+/**
+ * Where the addon may be, relative to the package root, in order: the one built here from native/ (a clone,
+ * or an install where no prebuilt fitted), then the one the npm package carries (scripts/addon.cjs).
+ * Why a loader of our own and not node-gyp-build: one prebuilt (Node-API, linux-x64 glibc) is all we ship,
+ * so two paths tried in order do its whole job; the install script that picks between it and a build from
+ * source is the part that matters, and it is ours either way, to say plainly which it did.
+ */
+const ADDON_PATHS = [join('build', 'Release', 'inotify.node'), join('prebuilds', `${process.platform}-${process.arch}`, 'inotify.node')];
+
 function loadAddon(): Addon {
   const require = createRequire(import.meta.url);
   // Works from src/ (ts sources) and from dist/src/ (compiled): walk up to the package root.
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = join(dir, 'build', 'Release', 'inotify.node');
-    if (existsSync(candidate)) return require(candidate) as Addon;
+    for (const path of ADDON_PATHS) {
+      const candidate = join(dir, path);
+      if (existsSync(candidate)) return require(candidate) as Addon;
+    }
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error('inosync: the native inotify addon is not built (build/Release/inotify.node is missing). Run `npm install` (or `npm run build`) in the inosync package directory.');
+  throw new Error(`inosync: the native inotify addon is missing (looked for ${ADDON_PATHS.join(' and ')}). Run \`npm install\` (or \`npm run build\`) in the inosync package directory.`);
 }
 
 const addon = loadAddon();

@@ -20,17 +20,19 @@ export interface CliOptions extends Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | '
   /** Run the CLI through this command (e.g. ['unshare', '--user', ...]); the node command follows. */
   prefix?: string[];
   input?: string | Buffer;
+  /** Run this installed command (e.g. a bin from `npm install -g`) instead of the package's launcher. */
+  bin?: string;
 }
 
-function command(args: readonly string[], prefix: readonly string[] = []): [string, string[]] {
-  const argv = [...prefix, process.execPath, cliPath, ...args];
+function command(args: readonly string[], prefix: readonly string[] = [], bin?: string): [string, string[]] {
+  const argv = [...prefix, ...(bin === undefined ? [process.execPath, cliPath] : [bin]), ...args];
   return [argv[0] as string, argv.slice(1)];
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const { timeoutMs = 20_000, prefix, input, ...spawnOptions } = options;
+  const { timeoutMs = 20_000, prefix, input, bin, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const [file, argv] = command(args, prefix);
+    const [file, argv] = command(args, prefix, bin);
     const child = spawn(file, argv, { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -60,8 +62,8 @@ export interface BackgroundCli {
 
 /** Starts the CLI in the background; it is SIGKILLed when the test ends if still running. */
 export function startCli(t: CleanupContext, args: readonly string[], options: Omit<CliOptions, 'timeoutMs' | 'input'> = {}): BackgroundCli {
-  const { prefix, ...spawnOptions } = options;
-  const [file, argv] = command(args, prefix);
+  const { prefix, bin, ...spawnOptions } = options;
+  const [file, argv] = command(args, prefix, bin);
   const child = spawn(file, argv, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (chunk: Buffer) => { output.stdout += chunk.toString(); });
