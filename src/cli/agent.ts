@@ -18,6 +18,7 @@ import { hasOwnRules, watchExclude } from '../sync/target-filter.js';
 import type { BatchReport } from '../sync/host-queue.js';
 import { SocketBusyError, startStatusServer, type StatusServer } from '../status/server.js';
 import type { AgentStatus } from '../status/types.js';
+import { onSignal } from '../safety/signals.cjs';
 import { showStartupProgress, type Progress } from './agent-progress.js';
 import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync-options.js';
@@ -73,12 +74,22 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private stopping = false;
   private progress: Progress | null = null;
   private reloading: Promise<void> = Promise.resolve();
+  /** start() in flight: stop() waits for it, so that nothing it opens outlives the agent. */
+  private startup: Promise<void> = Promise.resolve();
+  private unsubscribe: Array<() => void> = [];
   private readonly onHup = (): void => {
+    if (this.stopping) {
+      this.logger.info('SIGHUP ignored: stopping');
+      return;
+    }
     this.reloading = this.reloading.then(() => this.reload()).catch((error: unknown) => {
       this.logger.error({ err: error }, 'SIGHUP: the reload failed half-way; `inosync status` shows what runs');
     });
   };
-  private readonly onUsr1 = (): void => this.resyncAll('SIGUSR1');
+  private readonly onUsr1 = (): void => {
+    if (this.stopping) this.logger.info('SIGUSR1 ignored: stopping');
+    else this.resyncAll('SIGUSR1');
+  };
 
   constructor(args: SyncArgs & AgentArgs, plan: AgentPlan, logger: Logger) {
     super();
@@ -88,18 +99,28 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.applyAgentSettings(plan);
   }
 
-  /** Opens the status socket (and metrics), arms every sync's watches, starts their full syncs. */
-  async start(): Promise<void> {
+  /**
+   * Opens the status socket (and metrics), arms every sync's watches, starts their full syncs. A stop()
+   * meanwhile ends it early; a SIGHUP or SIGUSR1 that came during it is acted on at its end.
+   */
+  start(): Promise<void> {
+    this.startup = this.open();
+    return this.startup;
+  }
+
+  private async open(): Promise<void> {
     this.status = await this.openSocket(this.plan);
+    if (this.stopping) return;
     this.metrics = await this.openMetrics(this.plan);
     try {
       await Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
     } catch (error) {
-      await this.stop(0);
+      this.stopping = true;
+      await this.halt(0);
       throw error;
     }
-    process.on('SIGHUP', this.onHup);
-    process.on('SIGUSR1', this.onUsr1);
+    if (this.stopping) return;
+    this.unsubscribe = [onSignal('SIGHUP', this.onHup), onSignal('SIGUSR1', this.onUsr1)];
     this.progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
     this.logger.info({ socket: this.status?.path ?? null, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
   }
@@ -107,13 +128,20 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   async stop(drainMs: number): Promise<Unsynced[]> {
     this.stopping = true;
     this.progress?.stop();
+    await this.startup.catch(() => { /* start() reported it, and halted */ });
+    return this.halt(drainMs);
+  }
+
+  private async halt(drainMs: number): Promise<Unsynced[]> {
     await this.reloading; // a reload half done would start syncs behind our back
-    process.off('SIGHUP', this.onHup);
-    process.off('SIGUSR1', this.onUsr1);
     const syncs = [...this.running.values()];
     this.running.clear();
     const left = (await Promise.all(syncs.map((sync) => this.stopSync(sync, drainMs)))).flat();
     await Promise.all([this.status?.close(), this.metrics?.close()]);
+    this.status = null;
+    this.metrics = null;
+    // Kept until here: a SIGHUP or SIGUSR1 during the drain is logged as ignored, never left to Node.
+    for (const off of this.unsubscribe) off();
     return left;
   }
 

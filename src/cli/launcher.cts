@@ -5,6 +5,8 @@
 // races inotifywait from a cold start: compiling the bundle and what a walk calls costs 5 to 10 ms of the
 // 150 to 200 ms that arming 20,000 directories takes. A cache that does not fit (another Node, other V8
 // flags, another build) is not used.
+// First of all, before the bundle is even read: the process's signal listeners (see src/safety/signals.cts).
+import '../safety/signals.cjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';

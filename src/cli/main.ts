@@ -1,4 +1,6 @@
 // The inosync command line: wires yargs commands to the modules that do the work.
+// First import, so first to run: the process's signal listeners (see src/safety/signals.cts).
+import '../safety/signals.cjs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { describeError, InosyncError } from '../errors.js';

@@ -3,7 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { createLogger, type Logger } from '../log/logger.js';
 import { defaultBackoff } from '../sync/backoff.js';
 import { syncDefaults, type Unsynced } from '../sync/engine.js';
-import { createAgent } from './agent.js';
+import { onSignal, type GuardedSignal } from '../safety/signals.cjs';
+import { createAgent, type Agent } from './agent.js';
 import { withAgentOptions, type AgentArgs } from './agent-plan.js';
 import { withBoundedOptions } from './bounded-option.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
@@ -27,39 +28,59 @@ function logUnsynced(logger: Logger, left: Unsynced[]): void {
   }
 }
 
+/**
+ * Runs the agent until SIGTERM/SIGINT (or an error it cannot go on with): the first stops it, sending what
+ * is pending within --drain-timeout; a second exits at once. Both are heard from the first line on: a stop
+ * asked for while the plan is made or the agent starts takes effect as soon as it can.
+ */
 export async function runSync(args: SyncCommandArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'] });
-  const engine = await createAgent(args, logger);
+  let agent: Agent | null = null;
   let signals = 0;
-  let done: (code: number) => void = () => {};
-  const finished = new Promise<number>((resolve) => { done = resolve; });
-  const shutdown = async (reason: string, code: number): Promise<void> => {
-    logger.info({ reason, drainTimeoutSec: args['drain-timeout'] }, 'stopping: no longer watching; sending what is pending');
-    logUnsynced(logger, await engine.stop(args['drain-timeout'] * 1000));
-    done(code);
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
+  let requestStop: (why: { reason: string; code: number }) => void = () => {};
+  const stopRequested = new Promise<{ reason: string; code: number }>((resolve) => { requestStop = resolve; });
+  const onStopSignal = (signal: GuardedSignal): void => {
     signals += 1;
     if (signals === 1) {
-      void shutdown(signal, 0);
+      requestStop({ reason: signal, code: 0 });
       return;
     }
     logger.warn({ signal }, 'second signal: exiting at once, without draining');
-    void engine.stop(0);
+    void agent?.stop(0);
     setImmediate(() => process.exit(1));
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  engine.on('error', (error) => {
-    if (signals > 0) return;
-    signals += 1;
-    void shutdown(`${error.message} (fix: ${error.fix})`, error.exitCode || 1);
-  });
-  await engine.start();
-  const code = await finished;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-  if (code !== 0) process.exitCode = code;
+  const unsubscribe = [onSignal('SIGTERM', onStopSignal), onSignal('SIGINT', onStopSignal)];
+  let exitCode = 0;
+  try {
+    agent = await createAgent(args, logger);
+    if (signals > 0) {
+      logger.info('stopped before the agent started');
+      return exitNow(0);
+    }
+    agent.on('error', (error) => {
+      if (signals > 0) return;
+      signals += 1;
+      requestStop({ reason: `${error.message} (fix: ${error.fix})`, code: error.exitCode || 1 });
+    });
+    const started = agent.start();
+    const { reason, code } = await Promise.race([stopRequested, started.then(() => stopRequested)]);
+    logger.info({ reason, drainTimeoutSec: args['drain-timeout'] }, 'stopping: no longer watching; sending what is pending');
+    logUnsynced(logger, await agent.stop(args['drain-timeout'] * 1000));
+    exitCode = code;
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+  exitNow(exitCode);
+}
+
+/**
+ * Ends the agent's process at once, its signal listeners still installed. A process left to end when its
+ * work runs out closes them on the way, and a signal in that last moment gets its default action: a
+ * SIGUSR1 or SIGHUP from a resync or reload script would end a clean stop as killed. (Logs are written
+ * synchronously: nothing is lost.)
+ */
+function exitNow(code: number): never {
+  process.exit(code);
 }
 
 const examples: Example[] = [
@@ -100,6 +121,7 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       'SIGTERM/SIGINT: stop watching, send what is pending within --drain-timeout, exit 0; a second signal exits at once.',
       'Refused (exit 2), on real paths with symlinks resolved: a source that is not a directory; a local target that is',
       'the source, holds it, lies inside it or another target, or is /; a remote target path of /.',
+      'SIGHUP (reload the config) and SIGUSR1 (full resync) sent during startup are acted on once it runs; during the stop, ignored.',
     ].join('\n')) as unknown as Argv<SyncCommandArgs>;
   },
   handler: (args) => runSync(args),

@@ -8,6 +8,7 @@ import { statsHelp, waitHelp } from '../monitor/help.js';
 import { runStats, runWait, type MonitorIo } from '../monitor/monitor.js';
 import { parseWatchCommand, type StatsOptions, type WaitOptions } from '../monitor/options.js';
 import { descriptorSink } from '../monitor/sinks.js';
+import { endBySignal, onSignal, type GuardedSignal } from '../safety/signals.cjs';
 
 const invokedAs = basename(process.argv[1] ?? '');
 const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync watch';
@@ -50,13 +51,12 @@ async function runInForeground(options: WaitOptions): Promise<number> {
 
 async function runStatsUntilSignal(options: StatsOptions): Promise<number> {
   const stop = new AbortController();
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (): void => stop.abort();
-  for (const s of signals) process.on(s, onSignal);
+  const signals: GuardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const unsubscribe = signals.map((s) => onSignal(s, () => stop.abort()));
   try {
     return await runStats(options, io({ signal: stop.signal }));
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    for (const off of unsubscribe) off();
   }
 }
 
@@ -78,5 +78,9 @@ export async function runWatch(args: string[]): Promise<number> {
     process.stdout.write(`${command.stats ? statsHelp(statsProgram, program) : waitHelp(program)}\n`);
     return 0;
   }
-  return command.kind === 'stats' ? runStatsUntilSignal(command) : runInForeground(command);
+  if (command.kind === 'stats') return runStatsUntilSignal(command);
+  // inotifywait ends on SIGHUP, as on SIGTERM and SIGINT (which end a process that did not subscribe to
+  // them); SIGUSR1, which would end inotifywait, is ignored here: see src/safety/signals.cts.
+  onSignal('SIGHUP', () => endBySignal('SIGHUP'));
+  return runInForeground(command);
 }

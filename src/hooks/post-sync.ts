@@ -4,11 +4,15 @@
 // INOSYNC_COUNT and INOSYNC_PATHS_FILE (the paths, relative to the source, NUL-separated: names may hold
 // newlines). A hook never holds syncing back: batches that succeed while a host's hook still runs are
 // gathered and handed to its next run, so a slow hook sees every path but never piles up processes.
-import { spawn, type ChildProcess } from 'node:child_process';
+//
+// A run is the program and everything it starts (src/rsync/child.ts, `contained`): it ends when the
+// program exits, and what it left running in the background is killed then, as at its timeout, at stop,
+// and when the agent dies.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { runChild } from '../rsync/child.js';
 
 export interface SyncedBatch {
   source: string;
@@ -46,7 +50,8 @@ export class PostSyncHook {
   private readonly timeoutMs: number;
   private readonly hosts = new Map<string, HostRun>();
   private dir: Promise<string> | null = null;
-  private readonly children = new Set<ChildProcess>();
+  /** Aborted by close(): kills the runs still going. */
+  private readonly stopping = new AbortController();
   private sequence = 0;
 
   constructor(options: PostSyncHookOptions) {
@@ -84,39 +89,26 @@ export class PostSyncHook {
     try {
       await writeFile(file, Buffer.concat(batch.paths.flatMap((p) => [p, NUL])), { mode: 0o600 });
       const [program, ...args] = this.argv as [string, ...string[]];
-      const started = Date.now();
-      const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-        const child = spawn(program, args, {
-          shell: false,
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: {
-            ...process.env,
-            INOSYNC_HOST: batch.host,
-            INOSYNC_TARGET: batch.target,
-            INOSYNC_SOURCE: batch.source,
-            INOSYNC_COUNT: String(batch.paths.length),
-            INOSYNC_FULL: batch.full ? '1' : '0',
-            INOSYNC_PATHS_FILE: file,
-          },
-        });
-        this.children.add(child);
-        let errors = '';
-        child.stderr?.on('data', (chunk: Buffer) => { if (errors.length < 2000) errors += chunk.toString(); });
-        const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-        child.on('error', (error) => {
-          clearTimeout(timer);
-          this.children.delete(child);
-          resolve({ code: null, signal: null, stderr: error.message });
-        });
-        child.on('close', (exitCode, exitSignal) => {
-          clearTimeout(timer);
-          this.children.delete(child);
-          resolve({ code: exitCode, signal: exitSignal, stderr: errors });
-        });
+      const result = await runChild({
+        command: program,
+        args,
+        contained: true,
+        deadlineMs: this.timeoutMs,
+        signal: this.stopping.signal,
+        env: {
+          ...process.env,
+          INOSYNC_HOST: batch.host,
+          INOSYNC_TARGET: batch.target,
+          INOSYNC_SOURCE: batch.source,
+          INOSYNC_COUNT: String(batch.paths.length),
+          INOSYNC_FULL: batch.full ? '1' : '0',
+          INOSYNC_PATHS_FILE: file,
+        },
       });
-      const ms = Date.now() - started;
-      if (code === 0) log.debug({ ms }, 'on-sync hook done');
-      else log.warn({ ms, code, signal, stderr: stderr.trim() }, 'on-sync hook failed (syncing goes on)');
+      const ms = Math.round(result.durationMs);
+      if (result.spawnError) throw result.spawnError;
+      if (result.exitCode === 0) log.debug({ ms }, 'on-sync hook done');
+      else log.warn({ ms, code: result.exitCode, signal: result.signal, killed: result.killed, stderr: result.stderrTail }, 'on-sync hook failed (syncing goes on)');
     } catch (error) {
       log.warn({ err: error }, 'on-sync hook could not run (syncing goes on)');
     } finally {
@@ -137,7 +129,7 @@ export class PostSyncHook {
     await Promise.race([drained, late]);
     clearTimeout(timer);
     for (const run of this.hosts.values()) run.next = null;
-    for (const child of this.children) child.kill('SIGKILL');
+    this.stopping.abort();
     await drained;
     if (this.dir) await rm(await this.dir, { recursive: true, force: true });
   }

@@ -1,11 +1,13 @@
-// Runs one rsync or ssh child under a watchdog: argv only (no shell), stdin fed from a buffer, stdout and
-// stderr read line by line, and the whole process group killed on abort, on a deadline, or when it stalls.
+// Runs one child process (rsync, ssh, or a user's hook) under a watchdog: argv only (no shell), stdin fed
+// from a buffer, stdout and stderr read line by line, and the whole process group killed on abort, on a
+// deadline, or when it stalls. A contained child (a hook) is also ended with everything it started: when it
+// exits, and when the agent dies, even by SIGKILL (see `contained`).
 //
 // A stall is "the child read nothing for `stallMs`", sampled from /proc/PID/io (rchar): a live rsync always
 // reads something (source files, or the peer's data and keep-alives, which --timeout makes it send), while
 // one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
 // such a child first; this is the last line of defence when they do not.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
@@ -21,6 +23,14 @@ export interface ChildSpec {
   deadlineMs?: number;
   onStdoutLine?: (line: Buffer) => void;
   onStderrLine?: (line: string) => void;
+  /**
+   * A program of the user's (a hook), which may start others and leave them in the background: its run
+   * ends when it exits (not when the last holder of its stdout or stderr lets go), and whatever it left is
+   * killed then. Run as root with util-linux's unshare, it gets a PID namespace of its own that dies with
+   * it and with the agent (see PID_NAMESPACE); otherwise only its process group is killed, and what it
+   * put in a session of its own, or left behind when the agent was SIGKILLed, may survive.
+   */
+  contained?: boolean;
 }
 
 export interface ChildResult {
@@ -42,8 +52,22 @@ export interface ChildResult {
  * restarted agent has sent meanwhile. Without setpriv, children are started directly.
  */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(isExecutable);
-/** What setpriv exits with when it cannot run the program (as a shell does), as the spawn error it stands for. */
+/** What setpriv and unshare exit with when they cannot run the program (as a shell does), as the spawn error it stands for. */
 const EXEC_FAILURES: Partial<Record<number, string>> = { 126: 'EACCES', 127: 'ENOENT' };
+const EXEC_FAILURE_MESSAGE = /^(setpriv|unshare): failed to execute/;
+
+/**
+ * A contained child runs as `unshare --pid --fork --kill-child -- PROGRAM ARGS`, under setpriv's parent-death
+ * signal: were the agent killed, unshare gets SIGKILL, its --kill-child kills the program (the namespace's
+ * init), and the kernel then kills every process of that namespace, backgrounded, re-parented or in a
+ * session of its own. (A parent-death signal alone reaches only the direct child.) It needs CAP_SYS_ADMIN:
+ * checked once, by running unshare so.
+ */
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(isExecutable);
+const PID_NAMESPACE = UNSHARE === undefined ? [] : [UNSHARE, '--pid', '--fork', '--kill-child', '--'];
+let pidNamespace: Promise<readonly string[]> | undefined;
+/** How long a contained child's stdout and stderr may stay open after it exited, held by what it left. */
+const PIPE_GRACE_MS = 500;
 
 const TAIL_BYTES = 4096;
 const TERM_GRACE_MS = 2000;
@@ -59,13 +83,32 @@ export interface PreparedChild {
   discard(): void;
 }
 
-export function runChild(spec: ChildSpec): Promise<ChildResult> {
-  return prepareChild(spec).run(spec.stdin ?? Buffer.alloc(0), spec.signal);
+export async function runChild(spec: ChildSpec): Promise<ChildResult> {
+  const prepared = spec.contained ? spawnChild(spec, await pidNamespaceWrapper()) : prepareChild(spec);
+  return prepared.run(spec.stdin ?? Buffer.alloc(0), spec.signal);
 }
 
 /** Spawns the child now; its stdin, and the watchdog's clocks, wait for run(). */
-export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): PreparedChild {
-  const [command, args] = SETPRIV === undefined ? [spec.command, spec.args] : [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.command, ...spec.args]];
+export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal' | 'contained'>): PreparedChild {
+  return spawnChild(spec, []);
+}
+
+/** The PID namespace's wrapper when it works here (root, unshare present and allowed), else none. */
+function pidNamespaceWrapper(): Promise<readonly string[]> {
+  pidNamespace ??= new Promise((resolve) => {
+    const [unshare, ...args] = PID_NAMESPACE;
+    if (unshare === undefined || process.getuid?.() !== 0) {
+      resolve([]);
+      return;
+    }
+    execFile(unshare, [...args, unshare, '--version'], { timeout: 5000 }, (error) => resolve(error ? [] : PID_NAMESPACE));
+  });
+  return pidNamespace;
+}
+
+function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly string[]): PreparedChild {
+  const program = [...wrapper, spec.command, ...spec.args];
+  const [command, args] = SETPRIV === undefined ? [program[0] as string, program.slice(1)] : [SETPRIV, ['--pdeathsig', 'KILL', '--', ...program]];
   // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
   const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -89,7 +132,7 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
   const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (exit !== undefined) return;
     const failure = code === null ? undefined : EXEC_FAILURES[code];
-    if (SETPRIV !== undefined && failure !== undefined && stderrTail.startsWith('setpriv: failed to execute')) {
+    if (failure !== undefined && EXEC_FAILURE_MESSAGE.test(stderrTail)) {
       spawnError = Object.assign(new Error(`spawn ${spec.command} ${failure}`), { code: failure, path: spec.command });
     }
     exit = { code, signal };
@@ -106,6 +149,17 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
   child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
   child.on('error', (error) => { spawnError = error; ended(null, null); });
   child.on('close', (code, signal) => ended(code, signal));
+  if (spec.contained) {
+    child.on('exit', (code, signal) => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // what it left in its process group
+      setTimeout(() => {
+        // Still held open by a process that left the group: the run is over all the same.
+        child.stdout.destroy();
+        child.stderr.destroy();
+        ended(code, signal);
+      }, PIPE_GRACE_MS).unref();
+    });
+  }
 
   return {
     get waiting() {

@@ -16,9 +16,12 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 function installedCopy(t: CleanupContext): { launcher: string; cache: string; bundle: string } {
   const root = tempDir(t);
   mkdirSync(join(root, 'dist', 'src', 'cli'), { recursive: true });
+  mkdirSync(join(root, 'dist', 'src', 'safety'));
   mkdirSync(join(root, 'dist', 'bin'));
   const launcher = join(root, 'dist', 'src', 'cli', 'launcher.cjs');
   copyFileSync(cliPath, launcher);
+  // What the launcher loads before the bundle: the process's signal listeners.
+  copyFileSync(join(packageRoot, 'dist', 'src', 'safety', 'signals.cjs'), join(root, 'dist', 'src', 'safety', 'signals.cjs'));
   for (const name of ['inosync.cjs', 'inosync.cache']) copyFileSync(join(packageRoot, 'dist', 'bin', name), join(root, 'dist', 'bin', name));
   for (const name of ['package.json', 'node_modules', 'build']) symlinkSync(join(packageRoot, name), join(root, name));
   return { launcher, cache: join(root, 'dist', 'bin', 'inosync.cache'), bundle: join(root, 'dist', 'bin', 'inosync.cjs') };

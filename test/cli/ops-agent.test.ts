@@ -234,7 +234,7 @@ test('--on-sync runs after each successful batch with the host and the exact pat
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 const e = process.env;
 const paths = readFileSync(e.INOSYNC_PATHS_FILE).toString('base64');
-const out = process.argv[2] + '/' + process.pid;
+const out = process.argv[2] + '/' + String(Math.random()).slice(2); // not the pid: each run is pid 1 of its own namespace
 writeFileSync(out + '.tmp', JSON.stringify({ host: e.INOSYNC_HOST, target: e.INOSYNC_TARGET, count: e.INOSYNC_COUNT, full: e.INOSYNC_FULL, paths }));
 renameSync(out + '.tmp', out + '.json');
 `);
