@@ -5,7 +5,7 @@
 // reads something (source files, or the peer's data and keep-alives, which --timeout makes it send), while
 // one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
 // such a child first; this is the last line of defence when they do not.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
@@ -67,12 +67,20 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
 export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): PreparedChild {
   const [command, args] = SETPRIV === undefined ? [spec.command, spec.args] : [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.command, ...spec.args]];
   // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
-  const child = spawn(command, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: spec.env ?? process.env,
-    detached: true,
-    shell: false,
-  });
+  // spawn() throws for some failures (ENOMEM) and, out of descriptors (EMFILE), returns a child without
+  // pipes that only emits 'error': either way the result carries a spawnError and the agent goes on.
+  let child: ChildProcess | undefined;
+  let thrown: Error | undefined;
+  try {
+    child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: spec.env ?? process.env,
+      detached: true,
+      shell: false,
+    });
+  } catch (error) {
+    thrown = error instanceof Error ? error : new Error(String(error));
+  }
   let stderrTail = '';
   let killed: ChildResult['killed'];
   let spawnError: Error | undefined;
@@ -81,10 +89,11 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
   let onExit: (() => void) | undefined;
 
   const kill = (why: NonNullable<ChildResult['killed']>): void => {
-    if (killed !== undefined || child.pid === undefined || exit !== undefined) return;
+    const pid = child?.pid;
+    if (killed !== undefined || pid === undefined || exit !== undefined) return;
     killed = why;
-    signalGroup(child.pid, 'SIGTERM');
-    termTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS);
+    signalGroup(pid, 'SIGTERM');
+    termTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), TERM_GRACE_MS);
   };
   const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (exit !== undefined) return;
@@ -97,15 +106,23 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
     onExit?.();
   };
 
-  splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
-  splitLines(child.stderr, (line) => {
-    const text = line.toString('utf8');
-    stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
-    spec.onStderrLine?.(text);
-  });
-  child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
-  child.on('error', (error) => { spawnError = error; ended(null, null); });
-  child.on('close', (code, signal) => ended(code, signal));
+  if (child?.stdout && child.stderr && child.stdin) {
+    splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
+    splitLines(child.stderr, (line) => {
+      const text = line.toString('utf8');
+      stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
+      spec.onStderrLine?.(text);
+    });
+    child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
+  }
+  if (child === undefined) {
+    spawnError = thrown;
+    ended(null, null);
+  } else {
+    child.on('error', (error) => { spawnError = error; ended(null, null); });
+    child.on('close', (code, signal) => ended(code, signal));
+  }
+  const pid = child?.pid;
 
   return {
     get waiting() {
@@ -118,7 +135,7 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
         if (signal?.aborted) queueMicrotask(onAbort);
         else signal?.addEventListener('abort', onAbort, { once: true });
         const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
-        const stall = spec.stallMs === undefined || child.pid === undefined ? undefined : watchStall(child.pid, spec.stallMs, () => kill('stalled'));
+        const stall = spec.stallMs === undefined || pid === undefined ? undefined : watchStall(pid, spec.stallMs, () => kill('stalled'));
         onExit = () => {
           clearTimeout(deadline);
           stall?.stop();
@@ -128,7 +145,7 @@ export function prepareChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>): Prepare
           if (spawnError !== undefined) result.spawnError = spawnError;
           resolvePromise(result);
         };
-        if (exit === undefined) child.stdin.end(stdin);
+        if (exit === undefined) child?.stdin?.end(stdin);
         else onExit();
       });
     },
