@@ -39,7 +39,7 @@ const MAX_URL_BYTES = 256;
 const MAX_HEADER_BYTES = 8192;
 
 export async function startMetricsServer(listen: ListenAddress, registry: Registry, logger: Logger): Promise<MetricsServer> {
-  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (request, response) => {
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (request, response) => {
     const url = request.url ?? '';
     if (request.method !== 'GET') {
       response.writeHead(405, { 'content-type': 'text/plain', allow: 'GET', connection: 'close' }).end('only GET\n');
