@@ -32,14 +32,17 @@ export interface MetricsServer {
 
 /** A few scrapers and a person with curl. */
 export const MAX_CLIENTS = 16;
-const HEADERS_TIMEOUT_MS = 5000;
-const REQUEST_TIMEOUT_MS = 10_000;
+// Generous: the cap already keeps a flood from costing descriptors; these only free the slots that slow or
+// silent clients hold, and must not cut off a scraper of an agent whose loop is busy with a burst of changes.
+const HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 20_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
+const CHECK_EVERY_MS = 2000;
 const MAX_URL_BYTES = 256;
 const MAX_HEADER_BYTES = 8192;
 
 export async function startMetricsServer(listen: ListenAddress, registry: Registry, logger: Logger): Promise<MetricsServer> {
-  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (request, response) => {
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: CHECK_EVERY_MS }, (request, response) => {
     const url = request.url ?? '';
     if (request.method !== 'GET') {
       response.writeHead(405, { 'content-type': 'text/plain', allow: 'GET', connection: 'close' }).end('only GET\n');

@@ -53,9 +53,9 @@ async function rawStatus(socket: string, bytes: string | Buffer, endAfter = fals
 async function assertStillServing(running: Running): Promise<void> {
   assert.equal(running.agent.cli.child.exitCode, null, `the agent exited:\n${running.agent.cli.stderr}`);
   // While every client slot is held, a new client is turned away: silent ones are dropped within seconds.
-  await waitFor(async () => (await runCli(['status', '--json', '--socket', running.socket])).code === 0, { what: 'the status socket to answer', timeoutMs: 20_000 });
+  await waitFor(async () => (await runCli(['status', '--json', '--socket', running.socket])).code === 0, { what: 'the status socket to answer', timeoutMs: 30_000 });
   const url = `http://${running.metrics.host}:${running.metrics.port}/metrics`;
-  await waitFor(async () => (await fetch(url).catch(() => undefined))?.status === 200, { what: 'the metrics to answer', timeoutMs: 20_000 });
+  await waitFor(async () => (await fetch(url).catch(() => undefined))?.status === 200, { what: 'the metrics to answer', timeoutMs: 30_000 });
   assert.equal(running.agent.cli.child.exitCode, null, `the agent exited:\n${running.agent.cli.stderr}`);
   const name = `after-${process.hrtime.bigint()}`;
   writeFileSync(join(running.src, name), name);
@@ -103,7 +103,7 @@ test('a fuzz of the status protocol (random bytes, malformed JSON, oversized lin
   await assertStillServing(running);
 });
 
-test('thousands of idle connections to the status socket and to --metrics, with the agent at 256 descriptors, do not stop it syncing', { timeout: 60_000 }, async (t) => {
+test('thousands of idle connections to the status socket and to --metrics, with the agent at 256 descriptors, do not stop it syncing', { timeout: 90_000 }, async (t) => {
   const running = await startAgent(t, ['prlimit', '--nofile=256:256', '--']);
   await idleClients(t, 2000, () => connect(running.socket));
   await idleClients(t, 2000, () => connect(running.metrics.port, running.metrics.host));
