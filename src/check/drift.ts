@@ -1,7 +1,7 @@
 // What a full sync would change on a target, changing nothing: `rsync -n -r --delete` with itemized output.
 import { silentLogger, type Logger } from '../log/logger.js';
 import { runChild } from '../rsync/child.js';
-import { classifyExit } from '../rsync/exit-codes.js';
+import { classifyExit, classifySpawnError } from '../rsync/exit-codes.js';
 import { SshMaster } from '../rsync/ssh-master.js';
 import { rsyncDestination, type Target } from '../rsync/target.js';
 import { daemonOptions } from '../rsync/daemon-target.js';
@@ -89,7 +89,7 @@ export async function measureDrift(options: DriftOptions): Promise<TargetDrift> 
         if (item) items.push(item);
       },
     });
-    const meaning = child.spawnError ? { outcome: 'fatal', meaning: `rsync could not be started: ${child.spawnError.message}` } : classifyExit(child.exitCode, child.signal);
+    const meaning = child.spawnError ? classifySpawnError(child.spawnError) : classifyExit(child.exitCode, child.signal);
     if (meaning.outcome !== 'ok') {
       const detail = child.stderrTail.trim().split('\n').slice(-2).join('; ');
       return { target: target.spec, items, error: `${meaning.meaning}${detail ? `: ${detail}` : ''}` };

@@ -1,7 +1,8 @@
 // Raising inotify limits: at run time through /proc/sys, across reboots through a sysctl.d file.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InosyncError } from '../errors.js';
+import { writeFileAtomic } from '../safety/atomic-write.js';
 import { sysctlPath } from './read.js';
 
 export interface LimitSetting {
@@ -58,14 +59,12 @@ export function sysctlFileText(settings: readonly LimitSetting[], note: string):
   ].join('\n');
 }
 
-/** Writes (atomically replacing) DIR/60-inosync.conf; returns its path. */
+/** Writes (atomically replacing, never through a symlink: see safety/atomic-write.ts) DIR/60-inosync.conf; returns its path. */
 export async function persistLimits(settings: readonly LimitSetting[], note: string, dir = DEFAULT_SYSCTL_DIR): Promise<string> {
   const path = join(dir, SYSCTL_FILE_NAME);
-  const temporary = `${path}.${process.pid}.tmp`;
   try {
     await mkdir(dir, { recursive: true });
-    await writeFile(temporary, sysctlFileText(settings, note), { mode: 0o644 });
-    await rename(temporary, path);
+    await writeFileAtomic(path, sysctlFileText(settings, note), 0o644);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw notPermitted(`writing ${path}`, settings, error);

@@ -7,7 +7,7 @@
 // reads something (source files, or the peer's data and keep-alives, which --timeout makes it send), while
 // one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
 // such a child first; this is the last line of defence when they do not.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
@@ -110,12 +110,20 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
   const program = [...wrapper, spec.command, ...spec.args];
   const [command, args] = SETPRIV === undefined ? [program[0] as string, program.slice(1)] : [SETPRIV, ['--pdeathsig', 'KILL', '--', ...program]];
   // detached: its own process group, so ssh started by rsync (and a local rsync's receiver) die with it.
-  const child = spawn(command, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: spec.env ?? process.env,
-    detached: true,
-    shell: false,
-  });
+  // spawn() throws for some failures (ENOMEM) and, out of descriptors (EMFILE), returns a child without
+  // pipes that only emits 'error': either way the result carries a spawnError and the agent goes on.
+  let child: ChildProcess | undefined;
+  let thrown: Error | undefined;
+  try {
+    child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: spec.env ?? process.env,
+      detached: true,
+      shell: false,
+    });
+  } catch (error) {
+    thrown = error instanceof Error ? error : new Error(String(error));
+  }
   let stderrTail = '';
   let killed: ChildResult['killed'];
   let spawnError: Error | undefined;
@@ -124,10 +132,11 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
   let onExit: (() => void) | undefined;
 
   const kill = (why: NonNullable<ChildResult['killed']>): void => {
-    if (killed !== undefined || child.pid === undefined || exit !== undefined) return;
+    const pid = child?.pid;
+    if (killed !== undefined || pid === undefined || exit !== undefined) return;
     killed = why;
-    signalGroup(child.pid, 'SIGTERM');
-    termTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS);
+    signalGroup(pid, 'SIGTERM');
+    termTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), TERM_GRACE_MS);
   };
   const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (exit !== undefined) return;
@@ -140,26 +149,35 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
     onExit?.();
   };
 
-  splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
-  splitLines(child.stderr, (line) => {
-    const text = line.toString('utf8');
-    stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
-    spec.onStderrLine?.(text);
-  });
-  child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
-  child.on('error', (error) => { spawnError = error; ended(null, null); });
-  child.on('close', (code, signal) => ended(code, signal));
-  if (spec.contained) {
-    child.on('exit', (code, signal) => {
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // what it left in its process group
-      setTimeout(() => {
-        // Still held open by a process that left the group: the run is over all the same.
-        child.stdout.destroy();
-        child.stderr.destroy();
-        ended(code, signal);
-      }, PIPE_GRACE_MS).unref();
+  if (child?.stdout && child.stderr && child.stdin) {
+    splitLines(child.stdout, (line) => spec.onStdoutLine?.(line));
+    splitLines(child.stderr, (line) => {
+      const text = line.toString('utf8');
+      stderrTail = (stderrTail + text + '\n').slice(-TAIL_BYTES);
+      spec.onStderrLine?.(text);
     });
+    child.stdin.on('error', () => { /* the child exited before reading all of stdin: its exit status tells */ });
   }
+  if (child === undefined) {
+    spawnError = thrown;
+    ended(null, null);
+  } else {
+    const started = child;
+    started.on('error', (error) => { spawnError = error; ended(null, null); });
+    started.on('close', (code, signal) => ended(code, signal));
+    if (spec.contained) {
+      started.on('exit', (code, signal) => {
+        if (started.pid !== undefined) signalGroup(started.pid, 'SIGKILL'); // what it left in its process group
+        setTimeout(() => {
+          // Still held open by a process that left the group: the run is over all the same.
+          started.stdout?.destroy();
+          started.stderr?.destroy();
+          ended(code, signal);
+        }, PIPE_GRACE_MS).unref();
+      });
+    }
+  }
+  const pid = child?.pid;
 
   return {
     get waiting() {
@@ -172,7 +190,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
         if (signal?.aborted) queueMicrotask(onAbort);
         else signal?.addEventListener('abort', onAbort, { once: true });
         const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
-        const stall = spec.stallMs === undefined || child.pid === undefined ? undefined : watchStall(child.pid, spec.stallMs, () => kill('stalled'));
+        const stall = spec.stallMs === undefined || pid === undefined ? undefined : watchStall(pid, spec.stallMs, () => kill('stalled'));
         onExit = () => {
           clearTimeout(deadline);
           stall?.stop();
@@ -182,7 +200,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
           if (spawnError !== undefined) result.spawnError = spawnError;
           resolvePromise(result);
         };
-        if (exit === undefined) child.stdin.end(stdin);
+        if (exit === undefined) child?.stdin?.end(stdin);
         else onExit();
       });
     },

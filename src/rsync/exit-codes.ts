@@ -43,6 +43,21 @@ export function classifyExit(exitCode: number | null, signal: NodeJS.Signals | n
   return KNOWN.get(exitCode) ?? { outcome: 'fatal', meaning: `unknown rsync exit status ${exitCode}` };
 }
 
+// Out of descriptors, processes or memory, for now: a client flood or a busy machine, not a lasting fault.
+const TRANSIENT_SPAWN_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
+
+/** An error that says the machine is short of descriptors, processes or memory for the moment. */
+export function isResourceShortage(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && TRANSIENT_SPAWN_ERRORS.has(code);
+}
+
+/** What it means that rsync could not be started at all: ENOENT (no rsync) lasts, a resource shortage passes. */
+export function classifySpawnError(error: Error): ExitMeaning {
+  const transient = isResourceShortage(error);
+  return { outcome: transient ? 'retry' : 'fatal', meaning: `rsync could not be started: ${error.message}${transient ? ' (the machine is short of descriptors, processes or memory; retrying)' : ''}` };
+}
+
 /** The worse of two outcomes: fatal > retry > ok. */
 export function worse(a: Outcome, b: Outcome): Outcome {
   const rank = { ok: 0, retry: 1, fatal: 2 } as const;

@@ -6,16 +6,22 @@
 // after IDLE_SEC without clients. That bound matters: nothing can take a master down with an agent that is
 // SIGKILLed, and an idle timeout is what keeps such a master from living on. The control socket sits in a
 // private 0700 directory named after our pid; stop() closes the master (`ssh -O exit`) and removes the
-// directory, and directories left by dead agents are removed the next time a master starts.
+// directory, and directories left by dead agents are removed the next time a master starts (only ones that
+// are ours: a private directory of our uid holding nothing but a master's files).
+// A unix socket path holds 107 bytes and ssh binds ControlPath plus a 17-byte suffix first: the directory
+// goes where the path fits (/run/inosync for root, $XDG_RUNTIME_DIR, $TMPDIR, /tmp). Where none will do,
+// the target is reached without a master, one ssh connection per rsync, with a warning.
 // Clients (rsync's ssh, remote moves) use ControlMaster=no: if the master is gone they connect directly
 // rather than fail, so a dead master costs speed, never correctness.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstatSync, readdirSync, rmSync, type Stats } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { isOurPrivateDirectory, ourUid, sameInode } from '../safety/owned-files.js';
+import { isResourceShortage } from './exit-codes.js';
 import type { SshTarget } from './target.js';
 
 export interface SshMasterOptions {
@@ -35,9 +41,31 @@ const KEEPALIVE_SEC = 2;
 /** Seconds an unused master stays up. */
 export const IDLE_SEC = 60;
 const DIR_PREFIX = 'inosync-ssh-';
+/** mkdtemp's name for a control directory: our prefix, the agent's pid, six random characters. */
+const DIR_NAME = /^inosync-ssh-(\d+)-[A-Za-z0-9]{6}$/;
+const SOCKET_NAME = 'master';
+/** What a control directory holds: the socket, ssh's temporary name for it while it binds, the log. */
+const CONTROL_FILES = /^master(?:\.log|\.[0-9a-f]{1,16})?$/;
+/** sun_path's 108 bytes less its NUL, less the `.%016llx` ssh appends while it binds the socket. */
+export const MAX_CONTROL_PATH_BYTES = 107 - 17;
+const ROOT_BASE = '/run/inosync';
+
+/** Where control directories may go, best first; the first one the socket path fits in is used. */
+export function controlBases(env: NodeJS.ProcessEnv = process.env, uid = ourUid()): string[] {
+  const bases = [uid === 0 ? ROOT_BASE : env.XDG_RUNTIME_DIR, tmpdir(), '/tmp'];
+  return [...new Set(bases.filter((base): base is string => base !== undefined && base.startsWith('/')))];
+}
+
+function controlPathFits(base: string): boolean {
+  return Buffer.byteLength(join(base, `${DIR_PREFIX}${process.pid}-XXXXXX`, SOCKET_NAME)) <= MAX_CONTROL_PATH_BYTES;
+}
 
 export class SshMaster {
   private dir: string | undefined;
+  /** The control directory as created: removed only while the path still names it. */
+  private dirInfo: Stats | undefined;
+  /** No control directory fits: every connection is made directly. */
+  private direct = false;
   private starting: Promise<MasterState> | undefined;
   private stopped = false;
 
@@ -80,6 +108,7 @@ export class SshMaster {
   /** Starts the master unless one answers on the socket; resolves when it accepts clients, or with why not. */
   async ensure(): Promise<MasterState> {
     if (this.stopped) return { ok: false, message: `the connection to ${this.target.spec} is shut down` };
+    if (this.direct) return { ok: true, message: '' };
     if (this.starting === undefined && this.dir !== undefined && (await answers(this.controlPath()))) return { ok: true, message: '' };
     this.starting ??= this.launch().finally(() => { this.starting = undefined; });
     return this.starting;
@@ -90,10 +119,24 @@ export class SshMaster {
     return this.dir !== undefined && this.starting === undefined && answers(this.controlPath());
   }
 
+  /** Never throws: a spawn or file system failure (out of descriptors...) is a state that says why. */
   private async launch(): Promise<MasterState> {
+    try {
+      return await this.launchMaster();
+    } catch (error) {
+      return { ok: false, message: `ssh master to ${this.target.spec} could not be started: ${(error as Error).message}` };
+    }
+  }
+
+  private async launchMaster(): Promise<MasterState> {
     if (this.dir === undefined) {
-      removeDirsOfDeadAgents();
-      this.dir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+      const made = await makeControlDir();
+      if (made === undefined) {
+        this.direct = true;
+        this.options.logger.warn({ target: this.target.spec, bases: controlBases() }, `no directory for an ssh control socket fits in ${MAX_CONTROL_PATH_BYTES} bytes or can be created: connecting to ${this.target.spec} without a shared connection (slower; set TMPDIR to a short path)`);
+        return { ok: true, message: '' };
+      }
+      [this.dir, this.dirInfo] = made;
       live.add(this);
     }
     const socket = this.controlPath();
@@ -105,6 +148,7 @@ export class SshMaster {
       '-E', log, ...this.baseOptions(), '--', this.target.host,
     ];
     // No pipes: the backgrounded master would hold them open. detached: out of our terminal's signals.
+    // Out of descriptors, spawn throws or emits 'error': both end as a failed start, retried later.
     const child = spawn('ssh', args, { stdio: 'ignore', detached: true, shell: false });
     // ConnectTimeout bounds the TCP connect only; authentication gets the same budget again.
     const budgetMs = this.options.timeoutSec * 2000 + 1000;
@@ -123,7 +167,7 @@ export class SshMaster {
   }
 
   private controlPath(): string {
-    return join(this.dir!, 'master');
+    return join(this.dir!, SOCKET_NAME);
   }
 
   private exitArgs(): string[] {
@@ -137,13 +181,18 @@ export class SshMaster {
     if (this.dir === undefined) return;
     if (await answers(this.controlPath())) {
       await new Promise<void>((resolve) => {
-        const child = spawn('ssh', this.exitArgs(), { stdio: 'ignore', shell: false });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('error', () => { clearTimeout(timer); resolve(); });
-        child.once('exit', () => { clearTimeout(timer); resolve(); });
+        try {
+          const child = spawn('ssh', this.exitArgs(), { stdio: 'ignore', shell: false });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('error', () => { clearTimeout(timer); resolve(); });
+          child.once('exit', () => { clearTimeout(timer); resolve(); });
+        } catch {
+          // Out of resources: the master still exits by itself after IDLE_SEC.
+          resolve();
+        }
       });
     }
-    await rm(this.dir, { recursive: true, force: true });
+    if (await stillOurs(this.dir, this.dirInfo!)) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     live.delete(this);
   }
@@ -152,7 +201,7 @@ export class SshMaster {
   abandon(): void {
     if (this.dir === undefined) return;
     spawnSync('ssh', this.exitArgs(), { stdio: 'ignore', timeout: 2000 });
-    rmSync(this.dir, { recursive: true, force: true });
+    if (isSameDirectory(safeLstat(this.dir), this.dirInfo!)) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -169,11 +218,54 @@ function answers(socket: string): Promise<boolean> {
   });
 }
 
-/** Control directories of agents that were killed: their masters exit on the idle timeout by themselves. */
-function removeDirsOfDeadAgents(): void {
-  for (const name of safeReaddir(tmpdir())) {
-    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1] ?? NaN);
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+/**
+ * A fresh private directory (mkdtemp: 0700, a name nobody had) in the first base the control path fits in,
+ * with its identity; undefined when none fits or can be used. Running out of descriptors is no reason to
+ * give up on a base: that error is thrown, and the start is retried.
+ */
+async function makeControlDir(): Promise<[string, Stats] | undefined> {
+  for (const base of controlBases().filter(controlPathFits)) {
+    try {
+      if (base === ROOT_BASE) await mkdir(base, { recursive: true, mode: 0o700 });
+      removeDirsOfDeadAgents(base);
+      const dir = await mkdtemp(join(base, `${DIR_PREFIX}${process.pid}-`));
+      return [dir, await lstat(dir)];
+    } catch (error) {
+      if (isResourceShortage(error)) throw error;
+    }
+  }
+  return undefined;
+}
+
+function safeLstat(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isSameDirectory(now: Stats | undefined, made: Stats): boolean {
+  return now !== undefined && isOurPrivateDirectory(now) && sameInode(now, made);
+}
+
+async function stillOurs(dir: string, made: Stats): Promise<boolean> {
+  return isSameDirectory(await lstat(dir).catch(() => undefined), made);
+}
+
+/**
+ * Control directories of agents that were killed (their masters exit on the idle timeout by themselves).
+ * Only what is ours is removed: our name with a dead pid, a private directory of our uid (not a symlink),
+ * holding nothing but a master's files.
+ */
+function removeDirsOfDeadAgents(base: string): void {
+  for (const name of safeReaddir(base)) {
+    const pid = Number(DIR_NAME.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    const dir = join(base, name);
+    const info = safeLstat(dir);
+    if (info === undefined || !isOurPrivateDirectory(info) || !safeReaddir(dir).every((entry) => CONTROL_FILES.test(entry))) continue;
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

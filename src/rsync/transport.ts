@@ -47,7 +47,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import type { ChildResult } from './child.js';
 import { deleteRules } from './delete-filter.js';
 import { diagnose, type FailureCause } from './failure.js';
-import { classifyExit, worse, type Outcome } from './exit-codes.js';
+import { classifyExit, classifySpawnError, worse, type Outcome } from './exit-codes.js';
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
@@ -383,7 +383,7 @@ export class Transport {
       kept += run.kept;
       last = run;
       const meaning = run.child.spawnError !== undefined
-        ? { outcome: 'fatal' as const, meaning: `rsync could not be started: ${run.child.spawnError.message}` }
+        ? classifySpawnError(run.child.spawnError)
         : run.problem ?? classifyExit(run.child.exitCode, run.child.signal);
       if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
       if (meaning.outcome !== 'ok' || run.child.exitCode !== 0) reasons.push(meaning.meaning);

@@ -27,6 +27,8 @@ export async function queryStatus(path: string, timeoutMs = 5000): Promise<Agent
           'Start one (`inosync sync --config FILE`, or `systemctl start inosync`), or point at its socket with --socket PATH.',
           { exitCode: NO_AGENT_EXIT_CODE, cause: error },
         ));
+      } else if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
+        reject(busy(path, error));
       } else if (error.code === 'EACCES') {
         reject(new InosyncError(`permission denied on ${path}`, 'The socket is readable by the agent\'s user only: run `inosync status` as that user (sudo for the system service).', { exitCode: 1, cause: error }));
       } else {
@@ -34,7 +36,13 @@ export async function queryStatus(path: string, timeoutMs = 5000): Promise<Agent
       }
     });
   });
+  if (raw === '') throw busy(path);
   const reply = JSON.parse(raw) as StatusAnswer;
   if (!reply.ok) throw new InosyncError(`the agent refused the status request: ${reply.error}`, 'Make sure `inosync status` and the agent are the same version.');
   return reply.status;
+}
+
+/** The agent closed the connection unanswered: every client slot it has (a few) is taken. */
+function busy(path: string, cause?: unknown): InosyncError {
+  return new InosyncError(`the agent on ${path} closed the connection without an answer: it serves a few clients at a time, and all were busy`, 'Try again in a few seconds; if it persists, see who holds the socket open (ss -xp).', { exitCode: 1, cause });
 }

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RSYNC_OPTIONS, Transport, type TransportOptions } from '../../src/rsync/transport.js';
+import { controlBases } from '../../src/rsync/ssh-master.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
 import { childrenNamed, isRunning } from '../helpers/procs.js';
@@ -74,7 +75,8 @@ test('a full sync over ssh mirrors the tree and prunes the target', async (t) =>
 
 test('the shared connection lives in a private directory that stop() removes, master and all', async (t) => {
   const { transport } = setup(t);
-  const ours = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`inosync-ssh-${process.pid}-`)).map((n) => join(tmpdir(), n));
+  const base = controlBases()[0]!;
+  const ours = (): string[] => readdirSync(base).filter((n) => n.startsWith(`inosync-ssh-${process.pid}-`)).map((n) => join(base, n));
   assert.equal((await transport.start()).outcome, 'ok');
   const [dir] = ours();
   assert.ok(dir !== undefined);
