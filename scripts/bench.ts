@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armBenchmark, burstBenchmark } from './bench-watch.js';
 import { syncBenchmarks } from './bench-sync.js';
+import { footprintBenchmarks } from './bench-footprint.js';
 import { renderTable, type Row } from './bench-table.js';
 
 function need(ok: boolean, problem: string): void {
@@ -50,6 +51,7 @@ const rows: Row[] = [];
 try {
   if (wanted('watch')) rows.push(...await armBenchmark(work, log), ...await burstBenchmark(work, log));
   if (wanted('sync')) rows.push(...await onTmpfs(join(work, 'sync'), (dir) => syncBenchmarks(dir, log)));
+  if (wanted('footprint')) rows.push(...await onTmpfs(join(work, 'footprint'), (dir) => footprintBenchmarks(dir, log)));
   const withTarget = rows.filter((row) => row.target);
   log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(`${renderTable(rows)}\n`);
