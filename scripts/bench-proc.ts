@@ -198,12 +198,12 @@ export function processTree(root: number, marker?: string): number[] {
   return [...seen];
 }
 
-/** RSS, process count and CPU of processTree(root, marker). */
-export function treeUsage(root: number, marker?: string): TreeUsage {
+/** RSS, process count and CPU of processTree(root, marker), or of `root` alone. */
+export function treeUsage(root: number, marker?: string, tree = true): TreeUsage {
   let rssKiB = 0;
   let cpu = 0;
   let processes = 0;
-  for (const pid of processTree(root, marker)) {
+  for (const pid of tree ? processTree(root, marker) : [root]) {
     let status: string;
     try {
       status = readFileSync(`/proc/${pid}/status`, 'utf8');
