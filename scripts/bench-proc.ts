@@ -150,3 +150,72 @@ export async function pollUntil(condition: () => boolean, what: string, timeoutM
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** What a process and everything it started hold right now. */
+export interface TreeUsage {
+  /** Sum of VmRSS over the processes, MiB (shared pages counted in each, as `ps` does). */
+  rssMiB: number;
+  processes: number;
+  /** CPU seconds of the live processes, and of the children the root has reaped. */
+  cpu: number;
+}
+
+function statFields(pid: string): number[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
+/**
+ * The process `root`, its descendants, and the live processes whose command line holds `marker` (helpers it
+ * started detached, such as ssh masters, which are reparented away from it).
+ */
+export function processTree(root: number, marker?: string): number[] {
+  const children = new Map<number, number[]>();
+  const marked: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = statFields(entry)?.[1];
+    if (ppid === undefined) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    try {
+      if (marker !== undefined && readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(marker)) marked.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const seen = new Set<number>();
+  const visit = (pid: number): void => {
+    if (seen.has(pid)) return;
+    seen.add(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(root);
+  marked.forEach(visit);
+  return [...seen];
+}
+
+/** RSS, process count and CPU of processTree(root, marker), or of `root` alone. */
+export function treeUsage(root: number, marker?: string, tree = true): TreeUsage {
+  let rssKiB = 0;
+  let cpu = 0;
+  let processes = 0;
+  for (const pid of tree ? processTree(root, marker) : [root]) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = statFields(String(pid));
+    if (fields === undefined) continue;
+    processes++;
+    rssKiB += Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
+    const [utime, stime, cutime, cstime] = [fields[11], fields[12], fields[13], fields[14]].map((v) => (v ?? 0) / CLOCK_TICKS);
+    cpu += (utime ?? 0) + (stime ?? 0) + (pid === root ? (cutime ?? 0) + (cstime ?? 0) : 0);
+  }
+  return { rssMiB: rssKiB / 1024, processes, cpu };
+}

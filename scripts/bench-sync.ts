@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../test/helpers/run-cli.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
-import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, spawnReady, stop, stopGroup } from './bench-proc.js';
+import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, spawnReady, stop, stopGroup, treeUsage, type TreeUsage } from './bench-proc.js';
 import { ratio, type Row } from './bench-table.js';
 
 const LATENCY_CHANGES = 20;
@@ -27,16 +27,18 @@ const STORM_CAP_S = 30;
 const writer = fileURLToPath(new URL('./bench-writer.js', import.meta.url));
 const stormDir = (round: number): string => `storm${round}`;
 
-interface Target { host: SshHost; dir: string }
+export interface Target { host: SshHost; dir: string }
 
-interface Agent {
+export interface Agent {
   child: ChildProcess;
   stop(): Promise<void>;
   /** CPU seconds so far: the agent, its reaped children, and helpers it left running. */
   cpu(): number;
+  /** RSS, processes and CPU of the agent's whole process tree now (its detached ssh masters too). */
+  usage(): TreeUsage;
 }
 
-interface Setup { src: string; targets: Target[] }
+export interface Setup { src: string; targets: Target[] }
 
 /** A source with the latency directory and each storm's empty directories, and an empty directory per host. */
 function makeSetup(work: string, name: string, hosts: readonly SshHost[]): Setup {
@@ -58,8 +60,8 @@ function sshOptions(host: SshHost): string[] {
   return ['-p', String(host.port), '-i', host.identity, ...host.sshOptions, '-o', 'BatchMode=yes'];
 }
 
-async function startInosync(work: string, setup: Setup): Promise<Agent> {
-  const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`)];
+export async function startInosync(work: string, setup: Setup, extraArgs: readonly string[] = []): Promise<Agent> {
+  const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`), ...extraArgs];
   for (const { host, dir } of setup.targets) {
     args.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
     for (let k = 1; k < host.sshOptions.length; k += 2) args.push('--ssh-option', `${host.address}=${host.sshOptions[k] ?? ''}`);
@@ -82,11 +84,12 @@ async function startInosync(work: string, setup: Setup): Promise<Agent> {
       const { own, children } = cpuSeconds(pid);
       return own + children + cpuSecondsOfMarked(`inosync-ssh-${pid}-`);
     },
+    usage: () => treeUsage(pid, `inosync-ssh-${pid}-`),
   };
 }
 
 /** lsyncd with default.rsync over ssh, one sync per host, `delay = 0` (its lowest). */
-async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
+export async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
   const config = join(work, 'lsyncd.lua');
   const syncs = setup.targets.map(({ host, dir }) => `sync {
   default.rsync,
@@ -100,7 +103,7 @@ async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
     stream: 'stdout', ready: /Startup of .* finished/, count: setup.targets.length, timeoutMs: 60_000, detached: true,
   });
   const pid = child.pid ?? 0;
-  return { child, stop: () => stopGroup(child), cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; } };
+  return { child, stop: () => stopGroup(child), cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; }, usage: () => treeUsage(pid) };
 }
 
 function percentile(values: readonly number[], p: number): number {

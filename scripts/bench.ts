@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armBenchmark, burstBenchmark } from './bench-watch.js';
 import { syncBenchmarks } from './bench-sync.js';
+import { footprintBenchmarks } from './bench-footprint.js';
+import { soak } from './bench-soak.js';
 import { renderTable, type Row } from './bench-table.js';
 
 function need(ok: boolean, problem: string): void {
@@ -20,10 +22,14 @@ for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'
   need(spawnSync(tool, ['--version']).error === undefined, `needs ${tool}: apt-get install -y ${pkg}`);
 }
 
-// `npm run bench -- watch` (or sync) runs one part only; `-- --disk` keeps the sync trees on the disk.
-const parts = process.argv.slice(2).filter((arg) => arg !== '--disk');
+// `npm run bench -- watch` (or sync, footprint) runs one part only; `-- --disk` keeps the sync trees on the
+// disk. `-- soak [--minutes N]` runs the soak (30 minutes by default), never part of a plain run.
+const minutesAt = process.argv.indexOf('--minutes');
+const minutes = minutesAt < 0 ? 30 : Number(process.argv[minutesAt + 1]);
+need(Number.isFinite(minutes) && minutes >= 1 && minutes <= 24 * 60, '--minutes takes a number of minutes from 1 to 1440');
+const parts = process.argv.slice(2).filter((arg, i) => arg !== '--disk' && arg !== '--minutes' && i + 2 !== minutesAt + 1);
 const onDisk = process.argv.includes('--disk');
-const wanted = (part: string): boolean => parts.length === 0 || parts.includes(part);
+const wanted = (part: string): boolean => (parts.length === 0 && part !== 'soak') || parts.includes(part);
 const started = performance.now();
 const log = (line: string): void => { process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s: ${line}\n`); };
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
@@ -50,10 +56,14 @@ const rows: Row[] = [];
 try {
   if (wanted('watch')) rows.push(...await armBenchmark(work, log), ...await burstBenchmark(work, log));
   if (wanted('sync')) rows.push(...await onTmpfs(join(work, 'sync'), (dir) => syncBenchmarks(dir, log)));
+  if (wanted('footprint')) rows.push(...await onTmpfs(join(work, 'footprint'), (dir) => footprintBenchmarks(dir, log)));
+  if (wanted('soak') && !await onTmpfs(join(work, 'soak'), (dir) => soak(dir, minutes, log))) process.exitCode = 1;
   const withTarget = rows.filter((row) => row.target);
   log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  process.stdout.write(`${renderTable(rows)}\n`);
-  process.stdout.write(`targets met: ${withTarget.filter((row) => row.target?.met(row)).length}/${withTarget.length}\n`);
+  if (rows.length > 0) {
+    process.stdout.write(`${renderTable(rows)}\n`);
+    process.stdout.write(`targets met: ${withTarget.filter((row) => row.target?.met(row)).length}/${withTarget.length}\n`);
+  }
 } finally {
   log('removing the generated trees');
   rmSync(work, { recursive: true, force: true });

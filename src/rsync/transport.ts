@@ -19,7 +19,10 @@
 // The paths run of the next batch is started ahead (a standby): spawned and connected while the current batch
 // runs, fed its list once that batch has ended, so a change costs its transfer and not a process start and a
 // session setup. The startup sync starts the first; later ones only once the receiver has taken
-// --delete-missing-args (a standby carries it).
+// --delete-missing-args (a standby carries it). A standby left unused for STANDBY_IDLE_MS is ended: it costs
+// two local processes (about 14 MiB) and a session on the host, and without it the ssh master, too, closes
+// after its ControlPersist (ssh-master.ts). The next change then pays a fresh rsync start (and an ssh
+// handshake if the master has closed), and the standby behind it is started again.
 //
 // Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
 // ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it, and those are checked here
@@ -121,6 +124,9 @@ export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X',
 // without -H. The price is the whole file list in memory before the first file moves.
 const RECURSE = ['-r', '--no-inc-recursive'] as const;
 
+/** How long an unused standby waits before it is ended (measured: see the header). */
+const STANDBY_IDLE_MS = 10_000;
+
 /** A probe's connect timeout: long enough for any working link's handshake, short enough to try again soon. */
 const PROBE_TIMEOUT_MS = 1000;
 
@@ -151,6 +157,8 @@ export class Transport {
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
   private standby: Launched | undefined;
+  /** Ends an unused standby: one shot, armed when a standby is started, so nothing ticks while idle. */
+  private standbyIdle: NodeJS.Timeout | undefined;
   /** The receiver took --delete-missing-args once: standbys (which carry it) may be started ahead. */
   private missingArgsWork = false;
 
@@ -249,6 +257,7 @@ export class Transport {
   /** Kills running children, closes the ssh master and removes its control directory. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearTimeout(this.standbyIdle);
     this.standby?.prepared.discard();
     await this.master?.stop();
   }
@@ -356,7 +365,15 @@ export class Transport {
     // After this turn of the loop: spawning takes milliseconds, which the other hosts' batches must not wait for.
     setImmediate(() => {
       if (this.standby?.prepared.waiting || !(this.missingArgsWork || beforeProof) || this.deleteMethod !== 'missing-args' || this.stopping.signal.aborted) return;
-      this.standby = this.launch(pathsMechanism(this.pathsArgs));
+      const standby = this.launch(pathsMechanism(this.pathsArgs));
+      this.standby = standby;
+      clearTimeout(this.standbyIdle);
+      this.standbyIdle = setTimeout(() => {
+        if (this.standby !== standby) return;
+        this.standby = undefined;
+        standby.prepared.discard();
+      }, STANDBY_IDLE_MS);
+      this.standbyIdle.unref();
     });
   }
 

@@ -137,6 +137,16 @@ test('a standby rsync that died while waiting is replaced, and the batch goes th
   assert.deepEqual(await compareTrees(src, dst), []);
 });
 
+test('a standby left unused is ended after a while, and the next change still goes through and starts another', async (t) => {
+  const { src, dst, transport, standby, earlier } = await afterFirstBatch(t);
+  await waitFor(() => !isRunning(standby), { what: 'the unused standby to be ended', timeoutMs: 20_000 });
+  writeFileSync(join(src, 'second'), '2');
+  const second = await transport.transfer({ paths: [Buffer.from('second')], trees: [] });
+  assert.equal(second.outcome, 'ok', second.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+  await waitForStandby([...earlier, standby]);
+});
+
 test('stop() ends the rsync waiting for the next batch', async (t) => {
   const { transport, standby } = await afterFirstBatch(t);
   await transport.stop();
