@@ -54,14 +54,18 @@ export function isUnknown(value: LuaValue | undefined): value is LuaUnknown {
   return typeof value === 'object' && value !== null && value.kind === 'unknown';
 }
 
-/** A value as a user would read it in a comment. */
-export function showLua(value: LuaValue): string {
+/** The longest string the reader builds: `a = a .. a` forty times over must not fill the memory. */
+const MAX_STRING = 64 * 1024;
+
+/** A value as a user would read it in a comment (a table within tables, or one that holds itself, as {...}). */
+export function showLua(value: LuaValue, depth = 0): string {
   if (value === null) return 'nil';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value !== 'object') return String(value);
   if (value.kind === 'layer') return `default.${value.name}`;
   if (value.kind === 'unknown') return `(${value.why})`;
-  const parts = [...value.positional.map(showLua), ...[...value.named].map(([k, v]) => `${k} = ${showLua(v)}`)];
+  if (depth >= 3) return '{...}';
+  const parts = [...value.positional.map((v) => showLua(v, depth + 1)), ...[...value.named].map(([k, v]) => `${k} = ${showLua(v, depth + 1)}`)];
   return `{ ${parts.join(', ')} }`;
 }
 
@@ -192,18 +196,22 @@ class Reader {
     if (isUnknown(left)) return left;
     if (isUnknown(right)) return right;
     if (node.operator === '..' && (typeof left === 'string' || typeof left === 'number') && (typeof right === 'string' || typeof right === 'number')) {
-      return `${left}${right}`;
+      const text = `${left}${right}`;
+      return text.length <= MAX_STRING ? text : unknown(`a string longer than ${MAX_STRING} characters`, node);
     }
-    if (typeof left === 'number' && typeof right === 'number') {
-      switch (node.operator) {
-        case '+': return left + right;
-        case '-': return left - right;
-        case '*': return left * right;
-        case '/': return left / right;
-        default: break;
-      }
-    }
-    return unknown(`an expression with ${node.operator}`, node);
+    const result = typeof left === 'number' && typeof right === 'number' ? arithmetic(node.operator, left, right) : undefined;
+    if (result !== undefined && Number.isFinite(result)) return result;
+    return unknown(result === undefined ? `an expression with ${node.operator}` : 'a number that is not finite', node);
+  }
+}
+
+function arithmetic(operator: string, left: number, right: number): number | undefined {
+  switch (operator) {
+    case '+': return left + right;
+    case '-': return left - right;
+    case '*': return left * right;
+    case '/': return left / right;
+    default: return undefined;
   }
 }
 

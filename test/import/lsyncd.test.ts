@@ -86,3 +86,15 @@ test('a file that is not Lua: exit 2 with the line and column; one without sync{
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read .*nope\.lua: ENOENT/);
 });
+
+test('a config that would grow without bound (a string doubled 40 times, a table holding itself) is read in bounded time and memory', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'bomb.lua');
+  writeFileSync(file, `local s = "xxxxxxxx"\n${'s = s .. s\n'.repeat(40)}local t = {}\nt.self = t\n`
+    + 'sync { default.rsync, source = "/srv/a", target = "/mnt/a", note = s, loop = t, delay = 1 / 0 }\n');
+  const { config, yaml } = await importAndLoad(t, 'lsyncd', file);
+  assert.deepEqual(config.syncs.map((s) => [s.source, s.targets, s.quietMs]), [['/srv/a', ['/mnt/a'], undefined]]);
+  assertComment(yaml, 'note = (a string longer than 65536 characters): no equivalent in inosync');
+  assertComment(yaml, 'loop = { self = { self = { self = {...} } } }: no equivalent in inosync');
+  assertComment(yaml, 'delay = (a number that is not finite): not a number of seconds');
+});
