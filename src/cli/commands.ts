@@ -11,6 +11,7 @@ const loaders: Record<string, () => Promise<AnyCommand>> = {
   status: async () => (await import('./status.js')).statusCommand,
   check: async () => (await import('./check.js')).checkCommand,
   watch: async () => (await import('./watch.js')).watchCommand,
+  import: async () => (await import('./import.js')).importCommand,
 };
 
 /** The command named by the first argument alone when it names one; otherwise all (for help and errors). */
