@@ -3,7 +3,7 @@
 import type { CommandModule } from 'yargs';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs command modules differ in their argument shapes
-type AnyCommand = CommandModule<object, any>;
+export type AnyCommand = CommandModule<object, any>;
 
 const loaders: Record<string, () => Promise<AnyCommand>> = {
   sync: async () => (await import('./sync.js')).syncCommand,

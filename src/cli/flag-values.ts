@@ -3,9 +3,10 @@
 // A, X", and `-t -oops` never reached the target's own check. Such pairs are joined into `--flag=value`
 // before yargs parses them.
 import type { Argv, CommandModule } from 'yargs';
+import { InosyncError } from '../errors.js';
 
 /** What yargs (17, 18) knows of the options declared on an instance; present at run time, absent from its types. */
-interface DeclaredOptions { string: string[]; number: string[]; alias: Record<string, string[]> }
+interface DeclaredOptions { string: string[]; number: string[]; array: string[]; alias: Record<string, string[]> }
 
 /**
  * The spellings (`--target`, `-t`) of the command's flags that take a value, each with its long name: read from
@@ -40,4 +41,21 @@ export function attachFlagValues(args: readonly string[], valueFlags: ReadonlyMa
     }
   }
   return out;
+}
+
+/**
+ * A yargs check: a flag that takes one value (not a repeatable one) given twice is refused. yargs would hand
+ * the command a list of both values where it expects one (`--socket a --socket b` reached net.connect as a
+ * list), and for `--source` or `--config` neither value is safely the one meant. The bounded numbers keep
+ * getopt's "last one counts" (bounded-option.ts reads them so): a number given twice cannot mirror the wrong tree.
+ */
+export function refuseRepeatedValues(argv: Record<string, unknown>, options: unknown): true {
+  const declared = options as DeclaredOptions;
+  for (const key of declared.string) {
+    const value = argv[key];
+    if (key.length > 1 && Array.isArray(value) && !declared.array.includes(key)) {
+      throw new InosyncError(`--${key} is given ${value.length} times (${value.map((v) => JSON.stringify(v)).join(', ')}); it takes one value`, `Give --${key} once.`, { exitCode: 2 });
+    }
+  }
+  return true;
 }

@@ -6,6 +6,7 @@ import { raiseCommands, recommendations, type Recommendation } from '../limits/r
 import { surveyInotify, type InotifySurvey } from '../limits/survey.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { loadConfig } from '../config/load.js';
+import { InosyncError } from '../errors.js';
 import { excludeFn, readPatternFile } from '../sync/exclude.js';
 import { withExamples } from './examples.js';
 import { withBoundedOptions } from './bounded-option.js';
@@ -99,7 +100,13 @@ export const limitsCommand: CommandModule<object, LimitsArgs> = {
       .option('apply', { type: 'boolean', default: false, describe: 'raise the limits that are too low now, by writing /proc/sys/fs/inotify (root); never lowers a limit' })
       .option('persist', { type: 'boolean', default: false, describe: `write the recommended values to ${DEFAULT_SYSCTL_DIR}/60-inosync.conf so they survive a reboot (root)` })
       .option('sysctl-dir', { type: 'string', default: DEFAULT_SYSCTL_DIR, describe: 'directory --persist writes into' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' }) as unknown as Argv<LimitsArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (for scripts)' })
+      .check((argv) => {
+        // An empty DIR was counted as "/" (the whole filesystem: minutes, and every mount).
+        if ((argv.dirs as string[]).includes('')) throw new InosyncError('a DIR to count is empty', 'Name each tree to count, e.g. inosync limits /srv/www.', { exitCode: 2 });
+        if (argv['sysctl-dir'] === '') throw new InosyncError('--sysctl-dir is empty', `Name the directory --persist writes into (default ${DEFAULT_SYSCTL_DIR}).`, { exitCode: 2 });
+        return true;
+      }) as unknown as Argv<LimitsArgs>,
   handler: async (args) => {
     const survey = await surveyInotify(treesToCount(args));
     const settings = chosenSettings(survey, args);

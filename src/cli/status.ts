@@ -1,5 +1,6 @@
 // `inosync status`: asks the running agent over its unix socket and prints per sync and per host.
 import type { Argv, CommandModule } from 'yargs';
+import { InosyncError } from '../errors.js';
 import { withBoundedOptions } from './bounded-option.js';
 import { queryStatus, NO_AGENT_EXIT_CODE } from '../status/client.js';
 import { renderStatus } from '../status/render.js';
@@ -32,6 +33,11 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('socket', { type: 'string', describe: `the agent's status socket (as given to \`inosync sync --socket\`; default ${defaultSocketPath()})` })
       .option('config', { alias: 'c', type: 'string', describe: 'the agent\'s config FILE: ask on the socket it names (--socket wins)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the agent\'s answer as one JSON object' })
+      .check((argv) => {
+        // An empty path reached net.connect as a TCP port ("Port should be >= 0"), with no fix.
+        if (argv.socket === '') throw new InosyncError('--socket is empty', `Give the agent's status socket path, or leave --socket out for the default (${defaultSocketPath()}).`, { exitCode: 2 });
+        return true;
+      })
       .epilogue(`Exit codes: 0 the agent answered; ${NO_AGENT_EXIT_CODE} no agent is running on the socket; 1 other errors.`) as unknown as Argv<StatusArgs>,
   handler: async (args) => {
     const status = await queryStatus(await socketOf(args), args.timeout);

@@ -20,6 +20,7 @@ export class SkippedSubtrees {
   /** Relative paths (latin1 form) of the directories left out, in the order they were found. */
   private readonly skipped = new Map<string, Buffer>();
   private dir: string | undefined;
+  private closed = false;
 
   /** `sourcePrefix`: the source root as the watch tree has it, with one trailing slash. */
   constructor(private readonly sourcePrefix: Buffer) {}
@@ -37,7 +38,9 @@ export class SkippedSubtrees {
   /** A directory the watch tree left out: excluded from every rsync run started from now on. */
   add(relative: Buffer): void {
     const key = relative.toString('latin1');
-    if (this.skipped.has(key)) return;
+    // A walk still under way when the engine stops can report one after close(): no rsync runs then, and a
+    // rules directory made now would be left in TMPDIR.
+    if (this.closed || this.skipped.has(key)) return;
     this.skipped.set(key, relative);
     this.dir ??= mkdtempSync(join(tmpdir(), 'inosync-skipped-'));
     const file = this.rulesFile as string;
@@ -59,6 +62,7 @@ export class SkippedSubtrees {
 
   /** Removes the rules file and its directory. */
   close(): void {
+    this.closed = true;
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }

@@ -80,10 +80,10 @@ export interface Agent extends LoggedCli {
 }
 
 /** Starts `inosync sync` on the mirror and resolves once it watches. */
-export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Agent> {
+export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = [], options: { env?: NodeJS.ProcessEnv; leftovers?: boolean } = {}): Promise<Agent> {
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
-  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra], options), socket };
+  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra], { ...options, leftovers: options.leftovers ?? true }), socket };
   mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;

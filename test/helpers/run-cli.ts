@@ -1,6 +1,7 @@
 // Runs the built `inosync` CLI as a real process: to completion (runCli) or in the background (startCli).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { guardLeftovers } from './leftovers.js';
 import type { CleanupContext } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -60,11 +61,18 @@ export interface BackgroundCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface BackgroundOptions extends Omit<CliOptions, 'timeoutMs' | 'input'> {
+  /** An agent run: stopped by SIGTERM when the test ends, which fails if it left a process or a temp file (leftovers.ts). */
+  leftovers?: boolean;
+}
+
 /** Starts the CLI in the background; it is SIGKILLed when the test ends if still running. */
-export function startCli(t: CleanupContext, args: readonly string[], options: Omit<CliOptions, 'timeoutMs' | 'input'> = {}): BackgroundCli {
-  const { prefix, bin, ...spawnOptions } = options;
+export function startCli(t: CleanupContext, args: readonly string[], options: BackgroundOptions = {}): BackgroundCli {
+  const { prefix, bin, leftovers = false, ...spawnOptions } = options;
   const [file, argv] = command(args, prefix, bin);
-  const child = spawn(file, argv, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+  const guard = leftovers ? guardLeftovers(t, spawnOptions.env) : undefined;
+  const child = spawn(file, argv, { ...spawnOptions, ...(guard === undefined ? {} : { env: guard.env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  guard?.follow(child);
   const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (chunk: Buffer) => { output.stdout += chunk.toString(); });
   child.stderr?.on('data', (chunk: Buffer) => { output.stderr += chunk.toString(); });

@@ -25,7 +25,7 @@ function layout(t: CleanupContext): { base: string; src: string; dst: string; so
 }
 
 async function startAgent(t: CleanupContext, src: string, dst: string, socket: string): Promise<LoggedCli> {
-  const agent = startLoggedCli(t, ['sync', '--source', src, '--target', dst, '--socket', socket, '--retry-max-ms', '1000']);
+  const agent = startLoggedCli(t, ['sync', '--source', src, '--target', dst, '--socket', socket, '--retry-max-ms', '1000'], { leftovers: true });
   await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run', 20_000);
   return agent;
 }

@@ -26,7 +26,7 @@ test('a source whose name holds byte 0xff is mirrored, live, and named escaped i
   const { base, src, srcArg, dst } = layout(t);
   const tmp = join(base, 'tmp');
   mkdirSync(tmp);
-  const agent = startLoggedCli(t, ['sync', '-s', srcArg, '-t', dst, '--socket', join(base, 'inosync.sock')], { prefix: withByteFF, env: { ...process.env, TMPDIR: tmp } });
+  const agent = startLoggedCli(t, ['sync', '-s', srcArg, '-t', dst, '--socket', join(base, 'inosync.sock')], { prefix: withByteFF, env: { ...process.env, TMPDIR: tmp }, leftovers: true });
   const running = await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   assert.equal(running.source, `${base}/s\\xffrc`);
   await waitForSameTree(src, dst);

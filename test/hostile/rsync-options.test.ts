@@ -32,7 +32,7 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 async function startAgent(t: CleanupContext, args: string[]): Promise<LoggedCli> {
-  const agent = startLoggedCli(t, ['sync', '--retry-max-ms', '1000', ...args]);
+  const agent = startLoggedCli(t, ['sync', '--retry-max-ms', '1000', ...args], { leftovers: true });
   await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
   return agent;
 }
@@ -185,7 +185,7 @@ test('a remote target path with "*" is refused (exit 2), and nothing is written 
   makeTree(prod, [{ path: 'index.html', content: 'production' }]);
   const before = snapshot(prod);
   const ssh = ['--ssh-port', String(host.port), '--ssh-identity', host.identity, ...host.sshOptions.filter((o) => o !== '-o').flatMap((o) => ['--ssh-option', o])];
-  const cli = startCli(t, ['sync', '-s', src, '-t', host.spec(join(base, 'www*')), '--socket', socket, ...ssh]);
+  const cli = startCli(t, ['sync', '-s', src, '-t', host.spec(join(base, 'www*')), '--socket', socket, ...ssh], { leftovers: true });
   // Until it exits or the glob's match is written to (what the remote shell's expansion did before).
   const same = (): boolean => JSON.stringify(snapshot(prod)) === JSON.stringify(before);
   await waitFor(() => cli.child.exitCode !== null || !same(), { what: 'the sync to exit or to write into www-prod', timeoutMs: 15_000 });

@@ -117,7 +117,7 @@ test('SIGHUP with a config whose target contains the source keeps the running co
   const config = join(base, 'inosync.yaml');
   const socket = join(base, 'inosync.sock');
   writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${dst}] }\n`);
-  const agent = startLoggedCli(t, ['sync', '--config', config]);
+  const agent = startLoggedCli(t, ['sync', '--config', config], { leftovers: true });
   await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
   writeFileSync(config, `socket: ${socket}\nsyncs:\n  - { source: ${src}, targets: [${tgt}] }\n`);
   agent.cli.child.kill('SIGHUP');
