@@ -62,6 +62,10 @@ export const configSchema = z.strictObject({
   drainTimeout: z.number().min(0).optional(),
   /** Seconds, as --timeout: rsync I/O timeout and ssh connect/keep-alive budget. */
   timeout: z.number().min(1).optional(),
+  /** As --state-dir: where each target's record of what it confirmed is kept. */
+  stateDir: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  /** As --trust-state (false: --no-trust-state). */
+  trustState: z.boolean().optional(),
 }).superRefine((config, context) => {
   const seen = new Map<string, number>();
   config.syncs.forEach((sync, i) => {
@@ -122,4 +126,6 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   drainTimeout: 10,
   timeout: 30,
   maxPending: 200000,
+  stateDir: '/var/lib/inosync',
+  trustState: true,
 };

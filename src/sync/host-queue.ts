@@ -132,6 +132,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private moves: Move[] = [];
   /** The first sync of a host is a full one: it may hold anything. */
   private full = true;
+  /** A full sync is owed once the batch ahead of it has run (a startup difference, see start()). */
+  private fullAfterBatch = false;
   /** When the oldest change not yet taken into a batch arrived (0: none). */
   private pendingSince = 0;
   private inFlight: InFlight | undefined;
@@ -162,8 +164,16 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.pendingSince = this.now();
   }
 
-  /** Starts the first (full) sync. */
-  start(): void {
+  /**
+   * Starts the first (full) sync; with `first`, what the target is known to lack (its state record's
+   * difference, src/state/) goes as one batch ahead of it.
+   */
+  start(first?: PathSet): void {
+    if (first !== undefined && first.size > 0 && this.full) {
+      this.full = false;
+      this.fullAfterBatch = true;
+      this.pending.merge(first);
+    }
     this.kick();
   }
 
@@ -374,6 +384,10 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
         this.pending.merge(marks);
         this.pendingSince = Math.min(this.pendingSince, since);
         this.bound();
+      }
+      if (this.fullAfterBatch) {
+        this.fullAfterBatch = false;
+        this.collapse();
       }
     }
     this.inFlight = undefined;
