@@ -37,17 +37,19 @@ const SLASH = 0x2f;
 
 /**
  * Timestamps within this of the moment they were read are racy: the same tick may still hold a later write
- * of the same size (timestamps are coarse, a jiffy), which would look unchanged. Such entries are recorded
- * as unknown (git's "racily clean" index entries, same cure).
+ * of the same size (timestamps are coarse, a jiffy), which would look unchanged. A racy file is recorded as
+ * unknown (git's "racily clean" index entries, same cure); a racy directory keeps its place (what is below it
+ * has stats of its own) with an mtime that matches nothing (RACY_MTIME), so its own attributes are sent again.
  */
 export const RACY_NS = 50_000_000n;
+const RACY_MTIME = -1n;
 
 export function entryFromStats(path: Buffer, stats: BigIntStats, readAtNs: bigint): Entry {
   const kind: EntryKind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : stats.isSymbolicLink() ? 'symlink' : 'other';
   const racy = readAtNs - stats.mtimeNs < RACY_NS || readAtNs - stats.ctimeNs < RACY_NS;
   return {
-    path, kind: racy ? 'unknown' : kind, mode: Number(stats.mode), uid: Number(stats.uid), gid: Number(stats.gid),
-    size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino,
+    path, kind: racy && kind !== 'dir' ? 'unknown' : kind, mode: Number(stats.mode), uid: Number(stats.uid), gid: Number(stats.gid),
+    size: stats.size, mtimeNs: racy ? RACY_MTIME : stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino,
   };
 }
 
@@ -122,6 +124,6 @@ export function isWithin(path: Buffer, dir: Buffer): boolean {
 
 /** Whether the target would need `now` sent, given it has `then`. */
 export function sameEntry(then: Entry, now: Entry): boolean {
-  return then.kind === now.kind && then.kind !== 'unknown' && then.mode === now.mode && then.uid === now.uid && then.gid === now.gid
+  return then.kind === now.kind && then.kind !== 'unknown' && then.mtimeNs !== RACY_MTIME && then.mode === now.mode && then.uid === now.uid && then.gid === now.gid
     && then.size === now.size && then.mtimeNs === now.mtimeNs && then.ctimeNs === now.ctimeNs && then.ino === now.ino;
 }

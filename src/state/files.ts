@@ -28,7 +28,7 @@ export class StateFileError extends Error {}
 /** Writes an entry file at `path` (which must not exist), entry by entry, fsync'ed when closed. */
 export class EntryWriter {
   private readonly fd: number;
-  private buffer = Buffer.allocUnsafe(CHUNK);
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
   private used = 0;
   private crc = 0;
   private count = 0;
@@ -72,8 +72,7 @@ export class EntryWriter {
 
   private drain(): void {
     if (this.used === 0) return;
-    this.put(this.buffer.subarray(0, this.used));
-    this.buffer = Buffer.allocUnsafe(CHUNK);
+    this.put(this.buffer.subarray(0, this.used)); // written synchronously: the buffer is free again
     this.used = 0;
   }
 }

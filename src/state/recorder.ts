@@ -126,7 +126,7 @@ export class SourceRecords {
     const path = join(this.options.dir, `.scan-${randomBytes(8).toString('hex')}`);
     const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
     try {
-      for await (const entry of scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) })) writer.add(entry);
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => writer.add(entry));
       writer.close();
     } catch (error) {
       writer.abandon();
