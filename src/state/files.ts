@@ -7,7 +7,7 @@
 //               u32 crc32 of every byte before the trailer
 //   journal:    MAGIC_JOURNAL, u32 header length, JSON header, then records: u32 length, u32 crc32, payload
 //               (u8 kind, path). A torn or corrupted tail is cut at the last good record.
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { decodeEntry, encodedLength, encodeEntry, type Entry } from './entry.js';
@@ -16,6 +16,8 @@ const MAGIC_ENTRIES = Buffer.from('INOSYNC-ENTRIES\n');
 const MAGIC_JOURNAL = Buffer.from('INOSYNC-JOURNAL\n');
 const TRAILER = Buffer.from('INOSYNC-END\n');
 const MAX_HEADER_BYTES = 64 * 1024;
+/** A journal is read whole on load: bounded (the store gives a record up long before, see MAX_JOURNAL_RECORDS). */
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 const CHUNK = 1 << 20;
 /** Exclusive, never through a symlink, never a controlling terminal. */
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NOCTTY;
@@ -204,6 +206,7 @@ export function readJournal(path: string): { header: Header; records: Array<{ ki
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new StateFileError(`${path} is not a regular file`);
+    if (stats.size > MAX_JOURNAL_BYTES) throw new StateFileError(`${path} is larger than ${MAX_JOURNAL_BYTES} bytes`);
     bytes = Buffer.alloc(stats.size);
     let got = 0;
     while (got < bytes.length) {
@@ -231,6 +234,17 @@ export function readJournal(path: string): { header: Header; records: Array<{ ki
     offset += 8 + size;
   }
   return { header, records };
+}
+
+/** Cuts a journal's torn tail (the file opened without following a symlink). */
+export function cutJournal(path: string, length: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NOCTTY);
+  try {
+    ftruncateSync(fd, length);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Renames `from` over `to` and makes the rename durable (the directory's fsync). */

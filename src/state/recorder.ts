@@ -26,6 +26,9 @@ import { EntryReader, EntryWriter } from './files.js';
 import { scanTree } from './scan.js';
 import { FORMAT_VERSION, TargetState, type Identity } from './store.js';
 
+/** How often a long scan logs how far it got. */
+const SCAN_PROGRESS_MS = 5000;
+
 export interface StateOptions {
   /** The state directory (see src/safety/state-dir.ts). */
   dir: string;
@@ -49,6 +52,7 @@ interface SourceRecordOptions extends StateOptions {
 /** A scan of the source in a file of the state directory, removed once every user has let go of it. */
 interface ScanFile {
   path: string;
+  entries: number;
   release(): void;
 }
 
@@ -86,7 +90,7 @@ export class SourceRecords {
     }
     const started = performance.now();
     const scan = await this.scan(this.recorders.size);
-    this.options.logger.info({ ms: Math.round(performance.now() - started) }, 'source scanned for the startup difference');
+    this.options.logger.info({ entries: scan.entries, ms: Math.round(performance.now() - started) }, 'source scanned for the startup difference');
     for (const [spec, recorder] of this.recorders) {
       const record = records.get(spec)!;
       recorder.adopt(scan);
@@ -125,8 +129,18 @@ export class SourceRecords {
   private async scan(users: number): Promise<ScanFile> {
     const path = join(this.options.dir, `.scan-${randomBytes(8).toString('hex')}`);
     const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
+    let entries = 0;
+    const started = Date.now();
+    let told = started;
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => writer.add(entry));
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => {
+        writer.add(entry);
+        // A large tree takes seconds: say how far it got, now and then.
+        if (++entries % 4096 === 0 && Date.now() - told >= SCAN_PROGRESS_MS) {
+          told = Date.now();
+          this.options.logger.info({ entries, ms: told - started }, 'scanning the source for the state records');
+        }
+      });
       writer.close();
     } catch (error) {
       writer.abandon();
@@ -134,7 +148,7 @@ export class SourceRecords {
       throw error;
     }
     let left = users;
-    return { path, release: () => { if (--left === 0) unlinkQuietly(path); } };
+    return { path, entries, release: () => { if (--left === 0) unlinkQuietly(path); } };
   }
 }
 

@@ -8,6 +8,7 @@
 // SLICE entries so the agent keeps answering meanwhile. A directory that cannot be read yields an 'unknown'
 // entry: sent whole at the next start.
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { mayBeOverlong, overlongDirectory } from '../safety/deep-paths.js';
 import type { ExcludeFn } from '../watch/types.js';
 import { entryFromStats, MAX_PATH_BYTES, unknownEntry, type Entry } from './entry.js';
 
@@ -62,6 +63,8 @@ export async function scanTree(options: ScanOptions, visit: (entry: Entry) => vo
     if (stat === undefined) continue; // vanished between listing and stat: it is not there
     const isDir = stat.isDirectory();
     if (options.exclude?.(path, isDir)) continue;
+    // Left out as the watch tree leaves it out (safety/deep-paths.ts): never watched, sent or recorded.
+    if (isDir && mayBeOverlong(prefix.length + path.length) && overlongDirectory(prefix.length + path.length, path.toString('latin1'))) continue;
     if (path.length + prefix.length >= MAX_PATH_BYTES) {
       visit(unknownEntry(path));
       continue;

@@ -21,11 +21,11 @@
 // - Headers name the format version, the source path and its root's device and inode, the target, the
 //   excludes and the rsync options: a record of anything else is foreign and ignored (a full sync instead).
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { comparePaths, isWithin, unknownEntry, type Entry } from './entry.js';
-import { EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
+import { cutJournal, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
 import { privateDirectory } from '../safety/state-dir.js';
 
 export const FORMAT_VERSION = 1;
@@ -95,7 +95,7 @@ export class TargetState {
         problem = this.foreign(journal.header, name) ?? (Number(journal.header.generation) !== generation ? `${name} is of another generation` : undefined);
         if (journal.cutAt !== undefined) {
           this.logger.warn({ journal: path, at: journal.cutAt }, 'state journal: a torn or corrupted tail was cut at the last good record');
-          truncateSync(path, journal.cutAt);
+          cutJournal(path, journal.cutAt);
         }
         for (const record of journal.records) if (record.kind === JOURNAL_FORGET) forgotten.push(record.path);
       } catch (error) {

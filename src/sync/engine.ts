@@ -183,8 +183,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       this.emit('error', error);
     });
     await this.tree.start();
-    this.logger.info({ watches: this.tree.watchCount, targets: [...this.hosts.keys()] }, 'watching; starting the full sync of every target');
     const differences = await this.startupDifferences();
+    this.logger.info({ watches: this.tree.watchCount, targets: [...this.hosts.keys()] }, 'watching; starting the full sync of every target');
     for (const host of this.hosts.values()) {
       const difference = differences.get(host.target.spec);
       if (difference !== undefined) {

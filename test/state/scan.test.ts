@@ -1,7 +1,7 @@
 // The local scan of the source: record order, excludes, bytes for names, racy stats left unknown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanTree } from '../../src/state/scan.js';
 import { comparePaths, type Entry } from '../../src/state/entry.js';
@@ -44,7 +44,9 @@ test('a file changed within the racy window is recorded unknown, an older one wi
   writeFileSync(join(root, 'fresh'), 'x');
   writeFileSync(join(root, 'old'), 'y');
   utimesSync(join(root, 'old'), new Date(1_000_000), new Date(1_000_000));
-  const byName = new Map((await collect(root)).map((e) => [e.path.toString(), e]));
+  // The clock as the scan sees it: 1 ms after the newest of those writes (however slow this machine is).
+  const newest = [join(root, 'fresh'), join(root, 'dir')].map((p) => statSync(p, { bigint: true }).mtimeNs).reduce((a, b) => (a > b ? a : b));
+  const byName = new Map((await collect(root, [], () => newest + 1_000_000n)).map((e) => [e.path.toString(), e]));
   assert.equal(byName.get('fresh')?.kind, 'unknown');
   assert.equal(byName.get('dir')?.kind, 'dir', 'a racy directory is still walked');
   assert.equal(byName.get('dir')?.mtimeNs, -1n, '...with an mtime that matches nothing');
