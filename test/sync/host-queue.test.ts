@@ -399,8 +399,8 @@ test('a failure with a lasting cause waits the longest delay and shows the cause
   assert.equal(transport.probes, 0, 'a host that said why it fails is not probed');
 });
 
-test('a startup difference goes first; its verification runs beside later batches, which go again after it', async (t) => {
-  const transport = new FakeTransport();
+/** A host started with a startup difference, sent: its verification now runs. */
+async function verifying(t: { after(fn: () => void): void }, transport: FakeTransport): Promise<HostQueue> {
   const q = host(transport);
   t.after(() => q.stop());
   q.start(marks('changed-while-down'));
@@ -409,6 +409,12 @@ test('a startup difference goes first; its verification runs beside later batche
   transport.finish();
   await waitFor(() => transport.calls.length === 2, { what: 'the verification to start' });
   assert.deepEqual(transport.calls[1], { kind: 'full' });
+  return q;
+}
+
+test('a startup difference goes first; its verification runs beside later batches, which go again after it', async (t) => {
+  const transport = new FakeTransport();
+  const q = await verifying(t, transport);
   assert.equal(q.status().fullSyncPending, true);
   q.add(marks('live'));
   await waitFor(() => transport.waiting === 2, { what: 'a live batch beside the verification' });
@@ -426,12 +432,7 @@ test('a startup difference goes first; its verification runs beside later batche
 
 test('a rename during the verification is sent the plain way, not replayed', async (t) => {
   const transport = new FakeTransport();
-  const q = host(transport);
-  t.after(() => q.stop());
-  q.start(marks('x'));
-  await waitFor(() => transport.waiting === 1, { what: 'the difference to be sent' });
-  transport.finish();
-  await waitFor(() => transport.calls.length === 2, { what: 'the verification to start' });
+  const q = await verifying(t, transport);
   q.move(Buffer.from('old'), Buffer.from('new'));
   await waitFor(() => transport.waiting === 2, { what: 'the rename as a batch' });
   assert.deepEqual(transport.calls[2], { kind: 'batch', paths: ['old'], trees: ['new'] });
