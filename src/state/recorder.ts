@@ -62,8 +62,7 @@ export class SourceRecords {
 
   constructor(private readonly options: SourceRecordOptions) {
     privateDirectory(options.dir);
-    const stats = lstatSync(options.source, { bigint: true });
-    this.root = { dev: String(stats.dev), ino: String(stats.ino) };
+    this.root = rootIdentity(options.source);
   }
 
   /** Wraps a target's transport; its record is opened (and checked) now. */
@@ -241,6 +240,16 @@ class RecordingTransport implements SyncTransport {
       this.state.discard();
       this.broken = true;
     }
+  }
+}
+
+/** The source root's device and inode; a root that cannot be read is the watch tree's to report (it starts first). */
+function rootIdentity(source: string): { dev: string; ino: string } {
+  try {
+    const stats = lstatSync(source, { bigint: true });
+    return { dev: String(stats.dev), ino: String(stats.ino) };
+  } catch {
+    return { dev: 'unreadable', ino: 'unreadable' };
   }
 }
 

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCli } from '../helpers/run-cli.js';
 import { converged, makeMirror, startAgent, type Agent, type LogLine, type Mirror } from './harness.js';
 
 function seed(src: string): void {
@@ -33,7 +34,7 @@ async function stop(agent: Agent, signal: NodeJS.Signals = 'SIGTERM'): Promise<v
 const synced = (kind: 'full' | 'batch') => (l: LogLine): boolean => l.msg === 'synced' && l.kind === kind;
 
 test('a restart sends what changed while the agent was stopped first; the full sync after it finds nothing left', async (t) => {
-  const mirror = await makeMirror(t, { local: 2, ssh: 0 });
+  const mirror = await makeMirror(t, { local: 1, ssh: 1 });
   seed(mirror.src);
   await stop(await syncedOnce(t, mirror));
 
@@ -46,7 +47,8 @@ test('a restart sends what changed while the agent was stopped first; the full s
   chmodSync(join(mirror.src, 'mode'), 0o600);
 
   const agent = await startAgent(t, mirror);
-  await agent.waitForLog(synced('full'), 'the verification', 20_000);
+  await agent.waitForLog((l) => synced('full')(l) && l.host === mirror.hosts[0]!.spec(mirror.dirs[1]!), 'the verification of the ssh target', 20_000);
+  await agent.waitForLog((l) => synced('full')(l) && l.host === mirror.dirs[0], 'the verification of the local target', 20_000);
   await converged(mirror);
   const logs = agent.logs();
   const difference = logs.findIndex((l) => l.msg.startsWith('sending what changed while the agent was down'));
@@ -122,4 +124,14 @@ test('an agent killed outright at random moments of a burst never leaves a recor
   const difference = agent.logs().some((l) => l.msg.startsWith('sending what changed'));
   assert.ok(difference, 'the record was trusted after the kills');
   for (const line of agent.logs().filter(synced('full'))) assert.deepEqual([line.files, line.deleted], [0, 0], 'the difference alone brought the target in line');
+});
+
+test('a state directory others may write to is refused before anything starts: exit 2, what is wrong and the fix', async (t) => {
+  const mirror = await makeMirror(t, { local: 1, ssh: 0 });
+  mkdirSync(mirror.stateDir);
+  chmodSync(mirror.stateDir, 0o777);
+  const run = await runCli(['sync', '--source', mirror.src, ...mirror.targetArgs, '--state-dir', mirror.stateDir, '--socket', join(mirror.outside, 's.sock')]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /state directory .* is writable by other users/);
+  assert.match(run.stderr, /chmod 700/);
 });
