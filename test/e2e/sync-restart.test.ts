@@ -1,37 +1,13 @@
 // Restarts with state records (src/state/): what changed while the agent was stopped is found by a local scan
 // and sent first, the full sync following as a verification that then finds nothing left to do; a record
-// that cannot be trusted is ignored (a full sync first), and an agent killed outright at any moment leaves a
-// record that never claims more than the target has.
+// that cannot be trusted is ignored (a full sync first). Crashes: sync-restart-crash.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
-import { converged, makeMirror, startAgent, type Agent, type LogLine, type Mirror } from './harness.js';
-
-function seed(src: string): void {
-  for (const dir of ['keep', 'old-name/deep', 'gone']) mkdirSync(join(src, dir), { recursive: true });
-  for (let i = 0; i < 20; i++) writeFileSync(join(src, 'keep', `f${i}`), `keep ${i}\n`);
-  writeFileSync(join(src, 'old-name', 'deep', 'inside'), 'moved with its directory\n');
-  writeFileSync(join(src, 'gone', 'file'), 'deleted while down\n');
-  writeFileSync(join(src, 'same-size'), 'AAAA');
-  writeFileSync(join(src, 'mode'), 'mode changes\n');
-}
-
-/** Starts the agent and waits for its full sync to be confirmed (the record then holds the tree). */
-async function syncedOnce(t: Parameters<typeof startAgent>[0], mirror: Mirror): Promise<Agent> {
-  const agent = await startAgent(t, mirror);
-  await agent.waitForLog((l) => l.msg === 'synced' && l.kind === 'full', 'the first full sync', 20_000);
-  await converged(mirror);
-  return agent;
-}
-
-async function stop(agent: Agent, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  agent.cli.child.kill(signal);
-  await agent.cli.exited;
-}
-
-const synced = (kind: 'full' | 'batch') => (l: LogLine): boolean => l.msg === 'synced' && l.kind === kind;
+import { converged, makeMirror, startAgent } from './harness.js';
+import { seed, stop, synced, syncedOnce } from './restart.js';
 
 test('a restart sends what changed while the agent was stopped first; the full sync after it finds nothing left', async (t) => {
   const mirror = await makeMirror(t, { local: 1, ssh: 1 });
@@ -57,7 +33,6 @@ test('a restart sends what changed while the agent was stopped first; the full s
   assert.ok(difference >= 0 && batch > difference && full > batch, 'the difference is sent before the full sync');
   for (const line of logs.filter(synced('full'))) assert.deepEqual([line.files, line.deleted], [0, 0], 'the verification finds every change already sent');
 });
-
 test('a record from another source root (the directory replaced) is ignored: a full sync first', async (t) => {
   const mirror = await makeMirror(t, { local: 1, ssh: 0 });
   seed(mirror.src);
@@ -73,7 +48,6 @@ test('a record from another source root (the directory replaced) is ignored: a f
   assert.equal(agent.logs().some((l) => l.msg.startsWith('sending what changed')), false);
   await converged(mirror);
 });
-
 test('a truncated snapshot and a record of another format version are ignored: a full sync first', async (t) => {
   const mirror = await makeMirror(t, { local: 1, ssh: 0 });
   seed(mirror.src);
@@ -98,34 +72,6 @@ test('a truncated snapshot and a record of another format version are ignored: a
   await agent.waitForLog(synced('full'), 'the full sync');
   await converged(mirror);
 });
-
-test('an agent killed outright at random moments of a burst never leaves a record that claims too much', async (t) => {
-  const mirror = await makeMirror(t, { local: 1, ssh: 0 });
-  seed(mirror.src);
-  await stop(await syncedOnce(t, mirror));
-  let round = 0;
-  for (; round < 3; round++) {
-    const agent = await startAgent(t, mirror);
-    const deadline = Date.now() + 150 + Math.random() * 600;
-    for (let i = 0; Date.now() < deadline; i++) {
-      const dir = join(mirror.src, `burst${round}`, `d${i % 7}`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `f${i}`), `round ${round} file ${i}\n`);
-      if (i % 5 === 0) rmSync(join(mirror.src, 'keep', `f${i % 20}`), { force: true });
-      if (i % 11 === 0) writeFileSync(join(mirror.src, 'keep', `f${(i * 3) % 20}`), `rewritten ${round}.${i}\n`);
-      if (i === 13 && round > 0) renameSync(join(mirror.src, `burst${round - 1}`), join(mirror.src, `burst${round - 1}-moved-${i}`));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await stop(agent, 'SIGKILL');
-  }
-  const agent = await startAgent(t, mirror);
-  await agent.waitForLog(synced('full'), 'the verification', 30_000);
-  await converged(mirror);
-  const difference = agent.logs().some((l) => l.msg.startsWith('sending what changed'));
-  assert.ok(difference, 'the record was trusted after the kills');
-  for (const line of agent.logs().filter(synced('full'))) assert.deepEqual([line.files, line.deleted], [0, 0], 'the difference alone brought the target in line');
-});
-
 test('a state directory others may write to is refused before anything starts: exit 2, what is wrong and the fix', async (t) => {
   const mirror = await makeMirror(t, { local: 1, ssh: 0 });
   mkdirSync(mirror.stateDir);
