@@ -14,6 +14,7 @@ import type { SyncOptions } from '../sync/engine.js';
 import type { SyncTarget } from '../sync/target-filter.js';
 import { readPatternFile } from '../sync/exclude.js';
 import { defaultSocketPath } from '../status/socket-path.js';
+import { defaultStateDir } from '../safety/state-dir.js';
 import { buildTargets, syncOptionsFrom, usage, type SyncArgs } from './sync-options.js';
 
 /** The agent's own options on `inosync sync` (the engine's are in sync-options.ts). */
@@ -24,6 +25,8 @@ export interface AgentArgs {
   'on-sync'?: string;
   'verify-every'?: string;
   'allow-partial-watch'?: boolean;
+  'state-dir'?: string;
+  'trust-state'?: boolean;
 }
 
 export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
@@ -33,6 +36,8 @@ export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
     .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (a bare :PORT is 127.0.0.1)' })
     .option('on-sync', { type: 'string', describe: 'COMMAND run after each successful batch per target, split into words but never given to a shell; env INOSYNC_HOST, INOSYNC_TARGET, INOSYNC_SOURCE, INOSYNC_COUNT, INOSYNC_FULL, INOSYNC_PATHS_FILE (NUL-separated paths)' })
     .option('allow-partial-watch', { type: 'boolean', default: false, describe: 'when the inotify watch limit is too low for the trees, leave the largest subtrees unwatched and cover them by periodic full syncs (every --verify-every, default 1m) instead of refusing to start' })
+    .option('state-dir', { type: 'string', describe: `DIR of the per-target records of what each target confirmed, so a restart sends only what changed while the agent was down (default ${defaultStateDir()}; created 0700, refused when another user owns it or others may write to it)` })
+    .option('trust-state', { type: 'boolean', default: true, describe: 'believe the state records at start; --no-trust-state starts with a plain full sync of every target (the records are still kept)' })
     .option('verify-every', { type: 'string', describe: `DURATION (30m, 6h, 1d; a bare number is seconds) between full passes that repair what inotify cannot see, logging what they repaired [${rangeOf(BOUNDS['verify-every'])}]` })
     .check((argv) => {
       const a = argv as unknown as Partial<SyncArgs> & AgentArgs;
@@ -177,6 +182,11 @@ export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, log
     if (same >= 0) syncs[same] = planned;
     else syncs.push(planned);
   }
+  const state = {
+    dir: args['state-dir'] ?? config?.stateDir ?? defaultStateDir(),
+    trust: explicit.has('trust-state') || config?.trustState === undefined ? args['trust-state'] ?? true : config.trustState,
+  };
+  for (const sync of syncs) sync.options.state = state;
   const metrics = args.metrics ?? config?.metrics;
   return {
     syncs,

@@ -19,14 +19,14 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
   let frame = 0;
   const tick = (): void => {
     const hosts = snapshot().syncs.flatMap((s) => s.hosts);
-    const done = hosts.filter((h) => h.lastSuccess !== null);
+    const done = hosts.filter((h) => h.lastSuccess !== null && h.fullSyncPending !== true);
     if (done.length === hosts.length) {
       stop();
       logger.info({ targets: hosts.length, ms: Date.now() - started }, 'startup full sync done on every target');
       return;
     }
     if (line === null) return;
-    const waiting = hosts.filter((h) => h.lastSuccess === null).map((h) => {
+    const waiting = hosts.filter((h) => !done.includes(h)).map((h) => {
       if (h.state === 'retrying' || h.state === 'down') return `${h.target} ${h.state}${h.lastError ? ` (${h.lastError.split('\n')[0]})` : ''}`;
       return h.inFlight ? `${h.target} ${formatDuration(Date.now() - Date.parse(h.inFlight.startedAt))}` : `${h.target} queued`;
     });

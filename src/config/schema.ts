@@ -97,6 +97,10 @@ export const configSchema = z.strictObject({
   drainTimeout: bounded('drain-timeout').optional(),
   /** Seconds, as --timeout: rsync I/O timeout and ssh connect/keep-alive budget. */
   timeout: bounded('timeout').optional(),
+  /** As --state-dir: where each target's record of what it confirmed is kept. */
+  stateDir: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  /** As --trust-state (false: --no-trust-state). */
+  trustState: z.boolean().optional(),
 }).superRefine((config, context) => {
   const seen = new Map<string, number>();
   config.syncs.forEach((sync, i) => {
@@ -156,4 +160,6 @@ export const FIELD_EXAMPLES: Record<string, unknown> = {
   drainTimeout: 10,
   timeout: 30,
   maxPending: 200000,
+  stateDir: '/var/lib/inosync',
+  trustState: true,
 };

@@ -211,7 +211,8 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
   };
 }
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a program this process may run (to look up helpers at known places, without a PATH search). */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, fsConstants.X_OK);
     return true;

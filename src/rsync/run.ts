@@ -2,7 +2,7 @@
 // it would not delete, a receiver that rejects --delete-missing-args, no rsync on the far side), and whether
 // it did its job. It is spawned ahead of its input (see PreparedChild): complete() feeds it its NUL list.
 import type { Logger } from '../log/logger.js';
-import { prepareChild, type ChildResult, type PreparedChild } from './child.js';
+import { isExecutable, prepareChild, type ChildResult, type PreparedChild } from './child.js';
 import { daemonRefusal } from './daemon-refusal.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
 import { diagnose } from './failure.js';
@@ -17,6 +17,21 @@ export const MODIFY_WINDOW = /^(--modify-window|-@)/;
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
+
+/**
+ * The background verification's rsync runs at idle I/O priority and the lowest CPU priority, through ionice
+ * and nice (util-linux, coreutils), which exec it in place: argv only, same pid for the watchdog. Each is
+ * left out when it is not installed.
+ */
+const LOW_PRIORITY: readonly string[] = [
+  ...lookUp(['/usr/bin/ionice', '/bin/ionice'], '-c3'),
+  ...lookUp(['/usr/bin/nice', '/bin/nice'], '-n19'),
+];
+
+function lookUp(places: string[], option: string): string[] {
+  const program = places.find(isExecutable);
+  return program === undefined ? [] : [program, option];
+}
 
 export interface RunSpec {
   /** Attribute flags (-aHAX or the user's). */
@@ -35,6 +50,8 @@ export interface RunSpec {
   logger: Logger;
   /** Ends the run whatever else happens (its transport stopping). */
   stopping: AbortSignal;
+  /** Under ionice -c3 and nice -n19 (see LOW_PRIORITY). */
+  lowPriority?: boolean;
 }
 
 export interface Run {
@@ -68,9 +85,10 @@ export function launchRsync(spec: RunSpec): Launched {
   let refused: string | undefined;
   const usesMissingArgs = spec.mechanism.includes('--delete-missing-args');
   spec.logger.debug({ args }, 'rsync');
+  const command = spec.lowPriority === true && LOW_PRIORITY.length > 0 ? [...LOW_PRIORITY, 'rsync'] : ['rsync'];
   const prepared = prepareChild({
-    command: 'rsync',
-    args,
+    command: command[0]!,
+    args: [...command.slice(1), ...args],
     stallMs: (timeoutSec * 2 + 5) * 1000,
     // rsync reports a directory it would not delete as info, on stdout.
     onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },

@@ -191,12 +191,15 @@ export class Transport {
     return (await this.connect(started)) ?? this.result('ok', started, emptyCounts(), 0, null, 'connected');
   }
 
-  /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says). */
-  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start']): Promise<TransferResult> {
+  /**
+   * `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says).
+   * `lowPriority`: under ionice/nice, for a verification that runs behind a startup difference (src/state/).
+   */
+  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } = {}): Promise<TransferResult> {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
-    const run = this.rsync([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, signal);
+    const run = this.launch([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, options.lowPriority).complete(Buffer.alloc(0), signal);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
@@ -334,8 +337,9 @@ export class Transport {
   }
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */
-  private launch(mechanism: string[], direction?: Direction): Launched {
+  private launch(mechanism: string[], direction?: Direction, lowPriority = false): Launched {
     return launchRsync({
+      lowPriority,
       attrs: direction?.attrs ?? this.attrs,
       shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),

@@ -26,6 +26,8 @@ export interface HostStatus {
   inFlight: BatchInFlight | null;
   /** ISO time of the last batch that succeeded, null before the first. */
   lastSuccess: string | null;
+  /** A full sync is owed or running (the startup one, also behind a startup difference, see src/state/). */
+  fullSyncPending?: boolean;
   /** Age of the oldest change this host has not received yet, null when it is up to date. */
   lagMs: number | null;
   /** Failed batches in a row (0 once one succeeds). */

@@ -5,7 +5,10 @@
 //
 // Startup arms the watches first and only then starts each target's full sync (all in parallel, bounded by
 // the shared limiter): whatever changes while the full sync runs is queued for that host and sent after it,
-// so nothing that happens during startup is lost, and a restart after a crash converges.
+// so nothing that happens during startup is lost, and a restart after a crash converges. With state records
+// (src/state/), the source is scanned once the watches are armed, and a target whose record is trusted is
+// first sent what differs from it (what changed while the agent was down), its full sync following at low
+// priority as a verification; what is released during the scan joins that difference.
 //
 // Targets may differ in what they are sent (per-target filters, target-filter.ts: each host is given the
 // marks of its own view) and in which deletes reach them (delete-mode.ts: the transport's business).
@@ -33,6 +36,7 @@ import { ChangeSet } from './changeset.js';
 import { HardLinkCheck } from './hard-links.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
 import { PathSet } from './path-set.js';
+import { SourceRecords, type StateOptions } from '../state/recorder.js';
 import { SkippedSubtrees } from './skipped.js';
 import { marksInView, ownView, targetFilters, watchExclude, type SyncTarget, type TypeOf } from './target-filter.js';
 
@@ -67,6 +71,8 @@ export interface SyncOptions {
   logger?: Logger;
   /** Builds the transport for a target; the default is the rsync transport. */
   transport?: (target: SyncTarget) => SyncTransport;
+  /** Per-target state records: what each target confirmed, to send only the difference at start. */
+  state?: StateOptions;
 }
 
 /** What the engine needs from a transport: the host queue's part, plus shutting it down. */
@@ -141,6 +147,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly hardLinks: HardLinkCheck;
   /** Directories too deep or too long to watch or send: kept from rsync (see skipped.ts). */
   private readonly skipped: SkippedSubtrees;
+  private readonly records: SourceRecords | undefined;
+  /** Released while the startup scan runs: joins each target's difference (see the header). */
+  private early: PathSet | undefined;
 
   constructor(options: SyncOptions) {
     super();
@@ -155,6 +164,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     const { unwatched } = options;
     const exclude: ExcludeFn | undefined = unwatched ? (path, isDir, root) => (isDir && unwatched(path)) || (excluded?.(path, isDir, root) ?? false) : excluded;
     this.tree = new WatchTree({ roots: [options.source], ...(exclude ? { exclude } : {}) });
+    this.records = options.state && new SourceRecords({
+      ...options.state, source: options.source, excludes: options.excludes ?? [], exclude: excluded, rsyncOptions: options.rsyncOptions, logger: this.logger,
+    });
     this.changes = new ChangeSet({
       quietMs: options.quietMs ?? syncDefaults.quietMs,
       maxDelayMs: options.maxDelayMs ?? syncDefaults.maxDelayMs,
@@ -183,8 +195,32 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       this.emit('error', error);
     });
     await this.tree.start();
+    const differences = await this.startupDifferences();
     this.logger.info({ watches: this.tree.watchCount, targets: [...this.hosts.keys()] }, 'watching; starting the full sync of every target');
-    for (const host of this.hosts.values()) host.queue.start();
+    for (const host of this.hosts.values()) {
+      const difference = differences.get(host.target.spec);
+      if (difference !== undefined) {
+        this.logger.info({ host: host.target.spec, marks: difference.size }, 'sending what changed while the agent was down, then the full sync as a low-priority verification');
+      }
+      // The record is of the whole source: a target with rules of its own is given its own view of it.
+      host.queue.start(difference && host.view ? marksInView(difference, host.view, this.typeOf) : difference);
+    }
+  }
+
+  /** Each trusted record's difference with the source, plus what was released meanwhile; none without records. */
+  private async startupDifferences(): Promise<Map<string, PathSet | undefined>> {
+    if (this.records === undefined || this.stopping) return new Map();
+    this.early = new PathSet();
+    try {
+      const differences = await this.records.startup(this.options.maxPending ?? syncDefaults.maxPending);
+      for (const difference of differences.values()) difference?.merge(this.early);
+      return differences;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not scan the source for the state records: full syncs first');
+      return new Map();
+    } finally {
+      this.early = undefined;
+    }
   }
 
   /**
@@ -202,6 +238,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     const host = this.hosts.get(spec);
     if (!host) return undefined;
     this.hosts.delete(spec);
+    this.records?.forgetTarget(spec);
     const left = { host: spec, ...host.queue.unsynced() };
     host.queue.stop();
     await host.transport.stop();
@@ -275,7 +312,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   private addHost(target: SyncTarget, initialSync: boolean): Host {
-    const transport = this.options.transport?.(target) ?? new Transport({
+    const direct = this.options.transport?.(target) ?? new Transport({
       source: this.source,
       target,
       ...(this.options.rsyncOptions ? { rsyncOptions: this.options.rsyncOptions } : {}),
@@ -285,6 +322,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       logger: this.logger,
     });
+    const transport = this.records?.wrap(target.spec, direct) ?? direct;
     const queue = new HostQueue({
       name: target.spec,
       transport,
@@ -307,6 +345,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     if (change === undefined) return;
     this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
+    this.records?.note(change);
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && this.replayable(change.from, change.path)) {
       // Replayed on the targets at once, in order with what each host was already given; what the change
       // set still holds under the old name follows the directory to its new one.
@@ -331,6 +370,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       marks.add(Buffer.alloc(0), 'tree');
     }
     this.sendCrowdedWhole(marks);
+    this.early?.merge(marks);
     for (const host of this.hosts.values()) host.queue.add(host.view ? marksInView(marks, host.view, this.typeOf) : marks);
   }
 
@@ -385,6 +425,7 @@ function toHostStatus(s: HostSnapshot): HostStatus {
     pending: s.pending,
     inFlight: s.inFlight ? { paths: s.inFlight.marks, full: s.inFlight.kind === 'full', startedAt: iso(s.inFlight.startedAt)! } : null,
     lastSuccess: iso(s.lastSuccessAt),
+    fullSyncPending: s.fullSyncPending || s.inFlight?.kind === 'full',
     lagMs: s.lagMs === 0 ? null : s.lagMs,
     failures: s.consecutiveFailures,
     lastError: s.lastError,

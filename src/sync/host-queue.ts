@@ -5,7 +5,11 @@
 // running at once across all of them.
 //
 // Order of a host's work: a full sync owed goes first and replaces everything else; then the queued remote
-// moves, in the order they happened, then the marks, as one batch. A move is replayed ahead of the marks
+// moves, in the order they happened, then the marks, as one batch. One exception: the verification that
+// follows a startup difference (start(first), src/state/) runs beside the batches, not ahead of them, so that
+// live changes are not held for as long as a full pass of a large tree takes. It may then write an older
+// copy over what a batch sent meanwhile, or delete what a batch created: everything sent while it runs is
+// sent again once it has ended. Renames are not replayed while it runs (sent the plain way instead). A move is replayed ahead of the marks
 // only when none of them is on a directory above its old or new name (the root included): those are
 // changes the target has not had yet (a symlink turned directory, a directory deleted), and the move must
 // not be resolved through the target's stale copy of them. Such a move is sent the plain way instead (the
@@ -138,6 +142,11 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private full: boolean;
   /** Why the full sync is owed. */
   private fullCauses = new Set<FullSyncCause>();
+  /** A verification is owed once the batch ahead of it has run (a startup difference, see start()). */
+  private verifyAfterBatch = false;
+  /** The verification running beside the batches (see the header), and what they sent meanwhile. */
+  private verification: InFlight | undefined;
+  private resend = new PathSet();
   /** When the oldest change not yet taken into a batch arrived (0: none). */
   private pendingSince = 0;
   private inFlight: InFlight | undefined;
@@ -170,8 +179,21 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     if (this.full) this.fullCauses.add('start');
   }
 
-  /** Starts the first (full) sync. */
-  start(): void {
+  /**
+   * Starts the first (full) sync; with `first`, what the target is known to lack (its state record's
+   * difference, src/state/) goes as one batch ahead of it, and the full sync runs beside later batches as a
+   * verification (see the header).
+   */
+  start(first?: PathSet): void {
+    if (first !== undefined && first.size > 0) {
+      // Without an initial sync (initialSync: false) the difference still goes; no verification follows it.
+      if (this.full) {
+        this.full = false;
+        this.fullCauses.clear();
+        this.verifyAfterBatch = true;
+      }
+      this.pending.merge(first);
+    }
     this.kick();
   }
 
@@ -195,7 +217,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     if (this.stopped || this.full) return;
     this.touchPending();
     const running = this.inFlight;
-    const notThereYet = this.pending.coveredByTree(from) || running?.kind === 'full' || running?.marks?.coveredByTree(from) === true;
+    const notThereYet = this.pending.coveredByTree(from) || running?.kind === 'full' || running?.marks?.coveredByTree(from) === true || this.verification !== undefined;
     if (notThereYet) {
       this.sendInstead(from, to);
     } else {
@@ -221,13 +243,14 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
 
   status(): HostSnapshot {
     const running = this.inFlight;
+    const shown = running ?? this.verification;
     const oldest = Math.min(running ? running.since : Infinity, this.hasWork() ? this.pendingSince : Infinity);
     return {
       host: this.name,
       state: this.state(),
       pending: this.pending.size + this.moves.length,
-      fullSyncPending: this.full,
-      inFlight: running ? { kind: running.kind, marks: running.marks?.size ?? 0, startedAt: running.startedAt } : null,
+      fullSyncPending: this.full || this.verification !== undefined,
+      inFlight: shown ? { kind: shown.kind, marks: shown.marks?.size ?? 0, startedAt: shown.startedAt } : null,
       lastSuccessAt: this.lastSuccessAt,
       lagMs: Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0,
       consecutiveFailures: this.failures,
@@ -240,7 +263,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
 
   /** True when the target has everything it was given. */
   get settled(): boolean {
-    return !this.hasWork() && !this.inFlight && !this.queued;
+    return !this.hasWork() && !this.inFlight && !this.queued && !this.verification;
   }
 
   /** Resolves when settled; a host waiting out a backoff is tried again at once (it may be back). */
@@ -262,7 +285,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     const marks = new PathSet();
     marks.merge(this.pending);
     if (this.inFlight?.marks) marks.merge(this.inFlight.marks);
-    const full = this.full || this.inFlight?.kind === 'full';
+    const full = this.full || this.inFlight?.kind === 'full' || this.verification !== undefined;
     return { fullSync: full, marks: marks.size, moves: this.moves.length, sample: marks.entries().slice(0, sample).map((e) => e.path) };
   }
 
@@ -276,6 +299,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.retryTimer = undefined;
     this.retryAt = null;
     this.inFlight?.controller.abort();
+    this.verification?.controller.abort();
     this.emitState();
     for (const waiter of [...this.waiters]) waiter();
   }
@@ -290,7 +314,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
 
   private state(): HostState {
     if (this.stopped) return 'stopped';
-    if (this.inFlight || this.queued) return 'syncing';
+    if (this.inFlight || this.queued || this.verification) return 'syncing';
     if (this.probing) return 'down';
     if (this.retryTimer) return this.lastFailureUnreachable ? 'down' : 'retrying';
     return this.hasWork() ? 'syncing' : 'idle';
@@ -379,6 +403,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
         return;
       }
       this.inFlight = { kind: 'batch', marks, startedAt: this.now(), since, controller };
+      if (this.verification) this.resend.merge(marks);
       const result = await this.guard(() => this.options.transport.transfer(marks.toBatch(), controller.signal));
       report = { host: this.name, kind: 'batch', marks: marks.size, set: marks, result };
       if (result.outcome !== 'ok' && !this.full) {
@@ -387,8 +412,17 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
         this.pendingSince = Math.min(this.pendingSince, since);
         this.bound();
       }
+      if (this.verifyAfterBatch) {
+        this.verifyAfterBatch = false;
+        if (result.outcome === 'ok') this.verify();
+        else this.collapse('start');
+      }
     }
     this.inFlight = undefined;
+    this.report(report);
+  }
+
+  private report(report: BatchReport): void {
     this.account(report);
     try {
       this.emit('batch', report);
@@ -396,6 +430,33 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       this.options.logger.error({ host: this.name, err: error }, 'a batch listener failed');
     }
     this.kick();
+  }
+
+  /** Starts the verification beside the batches (see the header); it takes a slot of the shared limiter. */
+  private verify(): void {
+    const controller = new AbortController();
+    const run: InFlight = { kind: 'full', marks: undefined, startedAt: this.now(), since: this.now(), controller };
+    this.verification = run;
+    this.resend = new PathSet();
+    this.options.limiter.add(async () => {
+      const result = this.stopped
+        ? { outcome: 'retry' as const, exitCode: null, files: 0, deleted: 0, durationMs: 0, message: 'stopped' }
+        : await this.guard(() => this.options.transport.fullSync(controller.signal, ['start']));
+      this.verification = undefined;
+      if (result.outcome === 'ok') {
+        if (this.resend.size > 0 && !this.full) {
+          this.touchPending();
+          this.pending.merge(this.resend);
+          this.bound();
+        }
+      } else this.collapse('start');
+      this.resend = new PathSet();
+      if (!this.stopped) this.report({ host: this.name, kind: 'full', marks: 0, set: undefined, result });
+    }).catch((error: unknown) => {
+      this.verification = undefined;
+      this.recover(error);
+    });
+    this.emitState();
   }
 
   /** A bug of ours in a run must not wedge the host: forget the details, owe a full sync, retry later. */

@@ -22,6 +22,8 @@ export interface Mirror {
   targetArgs: string[];
   /** Agents started on this mirror: stopped before its directories are removed. */
   agents: Agent[];
+  /** The agents' --state-dir: the mirror's own, not the machine's. */
+  stateDir: string;
 }
 
 /** A source and `local` local targets plus `ssh` targets behind their own loopback sshd. */
@@ -53,7 +55,7 @@ export async function makeMirror(t: CleanupContext, counts: { local: number; ssh
     targetArgs.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
     for (let k = 1; k < host.sshOptions.length; k += 2) targetArgs.push('--ssh-option', `${host.address}=${host.sshOptions[k]!}`);
   });
-  return { outside, src, dirs, hosts, targetArgs, agents };
+  return { outside, src, dirs, hosts, targetArgs, agents, stateDir: join(base, 'state') };
 }
 
 /** Sends target `index` of the mirror to another directory (a filesystem of its own, a missing path). */
@@ -83,7 +85,7 @@ export interface Agent extends LoggedCli {
 export async function startAgent(t: CleanupContext, mirror: Mirror, extra: string[] = [], options: { env?: NodeJS.ProcessEnv; leftovers?: boolean } = {}): Promise<Agent> {
   // Its own status socket: the default one belongs to whatever else runs on the machine.
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
-  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, ...extra], { ...options, leftovers: options.leftovers ?? true }), socket };
+  const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, '--state-dir', mirror.stateDir, ...extra], { ...options, leftovers: options.leftovers ?? true }), socket };
   mirror.agents.push(agent);
   await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
   return agent;

@@ -36,6 +36,13 @@ class FakeTransport implements TransferPort {
     this.finishWith({ outcome, exitCode, files: 1, deleted: 0, durationMs: 1, message: outcome });
   }
 
+  /** Settles the newest running call (one started beside an older one). */
+  finishNewest(): void {
+    const settle = this.open.pop();
+    assert.ok(settle, 'no rsync running');
+    settle({ outcome: 'ok', exitCode: 0, files: 1, deleted: 0, durationMs: 1, message: 'ok' });
+  }
+
   finishWith(result: BatchResult): void {
     const settle = this.open.shift();
     assert.ok(settle, 'no rsync running');
@@ -390,4 +397,44 @@ test('a failure with a lasting cause waits the longest delay and shows the cause
   assert.ok(status.nextRetryAt! - Date.now() > 30_000, 'retried slowly');
   assert.deepEqual(status.lastCause, cause);
   assert.equal(transport.probes, 0, 'a host that said why it fails is not probed');
+});
+
+/** A host started with a startup difference, sent: its verification now runs. */
+async function verifying(t: { after(fn: () => void): void }, transport: FakeTransport): Promise<HostQueue> {
+  const q = host(transport);
+  t.after(() => q.stop());
+  q.start(marks('changed-while-down'));
+  await waitFor(() => transport.waiting === 1, { what: 'the difference to be sent' });
+  assert.deepEqual(transport.calls, [{ kind: 'batch', paths: ['changed-while-down'], trees: [] }]);
+  transport.finish();
+  await waitFor(() => transport.calls.length === 2, { what: 'the verification to start' });
+  assert.deepEqual(transport.calls[1], { kind: 'full' });
+  return q;
+}
+
+test('a startup difference goes first; its verification runs beside later batches, which go again after it', async (t) => {
+  const transport = new FakeTransport();
+  const q = await verifying(t, transport);
+  assert.equal(q.status().fullSyncPending, true);
+  q.add(marks('live'));
+  await waitFor(() => transport.waiting === 2, { what: 'a live batch beside the verification' });
+  assert.deepEqual(transport.calls[2], { kind: 'batch', paths: ['live'], trees: [] });
+  transport.finishNewest();
+  await waitFor(() => transport.waiting === 1, { what: 'the live batch to end' });
+  assert.equal(q.settled, false, 'not settled while the verification runs');
+  transport.finish();
+  await waitFor(() => transport.calls.length === 4, { what: 'what went during the verification to go again' });
+  assert.deepEqual(transport.calls[3], { kind: 'batch', paths: ['live'], trees: [] });
+  transport.finish();
+  await q.whenSettled();
+  assert.equal(q.status().fullSyncPending, false);
+});
+
+test('a rename during the verification is sent the plain way, not replayed', async (t) => {
+  const transport = new FakeTransport();
+  const q = await verifying(t, transport);
+  q.move(Buffer.from('old'), Buffer.from('new'));
+  await waitFor(() => transport.waiting === 2, { what: 'the rename as a batch' });
+  assert.deepEqual(transport.calls[2], { kind: 'batch', paths: ['old'], trees: ['new'] });
+  assert.equal(transport.calls.some((c) => c.kind === 'move'), false);
 });

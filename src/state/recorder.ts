@@ -1,0 +1,263 @@
+// The state records of one sync's targets, kept beside the host queues: each target's transport is wrapped
+// so that what could make its record untrue is forgotten (and made durable) before rsync starts, and a full
+// sync that succeeds installs the scan taken before it. At start, the source is scanned once and each trusted
+// record diffed against it: the difference is what the target lacks after the agent was down.
+//
+//   start:        load, rotate every journal ─► scan the source (one file) ─► diff it per target ─► marks
+//   full sync:    [scan, unless the start's scan is still unused] ─► rotate ─► rsync ─► ok: install the scan
+//   batch, move:  forget its paths, fsync ─► rsync
+//   a change seen while a full sync runs: forgotten (the scan it will install predates it)
+//
+// Why the journal from before the full sync may be dropped at its install: an entry of the scan is a stat
+// taken before rsync read the path. If the path still had it when read, the target got that content; if not,
+// it differs now (ctime cannot go back), except a directory renamed away and back while rsync ran, whose
+// children keep their stats: the changes seen during the full sync are forgotten for that.
+import { randomBytes } from 'node:crypto';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import type { FullSyncCause } from '../sync/delete-mode.js';
+import type { BatchResult } from '../sync/host-queue.js';
+import type { SyncTransport } from '../sync/engine.js';
+import type { PathSet } from '../sync/path-set.js';
+import type { Change, ExcludeFn } from '../watch/types.js';
+import { privateDirectory } from '../safety/state-dir.js';
+import { diffRecord } from './diff.js';
+import { EntryReader, EntryWriter } from './files.js';
+import { scanTree } from './scan.js';
+import { FORMAT_VERSION, TargetState, type Identity } from './store.js';
+
+/** How often a long scan logs how far it got. */
+const SCAN_PROGRESS_MS = 5000;
+
+export interface StateOptions {
+  /** The state directory (see src/safety/state-dir.ts). */
+  dir: string;
+  /** False: the records are kept but not believed at start (a plain full sync, as without them). */
+  trust: boolean;
+}
+
+/** A transport whose full sync may run at low priority (nice/ionice): the background verification. */
+export interface PrioritizedTransport extends SyncTransport {
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean }): Promise<BatchResult>;
+}
+
+interface SourceRecordOptions extends StateOptions {
+  source: string;
+  excludes: string[];
+  exclude: ExcludeFn | undefined;
+  rsyncOptions: readonly string[] | undefined;
+  logger: Logger;
+}
+
+/** A scan of the source in a file of the state directory, removed once every user has let go of it. */
+interface ScanFile {
+  path: string;
+  entries: number;
+  release(): void;
+}
+
+export class SourceRecords {
+  private readonly recorders = new Map<string, RecordingTransport>();
+  private readonly root: { dev: string; ino: string };
+
+  constructor(private readonly options: SourceRecordOptions) {
+    privateDirectory(options.dir);
+    this.root = rootIdentity(options.source);
+  }
+
+  /** Wraps a target's transport; its record is opened (and checked) now. */
+  wrap(spec: string, transport: PrioritizedTransport): SyncTransport {
+    const identity: Identity = {
+      source: this.options.source, ...this.root, target: spec, excludes: this.options.excludes, rsyncOptions: [...(this.options.rsyncOptions ?? [])],
+    };
+    const state = TargetState.open(this.options.dir, identity, this.options.logger);
+    const recorder = new RecordingTransport(transport, state, () => this.scan(1), this.options.logger.child({ target: spec }));
+    this.recorders.set(spec, recorder);
+    return recorder;
+  }
+
+  /**
+   * Per target: the marks that bring it in line with the source as scanned now, or undefined when its record
+   * is not trusted (none, foreign, broken, or --no-trust-state): it then starts with a full sync.
+   */
+  async startup(limit: number): Promise<Map<string, PathSet | undefined>> {
+    const result = new Map<string, PathSet | undefined>();
+    const records = new Map<string, Awaited<ReturnType<TargetState['load']>>>();
+    for (const [spec, recorder] of this.recorders) {
+      records.set(spec, await recorder.state.load());
+      recorder.state.rotate();
+    }
+    const started = performance.now();
+    const scan = await this.scan(this.recorders.size);
+    this.options.logger.info({ entries: scan.entries, ms: Math.round(performance.now() - started) }, 'source scanned for the startup difference');
+    for (const [spec, recorder] of this.recorders) {
+      const record = records.get(spec)!;
+      recorder.adopt(scan);
+      if (typeof record === 'string' || !this.options.trust) {
+        if (typeof record !== 'string') await record.close();
+        this.options.logger.info({ target: spec, reason: typeof record === 'string' ? record : 'started with --no-trust-state' }, 'no trusted state record: a full sync first');
+        result.set(spec, undefined);
+        continue;
+      }
+      const reader = await EntryReader.open(scan.path);
+      try {
+        const marks = await diffRecord(record.entries(), reader.entries(), limit);
+        if (marks === undefined) this.options.logger.info({ target: spec, limit }, 'more changed while the agent was down than --max-pending: a full sync first');
+        else recorder.verifyNext();
+        result.set(spec, marks);
+      } catch (error) {
+        this.options.logger.warn({ target: spec, err: error }, 'the state record is broken: ignored, a full sync first');
+        result.set(spec, undefined);
+      } finally {
+        await Promise.all([reader.close(), record.close()]);
+      }
+    }
+    return result;
+  }
+
+  /** A change seen by the watch tree: forgotten by every target whose full sync runs. */
+  note(change: Change): void {
+    const paths = change.from === undefined ? [change.path] : [change.path, change.from];
+    for (const recorder of this.recorders.values()) recorder.note(paths);
+  }
+
+  forgetTarget(spec: string): void {
+    this.recorders.delete(spec);
+  }
+
+  private async scan(users: number): Promise<ScanFile> {
+    const path = join(this.options.dir, `.scan-${randomBytes(8).toString('hex')}`);
+    const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
+    let entries = 0;
+    const started = Date.now();
+    let told = started;
+    try {
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => {
+        writer.add(entry);
+        // A large tree takes seconds: say how far it got, now and then.
+        if (++entries % 4096 === 0 && Date.now() - told >= SCAN_PROGRESS_MS) {
+          told = Date.now();
+          this.options.logger.info({ entries, ms: told - started }, 'scanning the source for the state records');
+        }
+      });
+      writer.close();
+    } catch (error) {
+      writer.abandon();
+      unlinkQuietly(path);
+      throw error;
+    }
+    let left = users;
+    return { path, entries, release: () => { if (--left === 0) unlinkQuietly(path); } };
+  }
+}
+
+class RecordingTransport implements SyncTransport {
+  /** The start's scan, for the first full sync (taken after the journal's rotation, before any rsync). */
+  private pending: ScanFile | undefined;
+  private fullRunning = false;
+  private lowPriority = false;
+  /** Recording stopped after a failure to write: the record was removed, starts do full syncs. */
+  private broken = false;
+
+  constructor(private readonly inner: PrioritizedTransport, readonly state: TargetState, private readonly scan: () => Promise<ScanFile>, private readonly logger: Logger) {}
+
+  adopt(scan: ScanFile): void {
+    this.pending = scan;
+  }
+
+  /** The next full sync verifies what a startup difference sent: it runs at low priority. */
+  verifyNext(): void {
+    this.lowPriority = true;
+  }
+
+  note(paths: Buffer[]): void {
+    if (this.fullRunning) this.guard(() => this.state.forget(paths));
+  }
+
+  async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
+    let taken = this.pending;
+    this.pending = undefined;
+    let generation: number | undefined;
+    try {
+      if (taken === undefined && !this.broken) taken = await this.scan();
+      // What is forgotten from here on is kept over the scan: what changes while rsync reads (see the header).
+      if (!this.broken) generation = this.state.rotate();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not scan the source for the state record: this full sync is not recorded');
+    }
+    const lowPriority = this.lowPriority;
+    this.lowPriority = false;
+    this.fullRunning = true;
+    try {
+      const result = await this.inner.fullSync(signal, causes, { lowPriority });
+      if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
+        await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));
+      }
+      return result;
+    } finally {
+      this.fullRunning = false;
+      taken?.release();
+    }
+  }
+
+  transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
+    this.guard(() => {
+      this.state.forget([...batch.paths, ...batch.trees]);
+      this.state.sync();
+    });
+    return this.inner.transfer(batch, signal);
+  }
+
+  remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
+    this.guard(() => {
+      this.state.forget([from, to]);
+      this.state.sync();
+    });
+    return this.inner.remoteMove(from, to);
+  }
+
+  async reachability(): Promise<(() => Promise<boolean>) | undefined> {
+    return this.inner.reachability?.();
+  }
+
+  async stop(): Promise<void> {
+    this.pending?.release();
+    this.pending = undefined;
+    this.state.close();
+    await this.inner.stop();
+  }
+
+  /**
+   * A record that cannot be kept true is removed: a start then does a full sync. If even that fails, the
+   * error goes on (the rsync is then not started: better no batch than a record that lies).
+   */
+  private guard(write: () => void): void {
+    if (this.broken) return;
+    try {
+      write();
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not write the state journal: dropping this target\'s state record (the next start does a full sync)');
+      this.state.discard();
+      this.broken = true;
+    }
+  }
+}
+
+/** The source root's device and inode; a root that cannot be read is the watch tree's to report (it starts first). */
+function rootIdentity(source: string): { dev: string; ino: string } {
+  try {
+    const stats = lstatSync(source, { bigint: true });
+    return { dev: String(stats.dev), ino: String(stats.ino) };
+  } catch {
+    return { dev: 'unreadable', ino: 'unreadable' };
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,67 @@
+// The startup difference as a merge-join of a record and a scan (pure logic: entries made by hand).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffRecord } from '../../src/state/diff.js';
+import { comparePaths, unknownEntry, type Entry, type EntryKind } from '../../src/state/entry.js';
+
+function entry(path: string, kind: EntryKind = 'file', change: Partial<Entry> = {}): Entry {
+  return { path: Buffer.from(path), kind, mode: kind === 'dir' ? 0o40755 : 0o100644, uid: 0, gid: 0, size: 4n, mtimeNs: 1n, ctimeNs: 1n, ino: BigInt(path.length + 1), ...change };
+}
+
+async function* stream(entries: Entry[]): AsyncGenerator<Entry> {
+  yield* [...entries].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+async function marks(record: Entry[], source: Entry[], limit = 1000): Promise<string[] | undefined> {
+  const set = await diffRecord(stream(record), stream(source), limit);
+  return set?.entries().map((e) => `${e.mark} ${e.path.toString()}`).sort();
+}
+
+const base = [entry('', 'dir'), entry('a', 'dir'), entry('a/x'), entry('a/y'), entry('b')];
+
+test('an unchanged tree has no difference', async () => {
+  assert.deepEqual(await marks(base, base), []);
+});
+
+test('a created file is a path, a created directory a tree with nothing below it listed', async () => {
+  assert.deepEqual(await marks(base, [...base, entry('c'), entry('d', 'dir'), entry('d/e')]), ['path c', 'tree d']);
+});
+
+test('a deleted directory is one path (deleted with all below), not one per entry', async () => {
+  assert.deepEqual(await marks(base, [entry('', 'dir'), entry('b')]), ['path a']);
+});
+
+test('a file modified with the same size and a new mtime, and one with a new mode, are paths', async () => {
+  const source = base.map((e) => (e.path.toString() === 'a/x' ? { ...e, mtimeNs: 2n } : e.path.toString() === 'b' ? { ...e, mode: 0o100600 } : e));
+  assert.deepEqual(await marks(base, source), ['path a/x', 'path b']);
+});
+
+test('a renamed directory is its old name deleted and its new one sent whole', async () => {
+  const source = [entry('', 'dir'), entry('a-renamed', 'dir'), entry('a-renamed/x'), entry('a-renamed/y'), entry('b')];
+  assert.deepEqual(await marks(base, source), ['path a', 'tree a-renamed']);
+});
+
+test('a file turned directory is a tree; a directory turned file a path', async () => {
+  const source = [entry('', 'dir'), entry('a'), entry('b', 'dir'), entry('b/z')];
+  assert.deepEqual(await marks(base, source), ['path a', 'tree b']);
+});
+
+test('what the record does not know, or the scan could not read, is sent whole', async () => {
+  const record = [entry('', 'dir'), unknownEntry(Buffer.from('a')), entry('b')];
+  assert.deepEqual(await marks(record, base), ['tree a']);
+  assert.deepEqual(await marks(base, [entry('', 'dir'), unknownEntry(Buffer.from('a')), entry('b')]), ['tree a']);
+});
+
+test('a forgotten path the source no longer has is still sent (deleted on the target)', async () => {
+  assert.deepEqual(await marks([...base, unknownEntry(Buffer.from('gone'))], base), ['path gone']);
+});
+
+test('a difference past the limit is given up (a full sync is cheaper)', async () => {
+  const many = Array.from({ length: 20 }, (_, i) => entry(`n${i}`));
+  assert.equal(await marks(base, [...base, ...many], 10), undefined);
+});
+
+test('names that sort around the slash keep subtrees together ("a" < "a/x" < "a-b")', async () => {
+  const source = [...base, entry('a-b'), entry('a.b', 'dir'), entry('a.b/c')];
+  assert.deepEqual(await marks(base, source), ['path a-b', 'tree a.b']);
+});

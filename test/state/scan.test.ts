@@ -1,0 +1,58 @@
+// The local scan of the source: record order, excludes, bytes for names, racy stats left unknown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scanTree } from '../../src/state/scan.js';
+import { comparePaths, type Entry } from '../../src/state/entry.js';
+import { excludeFn } from '../../src/sync/exclude.js';
+import { tempDir } from '../helpers/tmp.js';
+
+async function collect(root: string, patterns: string[] = [], now?: () => bigint): Promise<Entry[]> {
+  const exclude = excludeFn(patterns);
+  const entries: Entry[] = [];
+  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (entry) => entries.push(entry));
+  return entries;
+}
+
+const LATER = (): bigint => BigInt(Date.now() + 3_600_000) * 1_000_000n;
+
+test('entries come in record order: a directory, then all below it, then its next sibling', async (t) => {
+  const root = tempDir(t);
+  for (const dir of ['a', 'a/x', 'a-b', 'a.c']) mkdirSync(join(root, dir));
+  for (const file of ['a/x/f', 'a/z', 'a-b/g', 'b']) writeFileSync(join(root, file), file);
+  const paths = (await collect(root, [], LATER)).map((e) => e.path.toString());
+  assert.deepEqual(paths, ['', 'a', 'a/x', 'a/x/f', 'a/z', 'a-b', 'a-b/g', 'a.c', 'b']);
+  const sorted = [...paths].sort((x, y) => comparePaths(Buffer.from(x), Buffer.from(y)));
+  assert.deepEqual(paths, sorted);
+});
+
+test('excluded names are left out with all below them; names are bytes', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'cache'));
+  writeFileSync(join(root, 'cache', 'big'), '');
+  writeFileSync(join(root, 'x.tmp'), '');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x6e, 0xff])]), '');
+  const entries = await collect(root, ['cache/', '*.tmp'], LATER);
+  assert.deepEqual(entries.map((e) => e.path), [Buffer.alloc(0), Buffer.from([0x6e, 0xff])]);
+});
+
+test('a file changed within the racy window is recorded unknown, an older one with its stat', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'dir'));
+  writeFileSync(join(root, 'dir', 'below'), 'z');
+  writeFileSync(join(root, 'fresh'), 'x');
+  writeFileSync(join(root, 'old'), 'y');
+  utimesSync(join(root, 'old'), new Date(1_000_000), new Date(1_000_000));
+  // The clock as the scan sees it: 1 ms after the newest of those writes (however slow this machine is).
+  const newest = [join(root, 'fresh'), join(root, 'dir')].map((p) => statSync(p, { bigint: true }).mtimeNs).reduce((a, b) => (a > b ? a : b));
+  const byName = new Map((await collect(root, [], () => newest + 1_000_000n)).map((e) => [e.path.toString(), e]));
+  assert.equal(byName.get('fresh')?.kind, 'unknown');
+  assert.equal(byName.get('dir')?.kind, 'dir', 'a racy directory is still walked');
+  assert.equal(byName.get('dir')?.mtimeNs, -1n, '...with an mtime that matches nothing');
+  assert.ok(byName.has('dir/below'));
+  // ctime (set now by utimes) is racy too: only the clock moved forward makes it a plain file.
+  const later = new Map((await collect(root, [], LATER)).map((e) => [e.path.toString(), e]));
+  assert.equal(later.get('old')?.kind, 'file');
+  assert.equal(later.get('old')?.mtimeNs, 1_000_000_000_000n);
+});
