@@ -33,6 +33,7 @@ import { WatchTree } from '../watch/tree.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { ChangeSet } from './changeset.js';
+import { fullSyncDeletes } from './delete-mode.js';
 import { HardLinkCheck } from './hard-links.js';
 import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type TransferPort } from './host-queue.js';
 import { PathSet } from './path-set.js';
@@ -203,7 +204,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         this.logger.info({ host: host.target.spec, marks: difference.size }, 'sending what changed while the agent was down, then the full sync as a low-priority verification');
       }
       // The record is of the whole source: a target with rules of its own is given its own view of it.
-      host.queue.start(difference && host.view ? marksInView(difference, host.view, this.typeOf) : difference);
+      const own = difference && host.view ? marksInView(difference, host.view, this.typeOf) : difference;
+      // What was deleted while the agent was down is a startup delete, not a live one: a target whose mode
+      // keeps those (--delete running, never) is sent the rest only.
+      host.queue.start(own && !fullSyncDeletes(host.target.deleteMode, ['start']) ? this.presentOnly(own) : own);
     }
   }
 
@@ -385,6 +389,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     const seen = host.view ? marksInView(plain, host.view, () => 'dir') : plain;
     if (seen.size === plain.size) host.queue.move(from, to);
     else host.queue.add(seen);
+  }
+
+  /** The marks whose paths still exist on the source (sent), without those that would delete on a target. */
+  private presentOnly(marks: PathSet): PathSet {
+    const present = new PathSet();
+    for (const { path, mark } of marks.entries()) if (this.typeOf(path) !== undefined) present.add(path, mark);
+    return present;
   }
 
   private readonly typeOf: TypeOf = (path) => {
