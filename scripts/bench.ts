@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { armBenchmark, burstBenchmark } from './bench-watch.js';
 import { syncBenchmarks } from './bench-sync.js';
 import { renderTable, type Row } from './bench-table.js';
+import { scaleBenchmarks, scaleOptions } from './bench-scale.js';
 
 function need(ok: boolean, problem: string): void {
   if (ok) return;
@@ -21,9 +22,11 @@ for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'
 }
 
 // `npm run bench -- watch` (or sync) runs one part only; `-- --disk` keeps the sync trees on the disk.
-const parts = process.argv.slice(2).filter((arg) => arg !== '--disk');
+// `scale` (issue 14's table: a 1M-file tree, minutes and GiBs) runs only when named; `--files N` sizes it.
+const argv = process.argv.slice(2);
+const parts = argv.filter((arg, i) => arg !== '--disk' && !arg.startsWith('--') && !argv[i - 1]?.startsWith('--'));
 const onDisk = process.argv.includes('--disk');
-const wanted = (part: string): boolean => parts.length === 0 || parts.includes(part);
+const wanted = (part: string): boolean => (parts.length === 0 && part !== 'scale') || parts.includes(part);
 const started = performance.now();
 const log = (line: string): void => { process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s: ${line}\n`); };
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
@@ -34,9 +37,10 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
  * over is metadata work that this machine's disk sometimes stalls for seconds, which made the storm's own
  * floor vary from 1.1 s to 4 s within one run. On a tmpfs the figures are those of the programs compared.
  */
-async function onTmpfs<T>(dir: string, measure: (dir: string) => Promise<T>): Promise<T> {
+async function onTmpfs<T>(dir: string, measure: (dir: string) => Promise<T>, size = '8g'): Promise<T> {
   mkdirSync(dir);
-  const mounted = !onDisk && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8g,mode=0755', 'inosync-bench', dir]).status === 0;
+  // nr_inodes=0: no inode limit (the default, half the RAM's pages, is short of a few million files).
+  const mounted = !onDisk && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=0,mode=0755`, 'inosync-bench', dir]).status === 0;
   log(`sync: source and targets on ${mounted ? 'a tmpfs' : 'the disk'}${onDisk ? ' (--disk)' : mounted ? ' (-- --disk to use the disk)' : ' (mounting a tmpfs failed)'}`);
   try {
     return await measure(dir);
@@ -50,6 +54,12 @@ const rows: Row[] = [];
 try {
   if (wanted('watch')) rows.push(...await armBenchmark(work, log), ...await burstBenchmark(work, log));
   if (wanted('sync')) rows.push(...await onTmpfs(join(work, 'sync'), (dir) => syncBenchmarks(dir, log)));
+  if (wanted('scale')) {
+    const options = scaleOptions(argv);
+    // The source and at most three targets, ~4.5 KiB a file on tmpfs (a page per file, and the directories).
+    const gib = Math.ceil((options.files * 4.5 * 1024 * 4) / 2 ** 30) + 1;
+    rows.push(...await onTmpfs(join(work, 'scale'), (dir) => scaleBenchmarks(dir, options, log), `${gib}g`));
+  }
   const withTarget = rows.filter((row) => row.target);
   log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(`${renderTable(rows)}\n`);

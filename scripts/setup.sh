@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for inosync: the system packages it calls (rsync, ssh, sshd for the
-# loopback demo and tests, inotify-tools and lsyncd as benchmark and test anchors, nftables for hung-host
+# loopback demo and tests, inotify-tools, lsyncd and fpart (fpsync) as benchmark and test anchors, nftables for hung-host
 # tests, a C++ toolchain for the addon), then the npm dependencies, the addon and the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 for pair in rsync:rsync sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client inotifywait:inotify-tools \
-            lsyncd:lsyncd nft:nftables ip:iproute2 unshare:util-linux g++:g++ make:make python3:python3; do
+            lsyncd:lsyncd fpsync:fpart nft:nftables ip:iproute2 unshare:util-linux g++:g++ make:make python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
