@@ -10,6 +10,7 @@ import { syncBenchmarks } from './bench-sync.js';
 import { footprintBenchmarks } from './bench-footprint.js';
 import { soak } from './bench-soak.js';
 import { renderTable, type Row } from './bench-table.js';
+import { scaleBenchmarks, scaleOptions } from './bench-scale.js';
 
 function need(ok: boolean, problem: string): void {
   if (ok) return;
@@ -23,13 +24,16 @@ for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'
 }
 
 // `npm run bench -- watch` (or sync, footprint) runs one part only; `-- --disk` keeps the sync trees on the
-// disk. `-- soak [--minutes N]` runs the soak (30 minutes by default), never part of a plain run.
-const minutesAt = process.argv.indexOf('--minutes');
-const minutes = minutesAt < 0 ? 30 : Number(process.argv[minutesAt + 1]);
+// disk. `-- soak [--minutes N]` runs the soak (30 minutes by default) and `-- scale [--files N]` issue 14's
+// table (a 1M-file tree: minutes and GiBs); neither is part of a plain run.
+const argv = process.argv.slice(2);
+const minutesAt = argv.indexOf('--minutes');
+const minutes = minutesAt < 0 ? 30 : Number(argv[minutesAt + 1]);
 need(Number.isFinite(minutes) && minutes >= 1 && minutes <= 24 * 60, '--minutes takes a number of minutes from 1 to 1440');
-const parts = process.argv.slice(2).filter((arg, i) => arg !== '--disk' && arg !== '--minutes' && i + 2 !== minutesAt + 1);
-const onDisk = process.argv.includes('--disk');
-const wanted = (part: string): boolean => (parts.length === 0 && part !== 'soak') || parts.includes(part);
+const takesValue = (flag: string | undefined): boolean => flag !== undefined && flag.startsWith('--') && flag !== '--disk';
+const parts = argv.filter((arg, i) => !arg.startsWith('--') && !takesValue(argv[i - 1]));
+const onDisk = argv.includes('--disk');
+const wanted = (part: string): boolean => (parts.length === 0 && part !== 'soak' && part !== 'scale') || parts.includes(part);
 const started = performance.now();
 const log = (line: string): void => { process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s: ${line}\n`); };
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
@@ -40,9 +44,10 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
  * over is metadata work that this machine's disk sometimes stalls for seconds, which made the storm's own
  * floor vary from 1.1 s to 4 s within one run. On a tmpfs the figures are those of the programs compared.
  */
-async function onTmpfs<T>(dir: string, measure: (dir: string) => Promise<T>): Promise<T> {
+async function onTmpfs<T>(dir: string, measure: (dir: string) => Promise<T>, size = '8g'): Promise<T> {
   mkdirSync(dir);
-  const mounted = !onDisk && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8g,mode=0755', 'inosync-bench', dir]).status === 0;
+  // nr_inodes=0: no inode limit (the default, half the RAM's pages, is short of a few million files).
+  const mounted = !onDisk && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=0,mode=0755`, 'inosync-bench', dir]).status === 0;
   log(`sync: source and targets on ${mounted ? 'a tmpfs' : 'the disk'}${onDisk ? ' (--disk)' : mounted ? ' (-- --disk to use the disk)' : ' (mounting a tmpfs failed)'}`);
   try {
     return await measure(dir);
@@ -58,6 +63,12 @@ try {
   if (wanted('sync')) rows.push(...await onTmpfs(join(work, 'sync'), (dir) => syncBenchmarks(dir, log)));
   if (wanted('footprint')) rows.push(...await onTmpfs(join(work, 'footprint'), (dir) => footprintBenchmarks(dir, log)));
   if (wanted('soak') && !await onTmpfs(join(work, 'soak'), (dir) => soak(dir, minutes, log))) process.exitCode = 1;
+  if (wanted('scale')) {
+    const options = scaleOptions(argv);
+    // The source and at most three targets, ~4.5 KiB a file on tmpfs (a page per file, and the directories).
+    const gib = Math.ceil((options.files * 4.5 * 1024 * 4) / 2 ** 30) + 1;
+    rows.push(...await onTmpfs(join(work, 'scale'), (dir) => scaleBenchmarks(dir, options, log), `${gib}g`));
+  }
   const withTarget = rows.filter((row) => row.target);
   log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (rows.length > 0) {

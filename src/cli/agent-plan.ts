@@ -136,6 +136,7 @@ function fromConfig(sync: SyncConfig, config: InosyncConfig, args: SyncArgs, exp
     quietMs: pick('quiet-ms', args['quiet-ms'], sync.quietMs),
     maxDelayMs: pick('max-delay-ms', args['max-delay-ms'], sync.maxDelayMs),
     maxProcs: pick('max-procs', args['max-procs'], sync.maxProcs ?? config.maxProcs),
+    fullSyncProcs: pick('full-sync-procs', args['full-sync-procs'], sync.fullSyncProcs),
     maxPending: pick('max-pending', args['max-pending'], sync.maxPending),
     remoteMoves: pick('remote-moves', args['remote-moves'], sync.remoteMoves),
     backoff: { baseMs: args['retry-base-ms'], capMs: args['retry-max-ms'], jitter: 0.5 },

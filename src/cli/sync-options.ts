@@ -30,6 +30,7 @@ export interface SyncArgs {
   'quiet-ms': number;
   'max-delay-ms': number;
   'max-procs': number;
+  'full-sync-procs'?: number;
   'max-pending': number;
   'remote-moves': boolean;
   'retry-base-ms': number;
@@ -127,6 +128,7 @@ export function syncOptionsFrom(args: SyncArgs, logger: Logger): SyncOptions {
     quietMs: args['quiet-ms'],
     maxDelayMs: args['max-delay-ms'],
     maxProcs: args['max-procs'],
+    fullSyncProcs: args['full-sync-procs'],
     maxPending: args['max-pending'],
     remoteMoves: args['remote-moves'],
     backoff: { ...defaultBackoff, baseMs: args['retry-base-ms'], capMs: args['retry-max-ms'] },

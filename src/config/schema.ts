@@ -77,6 +77,7 @@ export const syncSchema = z.strictObject({
   quietMs: bounded('quiet-ms').optional(),
   maxDelayMs: bounded('max-delay-ms').optional(),
   maxProcs: bounded('max-procs').optional(),
+  fullSyncProcs: bounded('full-sync-procs').optional(),
   maxPending: bounded('max-pending').optional(),
   remoteMoves: z.boolean().optional(),
   verifyEvery: duration.optional(),

@@ -9,7 +9,8 @@
 //            each path is sent if it exists on the source (a directory: itself, not its contents) and
 //            deleted on the target if it does not (a populated directory too: --force)
 //     trees: the same with `-r --delete`: listed directories are sent whole and pruned inside
-//   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`
+//   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`; a large tree without -H in ATTRS is split into
+//             runs side by side, deletes still exact (full-sync-plan.ts, up to fullSyncProcs at once)
 //
 // The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
 // then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
@@ -59,6 +60,7 @@ import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
 import { rsyncDestination, type Target } from './target.js';
+import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
 export type { Outcome } from './exit-codes.js';
@@ -111,8 +113,13 @@ export interface TransportOptions {
   excludeRulesFile?: () => string | undefined;
   /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
   timeoutSec?: number;
+  /** rsyncs one full sync of a large tree may run at once (full-sync-plan.ts); default 4, 1 keeps it whole. */
+  fullSyncProcs?: number;
   logger?: Logger;
 }
+
+/** rsyncs of one split full sync at once, per target: the cores of a small server, within sshd's MaxSessions (10). */
+export const DEFAULT_FULL_SYNC_PROCS = 4;
 
 /** What the classic mirror script keeps: links, perms, times, owner/group, devices, hard links, ACLs, xattrs. */
 export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X', ...(process.getuid?.() === 0 ? ['--numeric-ids'] : [])];
@@ -152,6 +159,9 @@ export class Transport {
   /** Whether tree runs delete inside the trees. */
   private readonly treeDeletes: string[];
   private readonly timeoutSec: number;
+  private readonly fullSyncProcs: number;
+  /** -H: a full sync stays one run, which alone sees every name of an inode. */
+  private readonly keepsHardLinks: boolean;
   private readonly logger: Logger;
   private readonly master: SshMaster | undefined;
   private readonly stopping = new AbortController();
@@ -175,6 +185,8 @@ export class Transport {
       ...[...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`),
     ];
     this.deletes = opts.deletes;
+    this.fullSyncProcs = opts.fullSyncProcs ?? DEFAULT_FULL_SYNC_PROCS;
+    this.keepsHardLinks = this.attrs.some((arg) => arg === '--hard-links' || /^-[^-]*H/.test(arg));
     this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
     this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
@@ -199,11 +211,36 @@ export class Transport {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
-    const run = this.launch([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, options.lowPriority).complete(Buffer.alloc(0), signal);
+    const deletes = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
+    const plan = this.keepsHardLinks ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered() });
+    const runs = plan === undefined ? this.rsync([...RECURSE, ...deletes, '--force'], undefined, signal, undefined, options.lowPriority).then((run) => [run]) : this.runParts(plan, deletes, signal, options.lowPriority);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
-    return this.finish(started, [await run]);
+    return this.finish(started, await runs);
+  }
+
+  /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
+  private async runParts(plan: FullSyncPlan, deletes: string[], signal?: AbortSignal, lowPriority = false): Promise<Run[]> {
+    const shallow = await this.rsync(['--no-recursive', '-d', ...deletes, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority);
+    if (!succeeded(shallow)) return [shallow];
+    const runs: Run[] = [shallow];
+    const waiting = [...plan.parts];
+    const worker = async (): Promise<void> => {
+      for (let part = waiting.shift(); part !== undefined; part = waiting.shift()) {
+        const run = await this.rsync([...RECURSE, ...deletes, '--force', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(part), signal, undefined, lowPriority);
+        runs.push(run);
+        if (!succeeded(run)) waiting.length = 0; // the result is that failure: the rest would be redone anyway
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.fullSyncProcs, plan.parts.length) }, worker));
+    // The first failure (finish() stops at it) is what the result reports.
+    return [...runs.filter(succeeded), ...runs.filter((run) => !succeeded(run))];
+  }
+
+  /** Whether any filter applies to the full sync: then only the root may be split (full-sync-plan.ts). */
+  private filtered(): boolean {
+    return this.filters.length > 0 || this.excludeRulesFile() !== undefined;
   }
 
   async transfer(batch: Batch, signal?: AbortSignal): Promise<TransferResult> {
@@ -332,8 +369,8 @@ export class Transport {
     }
   }
 
-  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction): Promise<Run> {
-    return this.launch(mechanism, direction).complete(stdin ?? Buffer.alloc(0), signal);
+  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction, lowPriority = false): Promise<Run> {
+    return this.launch(mechanism, direction, lowPriority).complete(stdin ?? Buffer.alloc(0), signal);
   }
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */

@@ -38,6 +38,8 @@ export const BOUNDS = {
   timeout: { min: 1, max: 3600, unit: 's' },
   'drain-timeout': { min: 0, max: 3600, unit: 's', fractional: true },
   'max-procs': { min: 1, max: 256, unit: 'count' },
+  /** rsyncs of one target's split full sync at once: an ssh target multiplexes them over one connection. */
+  'full-sync-procs': { min: 1, max: 64, unit: 'count' },
   'max-pending': { min: 1, max: 10_000_000, unit: 'count' },
   'verify-every': { min: SECOND_MS, max: 24 * DAY_MS, unit: 'duration' },
   'status-timeout': { min: 1, max: HOUR_MS, unit: 'ms' },

@@ -62,6 +62,8 @@ export interface SyncOptions {
   maxDelayMs?: number;
   /** rsyncs running at once across all targets of this sync. */
   maxProcs?: number;
+  /** rsyncs one target's full sync of a large tree may run at once (a full sync takes one --max-procs slot). */
+  fullSyncProcs?: number;
   /** Replay directory renames on the targets instead of sending the subtree again. */
   remoteMoves?: boolean;
   /** Marks per host past which its backlog becomes one full sync. */
@@ -324,6 +326,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       excludeRulesFile: () => this.skipped.rulesFile,
       ...(target.deleteMode === undefined ? {} : { deletes: target.deleteMode }),
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
+      fullSyncProcs: this.options.fullSyncProcs,
       logger: this.logger,
     });
     const transport = this.records?.wrap(target.spec, direct) ?? direct;

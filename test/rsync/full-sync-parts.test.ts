@@ -1,0 +1,123 @@
+// A full sync split into rsyncs side by side (src/rsync/full-sync-plan.ts) with the real rsync to a local
+// target: deletes as exact as one `rsync -r --delete`, in every part and at every shallow level.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, linkSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Transport, type TransportOptions } from '../../src/rsync/transport.js';
+import { planFullSync } from '../../src/rsync/full-sync-plan.js';
+import { parseTarget } from '../../src/rsync/target.js';
+import { compareTrees } from '../helpers/compare.js';
+import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
+
+const TOPS = ['t0', 't1', 't2', 't3', 't4', 't5'];
+const SUBS = ['s0', 's1', 's2'];
+
+/** Six top-level directories of three subdirectories each, a file at every level: wide enough to split. */
+function wideTree(root: string, extra: readonly TreeEntry[] = []): void {
+  makeTree(root, [
+    { path: 'top-file', content: 'root' },
+    ...TOPS.flatMap((top) => [
+      { path: `${top}/f`, content: top },
+      ...SUBS.flatMap((sub) => [{ path: `${top}/${sub}/f`, content: sub }, { path: `${top}/${sub}/deep/g`, content: 'g' }]),
+    ]),
+    ...extra,
+  ]);
+}
+
+function setup(t: TestContext, options: Partial<TransportOptions> = {}): { src: string; dst: string; transport: Transport } {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, ...options });
+  t.after(() => transport.stop());
+  return { src, dst, transport };
+}
+
+test('a wide tree is split so that every directory is listed shallow or lies in exactly one part', async (t) => {
+  const src = tempDir(t);
+  wideTree(src);
+  const plan = await planFullSync(src, { procs: 4, filtered: false });
+  assert.ok(plan, 'the tree is wide enough to split');
+  assert.deepEqual(plan.shallow.map(String).sort(), ['./', ...TOPS.map((top) => `${top}/`)]);
+  const inParts = plan.parts.flat().map(String).sort();
+  assert.deepEqual(inParts, TOPS.flatMap((top) => SUBS.map((sub) => `${top}/${sub}`)).sort());
+  assert.ok(plan.parts.length >= 4, `${plan.parts.length} parts`);
+});
+
+test('with filters only the root is shallow: each top-level directory is judged as one run judges it', async (t) => {
+  const src = tempDir(t);
+  wideTree(src);
+  const plan = await planFullSync(src, { procs: 4, filtered: true });
+  assert.ok(plan);
+  assert.deepEqual(plan.shallow.map(String), ['./']);
+  assert.deepEqual(plan.parts.flat().map(String).sort(), TOPS);
+});
+
+test('a narrow tree goes as one run', async (t) => {
+  const src = tempDir(t);
+  makeTree(src, [{ path: 'a/b/f', content: 'x' }, { path: 'c/f', content: 'y' }]);
+  assert.equal(await planFullSync(src, { procs: 4, filtered: false }), undefined);
+});
+
+test('a split full sync with deletes in every part converges', async (t) => {
+  const { src, dst, transport } = setup(t);
+  wideTree(src, [{ path: 'was-dir', content: 'a file now' }, { path: 'new-top/f', content: 'new' }]);
+  wideTree(dst, [
+    { path: 'gone-top/x/y', content: 'old' }, // a top-level directory gone from the source
+    { path: 'gone-file', content: 'old' },
+    { path: 'was-dir/inner/z', content: 'a directory on the target' }, // replaced by a file at the top
+    ...TOPS.flatMap((top) => [
+      { path: `${top}/stale`, content: 'shallow level' },
+      { path: `${top}/stale-dir/q`, content: 'shallow level' },
+      ...SUBS.flatMap((sub) => [{ path: `${top}/${sub}/stale`, content: 'part' }, { path: `${top}/${sub}/deep/gone/h`, content: 'part' }]),
+    ]),
+  ]);
+
+  const result = await transport.fullSync();
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.deepEqual(await compareTrees(src, dst), []);
+  assert.ok(lstatSync(join(dst, 'was-dir')).isFile());
+});
+
+test('a split full sync respects excludes: excluded entries are neither sent nor deleted', async (t) => {
+  const { src, dst, transport } = setup(t, { excludes: ['*.log', 'cache/'] });
+  wideTree(src, [{ path: 't1/s2/skip.log', content: 'source log' }, { path: 't3/cache/c', content: 'source cache' }, { path: 'top.log', content: 'x' }]);
+  wideTree(dst, [{ path: 't2/s0/kept.log', content: 'target log' }, { path: 't4/cache/k', content: 'target cache' }, { path: 't5/stale', content: 'deleted' }]);
+
+  const result = await transport.fullSync();
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(!existsSync(join(dst, 't1/s2/skip.log')) && !existsSync(join(dst, 't3/cache')) && !existsSync(join(dst, 'top.log')), 'excluded source entries are not sent');
+  assert.ok(existsSync(join(dst, 't2/s0/kept.log')) && existsSync(join(dst, 't4/cache/k')), 'excluded target entries are not deleted');
+  assert.ok(!existsSync(join(dst, 't5/stale')));
+  const excluded = (p: Buffer): boolean => /(^|\/)cache$|\.log$/.test(p.toString());
+  assert.deepEqual(await compareTrees(src, dst, { ignore: excluded }), []);
+});
+
+test('a split full sync of a target whose delete mode is never deletes nothing and sends everything', async (t) => {
+  const { src, dst, transport } = setup(t, { deletes: 'never' });
+  wideTree(src, [{ path: 'new-top/f', content: 'new' }]);
+  wideTree(dst, [{ path: 'gone-top/x', content: 'kept' }, { path: 't0/stale', content: 'kept' }, { path: 't3/s1/deep/stale', content: 'kept' }]);
+
+  const result = await transport.fullSync();
+
+  assert.equal(result.outcome, 'ok', result.message);
+  for (const kept of ['gone-top/x', 't0/stale', 't3/s1/deep/stale']) assert.ok(existsSync(join(dst, kept)), `${kept} stays`);
+  const extra = new Set(['gone-top', 't0/stale', 't3/s1/deep/stale']);
+  assert.deepEqual(await compareTrees(src, dst, { ignore: (p) => extra.has(p.toString()) || p.toString().startsWith('gone-top/') }), []);
+  assert.equal(result.deleted, 0);
+});
+
+test('with -H (the default options) hard links across top-level directories stay links: the tree goes whole', async (t) => {
+  const { src, dst, transport } = setup(t, { rsyncOptions: ['-a', '-H'] });
+  wideTree(src);
+  linkSync(join(src, 't0/s0/f'), join(src, 't5/s2/linked'));
+  mkdirSync(join(src, 't5/s2/more'));
+
+  const result = await transport.fullSync();
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.equal(statSync(join(dst, 't0/s0/f')).ino, statSync(join(dst, 't5/s2/linked')).ino);
+  assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
+});
