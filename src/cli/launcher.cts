@@ -9,6 +9,7 @@
 import '../safety/signals.cjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
@@ -40,9 +41,18 @@ function bundleSource(): string {
 const source = bundleSource();
 const stamp = source.slice(0, source.indexOf('\n'));
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cacheFor(stamp) });
+// V8's memory reducer, once any mark-compact has run (running the bundle runs some), wakes the process every
+// 8 s until it measures a low allocation rate, which an idle process, doing no GC, keeps failing to measure:
+// strace on an idle agent showed epoll_wait timeouts of 8100 ms for minutes, then a watchdog GC every 100 s.
+// Its first delay is read from this flag each time it is armed: at the longest a timer holds it never fires,
+// so an idle agent wakes for nothing; ordinary GCs still collect. Set after the cache is checked and not in
+// the run that writes the cache: a cache carries the flags it was made under, and V8 rejects it under others.
+const REDUCER_NEVER = `--gc-memory-reducer-start-delay-ms=${2 ** 31 - 1}`;
 // The build runs one `watch` with this set, so that the cache holds the functions a walk compiles.
 if (process.env.INOSYNC_WRITE_CODE_CACHE === '1') {
   process.on('exit', () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${stamp}\n`), script.createCachedData()])));
+} else {
+  setFlagsFromString(REDUCER_NEVER);
 }
 const bundleModule = new Module(bundle, module);
 const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
