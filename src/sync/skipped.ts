@@ -16,6 +16,11 @@ import type { Change } from '../watch/types.js';
 const SLASH = 0x2f;
 const NUL = Buffer.from([0]);
 
+// A process that ends without stopping its engine (an error on the way out, a stop cut short) still leaves
+// no rules directory behind.
+const open = new Set<SkippedSubtrees>();
+process.on('exit', () => { for (const skipped of open) skipped.close(); });
+
 export class SkippedSubtrees {
   /** Relative paths (latin1 form) of the directories left out, in the order they were found. */
   private readonly skipped = new Map<string, Buffer>();
@@ -42,7 +47,10 @@ export class SkippedSubtrees {
     // rules directory made now would be left in TMPDIR.
     if (this.closed || this.skipped.has(key)) return;
     this.skipped.set(key, relative);
-    this.dir ??= mkdtempSync(join(tmpdir(), 'inosync-skipped-'));
+    if (this.dir === undefined) {
+      this.dir = mkdtempSync(join(tmpdir(), 'inosync-skipped-'));
+      open.add(this);
+    }
     const file = this.rulesFile as string;
     // Replaced whole, never rewritten in place: an rsync starting meanwhile reads the old list or the new one.
     writeFileSync(`${file}.new`, Buffer.concat(this.paths.flatMap((path) => [excludeRule(path), NUL])), { mode: 0o600 });
@@ -63,6 +71,7 @@ export class SkippedSubtrees {
   /** Removes the rules file and its directory. */
   close(): void {
     this.closed = true;
+    open.delete(this);
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
