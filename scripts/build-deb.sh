@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes dist/inosync_<version>_amd64.deb: the CLI under /usr/lib/inosync (the npm package with its production
 # dependencies, from package-lock.json, and the prebuilt addon), /usr/bin/inosync, the systemd unit (installed
-# disabled), an example config (a conffile), the man page and bash completion.
+# disabled), an example config (a conffile), the man pages inosync(1) and inosync-watch(1), SECURITY.md and bash
+# completion.
 #   bash scripts/build-deb.sh              packs the package first (npm pack: builds the addon and the TypeScript)
 #   bash scripts/build-deb.sh TARBALL [OUT]  from a tarball `npm pack` made; writes the .deb into OUT (default dist/)
 # Then: sudo apt install ./dist/inosync_<version>_amd64.deb (or dpkg -i); the unit starts once
@@ -44,8 +45,12 @@ ln -s ../lib/inosync/dist/src/cli/launcher.cjs "$stage/usr/bin/inosync"
 sed -e 's|/usr/local/bin/inosync|/usr/bin/inosync|' -e '/^#   install:/,/^#   reload/{/^#   reload/!d}' \
   "$root/scripts/inosync.service" > "$stage/lib/systemd/system/inosync.service"
 install -m 0644 "$root/scripts/inosync.example.yaml" "$stage/etc/inosync/inosync.example.yaml"
-gzip -9n < "$root/contrib/man/inosync.1" > "$stage/usr/share/man/man1/inosync.1.gz"
+for page in inosync.1 inosync-watch.1; do
+  gzip -9n < "$root/contrib/man/$page" > "$stage/usr/share/man/man1/$page.gz"
+done
 install -m 0644 "$root/contrib/bash-completion/inosync" "$stage/usr/share/bash-completion/completions/inosync"
+# The security model the man page's SECURITY section refers to.
+install -m 0644 "$root/SECURITY.md" "$doc/SECURITY.md"
 cat > "$doc/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: inosync

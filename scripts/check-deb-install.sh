@@ -3,7 +3,7 @@
 # for a disposable machine (a VM or a container), as root; test/packaging/deb.test.ts checks the .deb itself.
 #   bash scripts/check-deb-install.sh dist/inosync_<version>_amd64.deb
 # Checks: dpkg -i, systemd-analyze verify of the installed unit, the unit not enabled, inosync --version,
-# man inosync, then that dpkg -r leaves only the conffile and dpkg -P nothing at all.
+# man inosync and man inosync-watch, then that dpkg -r leaves only the conffile and dpkg -P nothing at all.
 set -euo pipefail
 deb=${1:?usage: check-deb-install.sh DEB}
 [ "$(id -u)" -eq 0 ] || { echo "check-deb-install: run as root (it installs and removes the package)" >&2; exit 1; }
@@ -20,7 +20,8 @@ systemd-analyze verify /lib/systemd/system/inosync.service
 state=$(systemctl is-enabled inosync.service 2>/dev/null || true)
 [ "$state" = disabled ] || { echo "check-deb-install: the unit is '$state', not disabled" >&2; exit 1; }
 inosync --version
-MANPAGER=cat man inosync | grep -q '^NAME'
+# Read whole before grep: grep -q stops at the first line, and man killed by SIGPIPE would fail under pipefail.
+for page in inosync inosync-watch; do grep -q '^NAME' <<<"$(MANPAGER=cat man "$page")"; done
 
 dpkg -r inosync
 left=()

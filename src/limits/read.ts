@@ -70,6 +70,12 @@ export function effectiveWatchLimit(limits: InotifyLimits): KernelLimit {
   return effectiveLimit(limits.maxUserWatches, limits.namespace?.maxWatches);
 }
 
+/** The effective watch limit alone (two procfs reads, for a caller that re-reads it); null without inotify. */
+export function readWatchLimit(procRoot = '/proc'): KernelLimit | null {
+  const global = readNumber(SYSCTL.watches, procRoot);
+  return global && effectiveLimit(global, readNumber(SYSCTL.nsWatches, procRoot) ?? undefined);
+}
+
 export function effectiveInstanceLimit(limits: InotifyLimits): KernelLimit {
   return effectiveLimit(limits.maxUserInstances, limits.namespace?.maxInstances);
 }

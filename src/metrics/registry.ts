@@ -1,5 +1,6 @@
 // Prometheus metrics read from the agent's status snapshot at scrape time (nothing is counted twice).
 import { Counter, Gauge, Registry } from 'prom-client';
+import { readWatchLimit } from '../limits/read.js';
 import type { AgentStatus, HostCounters, StatusSource, SyncCounters } from '../status/types.js';
 
 type SyncLabels = 'source';
@@ -41,6 +42,41 @@ const perHost = (value: (host: AgentStatus['syncs'][number]['hosts'][number]) =>
 
 const hostCounter = (key: keyof HostCounters) => perHost((host) => host.counters[key]);
 
+/**
+ * How long a read of the watch limit is reused: it changes only when an admin raises it (`inosync limits
+ * --apply`), and a scraper every few seconds must not cost procfs reads each time.
+ */
+const WATCH_LIMIT_REREAD_MS = 60_000;
+
+/**
+ * inosync_watch_limit: the inotify watch limit this agent's user is held to (the lower of the global sysctl
+ * and its user namespace's), so a dashboard can plot inosync_watches against it. Unlabelled: the limit is
+ * per user, shared by every sync of the agent.
+ */
+function watchLimitGauge(registry: Registry): void {
+  let cached: { at: number; value: number | null } | null = null;
+  const current = (): number | null => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= WATCH_LIMIT_REREAD_MS) {
+      // A /proc that cannot be read leaves the gauge out of the scrape rather than failing the whole scrape.
+      let value: number | null = null;
+      try { value = readWatchLimit()?.value ?? null; } catch { /* reported as absent */ }
+      cached = { at: now, value };
+    }
+    return cached.value;
+  };
+  new Gauge({
+    name: 'inosync_watch_limit',
+    help: 'inotify watches this user may hold: fs.inotify.max_user_watches, or user.max_inotify_watches if lower',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const value = current();
+      if (value !== null) this.set(value);
+    },
+  });
+}
+
 export function createMetricsRegistry(source: StatusSource): Registry {
   const registry = new Registry();
   // One snapshot per scrape, shared by every collector of that scrape.
@@ -56,6 +92,7 @@ export function createMetricsRegistry(source: StatusSource): Registry {
   fromSnapshot('counter', registry, 'inosync_overflows_total', 'inotify queue overflows (each costs a rescan)', syncs, perSync('overflows'), snapshot);
   fromSnapshot('counter', registry, 'inosync_rescans_total', 'directories rescanned because the watch model may have drifted', syncs, perSync('rescans'), snapshot);
   fromSnapshot('gauge', registry, 'inosync_watches', 'inotify watches held by a sync', syncs, (status) => status.syncs.map((sync) => [{ source: sync.source }, sync.watches]), snapshot);
+  watchLimitGauge(registry);
   fromSnapshot('counter', registry, 'inosync_batches_total', 'rsync batches that succeeded, per target', hosts, hostCounter('batches'), snapshot);
   fromSnapshot('counter', registry, 'inosync_files_sent_total', 'files rsync transferred, per target', hosts, hostCounter('files'), snapshot);
   fromSnapshot('counter', registry, 'inosync_bytes_sent_total', 'bytes rsync sent, per target', hosts, hostCounter('bytes'), snapshot);

@@ -1,6 +1,6 @@
 // The Grafana dashboard and the Prometheus alert rules under contrib/ are built on what the agent really
 // exports: a metric renamed or dropped in src/metrics must fail here, not on an operator's screen.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
@@ -27,16 +27,30 @@ const dashboardExprs = [
 /** The inosync metric names a PromQL expression reads. */
 const metricNames = (expr: string): string[] => expr.match(/\binosync_[a-z_]+\b/g) ?? [];
 
-/** The names in a scrape's `# TYPE` lines. */
-async function scrapeNames(url: string): Promise<Set<string>> {
-  const body = await new Promise<string>((resolve, reject) => {
+function scrape(url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     get(url, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => { text += chunk.toString(); });
       response.on('end', () => resolve(text));
     }).on('error', reject);
   });
-  return new Set([...body.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string));
+}
+
+/** The names in a scrape's `# TYPE` lines. */
+async function scrapeNames(url: string): Promise<Set<string>> {
+  return new Set([...(await scrape(url)).matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string));
+}
+
+/** Starts an agent on a fresh temp tree with metrics on a free port; resolves with its /metrics URL. */
+async function startAgentWithMetrics(t: TestContext, prefix?: string[]): Promise<string> {
+  const base = tempDir(t);
+  mkdirSync(join(base, 'src'));
+  mkdirSync(join(base, 'dst'));
+  const args = ['sync', '--source', join(base, 'src'), '--target', join(base, 'dst'), '--socket', join(base, 'sock'), '--metrics', '127.0.0.1:0'];
+  const agent = startLoggedCli(t, args, prefix === undefined ? {} : { prefix });
+  const running = await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
+  return `http://${String(running.metrics)}/metrics`;
 }
 
 test('each alert rule has a name, an expression on inosync metrics, a severity and a summary', () => {
@@ -59,14 +73,26 @@ test('each dashboard panel queries inosync metrics', () => {
 });
 
 test('every metric the rules and the dashboard use is one a running agent exports', async (t) => {
-  const base = tempDir(t);
-  mkdirSync(join(base, 'src'));
-  mkdirSync(join(base, 'dst'));
-  const agent = startLoggedCli(t, ['sync', '--source', join(base, 'src'), '--target', join(base, 'dst'), '--socket', join(base, 'sock'), '--metrics', '127.0.0.1:0']);
-  const running = await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
-  const exported = await scrapeNames(`http://${String(running.metrics)}/metrics`);
+  const exported = await scrapeNames(await startAgentWithMetrics(t));
   const used = new Set([...rules.map((rule) => rule.expr ?? ''), ...dashboardExprs].flatMap(metricNames));
   assert.deepEqual([...used].filter((name) => !exported.has(name)), [], `exported: ${[...exported].join(', ')}`);
+});
+
+test('the dashboard plots the watches against the watch limit, and an alert fires above 90 % of it', () => {
+  const panel = dashboard.panels.find((p) => (p.targets ?? []).some((target) => /inosync_watch_limit/.test(target.expr ?? '')));
+  assert.ok(panel, 'no panel reads inosync_watch_limit');
+  const names = new Set((panel.targets ?? []).flatMap((target) => metricNames(target.expr ?? '')));
+  assert.deepEqual([...names].sort(), ['inosync_watch_limit', 'inosync_watches'], String(panel.title));
+  const alert = rules.find((rule) => /inosync_watch_limit/.test(rule.expr ?? ''));
+  assert.match(alert?.expr ?? '', /^sum without \(source\) \(inosync_watches\) > 0\.9 \* inosync_watch_limit$/);
+});
+
+test('inosync_watch_limit is the limit that bites first: a user namespace\'s, when lower than the global one', async (t) => {
+  // A user namespace of its own, whose watch limit (777, below any kernel's default) only this agent sees.
+  const prefix = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 777 > /proc/sys/user/max_inotify_watches && exec "$@"', 'sh'];
+  const body = await scrape(await startAgentWithMetrics(t, prefix));
+  assert.match(body, /^# TYPE inosync_watch_limit gauge$/m);
+  assert.match(body, /^inosync_watch_limit 777$/m);
 });
 
 test('promtool accepts the alert rules', (t) => {

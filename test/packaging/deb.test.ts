@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, packageVersion, packPackage, runOrThrow } from '../helpers/pack.js';
@@ -32,7 +32,7 @@ test('the control file names the package, amd64, and what it needs at run time',
   for (const wanted of ['nodejs (>= 20)', 'rsync', 'openssh-client']) assert.ok(depends.includes(wanted), depends.join(', '));
 });
 
-test('it holds the command, the unit, the example config, the man page and bash completion', () => {
+test('it holds the command, the unit, the example config, the man pages, SECURITY.md and bash completion', () => {
   const listing = runOrThrow('dpkg-deb', ['--contents', deb], { cwd: work });
   for (const path of [
     './usr/bin/inosync -> ../lib/inosync/dist/src/cli/launcher.cjs',
@@ -40,8 +40,10 @@ test('it holds the command, the unit, the example config, the man page and bash 
     './lib/systemd/system/inosync.service',
     './etc/inosync/inosync.example.yaml',
     './usr/share/man/man1/inosync.1.gz',
+    './usr/share/man/man1/inosync-watch.1.gz',
     './usr/share/bash-completion/completions/inosync',
     './usr/share/doc/inosync/copyright',
+    './usr/share/doc/inosync/SECURITY.md',
   ]) assert.ok(listing.includes(path), `${path} is missing from:\n${listing}`);
   assert.doesNotMatch(listing, /\.\/usr\/lib\/inosync\/node_modules\/(node-gyp|typescript|esbuild)\//);
 });
@@ -66,24 +68,73 @@ test('the packaged command runs from its unpacked tree, on its own node_modules'
   assert.equal(runOrThrow(join(tree, 'usr', 'bin', 'inosync'), ['--version'], { cwd: work }).trim(), packageVersion);
 });
 
-test('the man page renders without warnings', (t) => {
-  if (!hasCommand('man')) return t.skip('man (man-db) is not installed');
-  const page = join(tree, 'usr', 'share', 'man', 'man1', 'inosync.1.gz');
-  const rendered = spawnSync('man', ['--warnings', '-l', page], { encoding: 'utf8', env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' } });
-  assert.equal(rendered.status, 0, rendered.stderr);
-  assert.equal(rendered.stderr, '');
-  for (const section of ['NAME', 'SYNOPSIS', 'COMMANDS', 'SIGNALS', 'EXIT STATUS', 'FILES']) assert.match(rendered.stdout, new RegExp(`^${section}$`, 'm'));
-});
+for (const [page, sections] of [
+  ['inosync.1', ['NAME', 'SYNOPSIS', 'OPTIONS', 'INOSYNC SYNC', 'INOSYNC CHECK', 'INOSYNC LIMITS', 'INOSYNC STATUS', 'INOSYNC IMPORT', 'SIGNALS', 'EXIT STATUS', 'FILES', 'SECURITY', 'SEE ALSO']],
+  ['inosync-watch.1', ['NAME', 'SYNOPSIS', 'OPTIONS', 'EVENTS', 'FORMAT', 'COUNTING EVENTS', 'EXIT STATUS', 'DIFFERENCES FROM INOTIFYWAIT', 'SEE ALSO']],
+] as const) {
+  test(`the man page ${page} renders without warnings`, (t) => {
+    if (!hasCommand('man')) return t.skip('man (man-db) is not installed');
+    const file = join(tree, 'usr', 'share', 'man', 'man1', `${page}.gz`);
+    const rendered = spawnSync('man', ['--warnings', '-l', file], { encoding: 'utf8', env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' } });
+    assert.equal(rendered.status, 0, rendered.stderr);
+    assert.equal(rendered.stderr, '');
+    for (const section of sections) assert.match(rendered.stdout, new RegExp(`^${section}$`, 'm'));
+  });
+}
 
-test('bash completion offers the commands, then each command\'s options', (t) => {
-  if (!hasCommand('bash')) return t.skip('bash is not installed');
+/** What the packaged completion offers for each command line (the last word being completed), one line each. */
+function complete(lines: ReadonlyArray<readonly string[]>, cwd: string): string[] {
   const script = [
     `source ${join(tree, 'usr', 'share', 'bash-completion', 'completions', 'inosync')}`,
-    'COMP_WORDS=(inosync s); COMP_CWORD=1; _inosync; echo "${COMPREPLY[*]}"',
-    'COMP_WORDS=(inosync sync --so); COMP_CWORD=2; _inosync; echo "${COMPREPLY[*]}"',
+    ...lines.map((words) => `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _inosync; echo "\${COMPREPLY[*]}"`),
   ].join('\n');
   const env = { ...process.env, PATH: `${join(tree, 'usr', 'bin')}:${process.env.PATH ?? ''}` };
-  assert.equal(runOrThrow('bash', ['-c', script], { cwd: work, env }), 'sync status\n--socket --source\n');
+  return runOrThrow('bash', ['-c', script], { cwd, env }).split('\n').slice(0, -1);
+}
+
+test('bash completion offers the commands, then each command\'s options, with the --no- forms of its booleans', (t) => {
+  if (!hasCommand('bash')) return t.skip('bash is not installed');
+  assert.deepEqual(complete([
+    ['inosync', 's'],
+    ['inosync', 'i'],
+    ['inosync', 'sync', '--so'],
+    ['inosync', 'sync', '--no-'],
+    ['inosync', 'sync', '--del'],
+    ['inosync', 'sync', '--st'],
+    ['inosync', 'check', '--pass'],
+    ['inosync', 'status', '--c'],
+    ['inosync', 'watch', '--no-'],
+  ], work), [
+    'status sync',
+    'import',
+    '--socket --source',
+    '--no-initial-sync --no-trust-state',
+    '--delete',
+    '--state-dir',
+    '--password-file',
+    '--config',
+    '--no-dereference --no-newline',
+  ]);
+});
+
+test('bash completion offers only options a command lists, not those its help mentions in passing', (t) => {
+  if (!hasCommand('bash')) return t.skip('bash is not installed');
+  // sync --help explains that root gets rsync's --numeric-ids: not an option of inosync sync.
+  assert.deepEqual(complete([['inosync', 'sync', '--num']], work), ['']);
+});
+
+test('bash completion offers the tools of `inosync import`, then file names', (t) => {
+  if (!hasCommand('bash')) return t.skip('bash is not installed');
+  const dir = join(work, 'completion');
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  writeFileSync(join(dir, 'etc', 'lsyncd.conf.lua'), '');
+  writeFileSync(join(dir, 'etc', 'confxml.xml'), '');
+  assert.deepEqual(complete([
+    ['inosync', 'import', ''],
+    ['inosync', 'import', 's'],
+    ['inosync', 'import', 'lsyncd', 'etc/ls'],
+    ['inosync', 'import', 'sersync', 'etc/c'],
+  ], dir), ['lsyncd sersync', 'sersync', 'etc/lsyncd.conf.lua', 'etc/confxml.xml']);
 });
 
 test('lintian reports no errors', { timeout: 240_000 }, (t) => {
