@@ -23,8 +23,13 @@ export function tempDir(t: CleanupContext, prefix = 'inosync-test-'): string {
  */
 export function deepTempDir(t: CleanupContext, prefix = 'inosync-deep-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => {
-    const rm = spawnSync('rm', ['-rf', '--', dir]);
+  // As tempDir: an rsync of a stopped agent may still be writing here for a moment, so retry, don't fail.
+  t.after(async () => {
+    let rm = spawnSync('rm', ['-rf', '--', dir]);
+    for (let tries = 1; rm.status !== 0 && tries < 40; tries++) {
+      await new Promise((resolve) => { setTimeout(resolve, 50); });
+      rm = spawnSync('rm', ['-rf', '--', dir]);
+    }
     if (rm.status !== 0) throw new Error(`rm -rf ${dir} failed: ${rm.stderr.toString()}`);
   });
   return dir;
