@@ -64,6 +64,8 @@ function sshOptions(host: SshHost): string[] {
 
 export async function startInosync(work: string, setup: Setup): Promise<Agent> {
   const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`)];
+  // Kept for a look at where the time goes (bench-recovery.ts): every rsync and ssh master it starts.
+  if (process.env.INOSYNC_BENCH_LOG) args.push('--log-level', 'debug');
   for (const { host, dir } of setup.targets) {
     args.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
     for (let k = 1; k < host.sshOptions.length; k += 2) args.push('--ssh-option', `${host.address}=${host.sshOptions[k] ?? ''}`);
