@@ -51,7 +51,7 @@ import { classifyExit, worse, type Outcome } from './exit-codes.js';
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
-import { sshEndpoint, tcpAnswers } from './probe.js';
+import { sshEndpoint, tcpAnswers, type SshEndpoint } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
@@ -151,6 +151,8 @@ export class Transport {
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
   private standby: Launched | undefined;
+  /** Where ssh connects (probe.ts), looked up once; undefined inside when it goes through a proxy. */
+  private endpoint: Promise<SshEndpoint | undefined> | undefined;
   /** The receiver took --delete-missing-args once: standbys (which carry it) may be started ahead. */
   private missingArgsWork = false;
 
@@ -240,7 +242,9 @@ export class Transport {
    */
   async reachability(): Promise<(() => Promise<boolean>) | undefined> {
     if (this.master === undefined) return undefined;
-    const endpoint = await sshEndpoint(this.master.clientOptions(), this.master.target.host);
+    const master = this.master;
+    this.endpoint ??= sshEndpoint(master.clientOptions(), master.target.host);
+    const endpoint = await this.endpoint;
     if (endpoint === undefined) return undefined;
     const timeoutMs = Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
     return () => tcpAnswers(endpoint, timeoutMs);
@@ -253,9 +257,21 @@ export class Transport {
     await this.master?.stop();
   }
 
-  /** Undefined when the target can be reached (ssh master up), else the result that says why not. */
+  /**
+   * Undefined when the target can be reached (ssh master up), else the result that says why not. A master
+   * to (re)start is preceded by a probe: a black-holed host would hold ssh's connect for ConnectTimeout (the
+   * whole --timeout), and one restored meanwhile would be reached only at the kernel's next SYN retry,
+   * seconds later; a probe that goes unanswered makes it a failure at once, and the queue then waits for
+   * the host's return with probes that see it within their interval.
+   */
   private async connect(started: number): Promise<TransferResult | undefined> {
     if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
+    if (this.master !== undefined && !(await this.master.isUp())) {
+      const probe = await this.reachability();
+      if (probe !== undefined && !(await probe())) {
+        return this.result('retry', started, emptyCounts(), 0, null, `ssh: connect to ${this.master.target.host}: no answer within ${PROBE_TIMEOUT_MS} ms (host unreachable)`, 255);
+      }
+    }
     const state = await this.master?.ensure();
     return state === undefined || state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
   }
