@@ -51,7 +51,7 @@ import { classifyExit, worse, type Outcome } from './exit-codes.js';
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
-import { sshEndpoint, tcpAnswers, type SshEndpoint } from './probe.js';
+import { sshEndpoint, tcpAnswers, tcpReply, type SshEndpoint } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
@@ -241,13 +241,20 @@ export class Transport {
    * that waits for the host's return; undefined when none can be made (a local target, an ssh proxy).
    */
   async reachability(): Promise<(() => Promise<boolean>) | undefined> {
-    if (this.master === undefined) return undefined;
+    const endpoint = await this.probedEndpoint();
+    return endpoint === undefined ? undefined : () => tcpAnswers(endpoint, this.probeTimeoutMs);
+  }
+
+  /** Where an ssh target's probes go (looked up once), or undefined when none can be made. */
+  private probedEndpoint(): Promise<SshEndpoint | undefined> {
     const master = this.master;
+    if (master === undefined) return Promise.resolve(undefined);
     this.endpoint ??= sshEndpoint(master.clientOptions(), master.target.host);
-    const endpoint = await this.endpoint;
-    if (endpoint === undefined) return undefined;
-    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
-    return () => tcpAnswers(endpoint, timeoutMs);
+    return this.endpoint;
+  }
+
+  private get probeTimeoutMs(): number {
+    return Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
   }
 
   /** Kills running children, closes the ssh master and removes its control directory. */
@@ -266,14 +273,18 @@ export class Transport {
    */
   private async connect(started: number): Promise<TransferResult | undefined> {
     if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
-    if (this.master !== undefined && !(await this.master.isUp())) {
-      const probe = await this.reachability();
-      if (probe !== undefined && !(await probe())) {
-        return this.result('retry', started, emptyCounts(), 0, null, `ssh: connect to ${this.master.target.host}: no answer within ${PROBE_TIMEOUT_MS} ms (host unreachable)`, 255);
-      }
+    // A host that refuses is left to ssh, which says so at once in its own words.
+    if (this.master !== undefined && !(await this.master.isUp()) && (await this.silent())) {
+      return this.result('retry', started, emptyCounts(), 0, null, `ssh: connect to ${this.master.target.host}: no answer within ${PROBE_TIMEOUT_MS} ms, twice (host unreachable, or its packets dropped)`, 255);
     }
     const state = await this.master?.ensure();
     return state === undefined || state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
+  }
+
+  /** True when the host's ssh port gets no reply at all, twice asked (one lost SYN is not an outage); false when it cannot be probed. */
+  private async silent(): Promise<boolean> {
+    const endpoint = await this.probedEndpoint();
+    return endpoint !== undefined && (await tcpReply(endpoint, this.probeTimeoutMs)) === 'silent' && (await tcpReply(endpoint, this.probeTimeoutMs)) === 'silent';
   }
 
   /** The paths run, then the trees run (each only when it has something to do); stops at the first failure. */
