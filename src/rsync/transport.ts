@@ -123,6 +123,12 @@ const RECURSE = ['-r', '--no-inc-recursive'] as const;
 
 /** A probe's connect timeout: long enough for any working link's handshake, short enough to try again soon. */
 const PROBE_TIMEOUT_MS = 1000;
+/**
+ * An ssh target's rsync that has read nothing this long has its host probed (child.ts): a host that gives
+ * no reply ends it and its master, and the queue waits for the host's return. One that answers is asked
+ * again only after as long a quiet again: a probe is a TCP connect, which sshd logs.
+ */
+const QUIET_MS = 3000;
 
 export type DeleteMethod = 'missing-args' | 'filter-list';
 
@@ -364,7 +370,16 @@ export class Transport {
       where: this.target.kind === 'local' ? 'the target' : this.target.host,
       logger: this.logger,
       stopping: this.stopping.signal,
+      ...(this.master ? { silence: { afterMs: QUIET_MS, answers: () => this.stillAnswers() } } : {}),
     });
+  }
+
+  /** For a quiet rsync: false when the host gives no reply, and then its master (riding a dead connection) is closed first. */
+  private async stillAnswers(): Promise<boolean> {
+    if (!(await this.silent())) return true;
+    this.logger.warn('the host stopped answering in the middle of an rsync: ending it and the ssh connection');
+    await this.master?.drop();
+    return false;
   }
 
   /** The excludes, and the rules file's when there is one (NUL-separated: --from0, which the lists use too). */
@@ -412,7 +427,8 @@ export class Transport {
       const meaning = run.child.spawnError !== undefined
         ? { outcome: 'fatal' as const, meaning: `rsync could not be started: ${run.child.spawnError.message}` }
         : run.problem ?? classifyExit(run.child.exitCode, run.child.signal);
-      if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
+      if (run.child.killed === 'silent') reasons.push('rsync killed: the host stopped answering (unreachable)');
+      else if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
       if (meaning.outcome !== 'ok' || run.child.exitCode !== 0) reasons.push(meaning.meaning);
       outcome = worse(outcome, meaning.outcome);
       if (meaning.outcome !== 'ok') break;
@@ -420,7 +436,9 @@ export class Transport {
     if (kept > 0) reasons.push(`${kept} deleted director${kept === 1 ? 'y' : 'ies'} kept on the target: they hold excluded entries`);
     const summary = `${counts.changed} changed, ${counts.deleted} deleted, ${counts.sent} files sent`;
     const message = reasons.length === 0 ? summary : `${summary}; ${reasons.join('; ')}`;
-    const result = this.result(outcome, started, counts, kept, last?.child ?? null, message);
+    // A run ended because its host went silent failed the way a lost ssh connection does (255): the queue waits for the host's return.
+    const silent = runs.some((run) => run.child.killed === 'silent');
+    const result = this.result(outcome, started, counts, kept, last?.child ?? null, message, silent ? 255 : last?.child.exitCode ?? null);
     if (outcome !== 'ok') withDiagnosis(result, result.stderrTail);
     if (outcome === 'fatal') this.logger.error({ exitCode: result.exitCode, stderr: result.stderrTail, args: last?.args }, `rsync to ${this.target.spec} failed and will fail the same way again: ${message}`);
     return result;
