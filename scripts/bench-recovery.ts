@@ -83,12 +83,26 @@ async function recover(setup: Setup, outage: Outage, round: number, mark: (what:
   return { seconds: (Math.min(t - back, CAP_MS)) / 1000, capped: t - back > CAP_MS };
 }
 
+/**
+ * `count` sshd on as many addresses: each picks a random 127.0.0.N, and inosync's ssh options are given per
+ * address, so two hosts on one address would be one host to it (an outage of the other would go unseen).
+ */
+async function distinctHosts(count: number, after: (fn: () => unknown) => void): Promise<SshHost[]> {
+  const hosts: SshHost[] = [];
+  while (hosts.length < count) {
+    const host = await startSshd({ after });
+    if (hosts.some((h) => h.address === host.address)) await host.close();
+    else hosts.push(host);
+  }
+  return hosts;
+}
+
 export async function recoveryBenchmarks(work: string, log: (line: string) => void): Promise<Row[]> {
   const cleanups: Array<() => unknown> = [];
   const keepLog = process.env.INOSYNC_BENCH_LOG;
   const mark = (what: string): void => { if (keepLog) appendFileSync(keepLog, `${JSON.stringify({ time: Date.now(), bench: what })}\n`); };
   try {
-    const hosts = await Promise.all([0, 1, 2, 3].map(() => startSshd({ after: (fn) => { cleanups.push(fn); } })));
+    const hosts = await distinctHosts(4, (fn) => { cleanups.push(fn); });
     log(`recovery: four sshd (two per agent) on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}`);
     const setups = { inosync: makeSetup(work, 'inosync', hosts.slice(0, 2)), lsyncd: makeSetup(work, 'lsyncd', hosts.slice(2)) };
     const ours = await startInosync(work, setups.inosync);
