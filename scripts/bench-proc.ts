@@ -12,6 +12,47 @@ export function peakRssMiB(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
+const PAGE_MIB = (Number(spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).stdout.trim()) || 4096) / (1 << 20);
+
+/**
+ * Resident set (MiB) of a process tree now: `pid` and its descendants, and the live processes whose command
+ * line contains `marker` (helpers that left the tree, such as daemonized ssh masters). Shared pages are
+ * counted in each process, as `ps` and the kernel's per-process figures do.
+ */
+export function treeRssMiB(pid: number, marker?: string): number {
+  const procs = new Map<number, { ppid: number; rss: number }>();
+  const marked = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // Fields after the command name: state is the first, ppid the second, rss (pages) the 22nd.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) });
+      if (marker !== undefined && readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(marker)) marked.add(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (p: number): boolean => {
+    for (let at = p, hops = 0; at > 1 && hops < 64; hops++) {
+      if (at === pid || marked.has(at)) return true;
+      at = procs.get(at)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let pages = 0;
+  for (const [p, { rss }] of procs) if (inTree(p)) pages += rss;
+  return pages * PAGE_MIB;
+}
+
+/** Samples `measure` every `intervalMs` until stopped; stop() returns the largest value seen. */
+export function sampleMax(measure: () => number, intervalMs = 25): { stop(): number } {
+  let max = measure();
+  const timer = setInterval(() => { max = Math.max(max, measure()); }, intervalMs);
+  return { stop: () => { clearInterval(timer); return Math.max(max, measure()); } };
+}
+
 /** CPU seconds (user + system) of a process, and of its children it has waited for. */
 export function cpuSeconds(pid: number): { own: number; children: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -5,14 +5,16 @@
 // - convergence after a storm of STORM_FILES new files (median of STORM_ROUNDS for inosync and the
 //   floor); floor: the time to write them plus one plain `rsync -a` of the result to every host in parallel;
 // - the agent's CPU seconds over the storm (its rsync and ssh children counted, and inosync's ssh masters,
-//   which run detached) and its peak RSS.
+//   which run detached), and the peak RSS of that same process tree during the storms.
+// On a tmpfs everything is measured; on the disk (SyncPlan) the storms only, in fewer rounds: the latency of
+// one small file does not depend on the medium, a storm's metadata work does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../test/helpers/run-cli.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
-import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, spawnReady, stop, stopGroup, treeUsage, type TreeUsage } from './bench-proc.js';
+import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, sampleMax, spawnReady, stop, stopGroup, treeRssMiB, treeUsage, type TreeUsage } from './bench-proc.js';
 import { ratio, type Row } from './bench-table.js';
 
 const LATENCY_CHANGES = 20;
@@ -20,7 +22,7 @@ const LATENCY_CHANGES = 20;
 const LATENCY_GAP_MS = 50;
 const STORM_FILES = 10_000;
 const STORM_DIRS = 100;
-/** inosync and the floor weather this many storms (medians reported); lsyncd one. */
+/** inosync and the floor weather this many storms at most (medians reported; see SyncPlan); lsyncd one. */
 const STORM_ROUNDS = 5;
 /** lsyncd may take minutes on the storm: it is stopped here and its figures become bounds. */
 const STORM_CAP_S = 30;
@@ -36,6 +38,8 @@ export interface Agent {
   cpu(): number;
   /** RSS, processes and CPU of the agent's whole process tree now (its detached ssh masters too). */
   usage(): TreeUsage;
+  /** RSS (MiB) now of the same processes: the agent, its children, its helpers. */
+  rss(): number;
 }
 
 export interface Setup { src: string; targets: Target[] }
@@ -62,6 +66,8 @@ function sshOptions(host: SshHost): string[] {
 
 export async function startInosync(work: string, setup: Setup, extraArgs: readonly string[] = []): Promise<Agent> {
   const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`), ...extraArgs];
+  // Kept for a look at where the time goes (bench-recovery.ts): every rsync and ssh master it starts.
+  if (process.env.INOSYNC_BENCH_LOG) args.push('--log-level', 'debug');
   for (const { host, dir } of setup.targets) {
     args.push('--target', host.spec(dir), '--ssh-port', `${host.address}=${host.port}`, '--ssh-identity', `${host.address}=${host.identity}`);
     for (let k = 1; k < host.sshOptions.length; k += 2) args.push('--ssh-option', `${host.address}=${host.sshOptions[k] ?? ''}`);
@@ -85,6 +91,7 @@ export async function startInosync(work: string, setup: Setup, extraArgs: readon
       return own + children + cpuSecondsOfMarked(`inosync-ssh-${pid}-`);
     },
     usage: () => treeUsage(pid, `inosync-ssh-${pid}-`),
+    rss: () => treeRssMiB(pid, `inosync-ssh-${pid}-`),
   };
 }
 
@@ -103,10 +110,16 @@ export async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
     stream: 'stdout', ready: /Startup of .* finished/, count: setup.targets.length, timeoutMs: 60_000, detached: true,
   });
   const pid = child.pid ?? 0;
-  return { child, stop: () => stopGroup(child), cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; }, usage: () => treeUsage(pid) };
+  return {
+    child,
+    stop: () => stopGroup(child),
+    cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; },
+    usage: () => treeUsage(pid),
+    rss: () => treeRssMiB(pid),
+  };
 }
 
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
@@ -187,98 +200,135 @@ async function interleaved<K extends string>(probes: Record<K, Probe>): Promise<
   return times;
 }
 
-function writeStorm(root: string): void {
-  const result = spawnSync(process.execPath, [writer, root, String(STORM_FILES), String(STORM_DIRS)], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`the storm writer failed (${result.status})`);
+/** A storm's size: files spread over the directories s0..s{dirs-1}. */
+export interface StormSize { files: number; dirs: number }
+const STORM: StormSize = { files: STORM_FILES, dirs: STORM_DIRS };
+
+/**
+ * Writes the storm into root's s0.. (a process of its own, so that the bench's samplers keep running);
+ * `part` [from, to) writes only those of its files (END with the last part).
+ */
+export function writeStorm(root: string, size = STORM, part: [number, number] = [0, size.files]): Promise<void> {
+  return run([process.execPath, writer, root, String(size.files), String(size.dirs), ...part.map(String)]);
 }
 
 /** Whether a host holds the whole storm (the writer's files and its END directory, made last). */
-function holdsStorm(dir: string): boolean {
+export function holdsStorm(dir: string, size = STORM): boolean {
   if (!existsSync(join(dir, 'END'))) return false;
   let files = 0;
-  for (let i = 0; i < STORM_DIRS; i++) files += readdirSync(join(dir, `s${i}`)).length;
-  return files === STORM_FILES;
+  for (let i = 0; i < size.dirs; i++) files += readdirSync(join(dir, `s${i}`)).length;
+  return files === size.files;
 }
 
-interface Storm { seconds: number; cpu: number; capped: boolean }
+interface Storm { seconds: number; cpu: number; capped: boolean; rss: number }
 
 async function stormWith(agent: Agent, setup: Setup, round: number): Promise<Storm> {
   const cpu0 = agent.cpu();
+  const rss = sampleMax(() => agent.rss(), 50);
   const t0 = performance.now();
-  writeStorm(join(setup.src, stormDir(round)));
+  await writeStorm(join(setup.src, stormDir(round)));
   const deadline = t0 + STORM_CAP_S * 1000;
   const arrived = (): boolean => setup.targets.every(({ dir }) => holdsStorm(join(dir, stormDir(round))));
   const t1 = await pollUntil(() => arrived() || performance.now() > deadline, 'every host to hold the storm', STORM_CAP_S * 2000, 20);
-  return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline };
+  return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline, rss: rss.stop() };
 }
 
 /** Writing the storm, then one plain `rsync -a` (own ssh connection) to every host at once. */
 async function stormFloor(setup: Setup, round: number): Promise<number> {
   const root = join(setup.src, stormDir(round));
   const t0 = performance.now();
-  writeStorm(root);
+  await writeStorm(root);
   await Promise.all(setup.targets.map(({ host, dir }) => run(['rsync', '-a', '-e', ['ssh', ...sshOptions(host)].join(' '), `${root}/`, `${host.spec(join(dir, stormDir(round)))}/`])));
   return (performance.now() - t0) / 1000;
 }
 
+/** Where the trees live, and how much is measured there. */
+export interface SyncPlan {
+  /** Named in the storm rows: "tmpfs" or "disk". */
+  medium: string;
+  /** The latency rows too (they do not depend on the medium). */
+  latency: boolean;
+  /** Storms weathered by inosync and by the floor (medians reported); at most STORM_ROUNDS. */
+  rounds: number;
+  /** The storm's converged / floor target, as a ratio. */
+  stormTarget: number;
+}
+
+/** The tree's peak RSS in the disk storm of issue 13: lsyncd's was 58 MiB, inosync's 144 MiB. */
+const STORM_RSS_TARGET_MIB = 80;
+
 interface Measured { lat: number[]; storm: Storm; rss: number }
 
-function tableRows(ours: Measured, lsyncd: Measured, floorLat: { one: number[]; all: number[] }, floorStorm: number): Row[] {
+function latencyRows(ours: Measured, lsyncd: Measured, floorLat: { one: number[]; all: number[] }): Row[] {
   const p50 = (xs: number[]): number => percentile(xs, 50);
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const floor = 'floor: 1 rsync, open ssh';
-  const lsync = 'lsyncd, delay = 0';
   const lat = 'latency, change -> 2 hosts';
-  const storm = `storm ${STORM_FILES.toLocaleString('en-US')} files -> 2 hosts`;
-  const atMost = (limit: number): Row['target'] => ({ text: `<= ${limit.toFixed(2)}x`, met: (row) => ratio(row) <= limit });
   return [
     { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(floorLat.one), anchorName: floor, target: atMost(1.5) },
     { metric: `${lat} p95`, unit: 'ms', inosync: p95(ours.lat), anchor: p95(floorLat.one), anchorName: floor },
     { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(floorLat.all), anchorName: `${floor}, 2 hosts at once` },
-    { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(lsyncd.lat), anchorName: lsync },
-    { metric: `${lat} p95`, unit: 'ms', inosync: p95(ours.lat), anchor: p95(lsyncd.lat), anchorName: lsync },
-    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: floorStorm, anchorName: 'floor: write + rsync -a per host', target: atMost(1.3) },
-    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: lsyncd.storm.seconds, anchorName: lsync, anchorCapped: lsyncd.storm.capped, target: atMost(0.5) },
-    { metric: `${storm}: agent CPU, children too`, unit: 's', inosync: ours.storm.cpu, anchor: lsyncd.storm.cpu, anchorName: lsync, anchorCapped: lsyncd.storm.capped, target: { text: '< 1.00x', met: (row) => ratio(row) < 1 } },
-    { metric: 'agent peak RSS', unit: 'MiB', inosync: ours.rss, anchor: lsyncd.rss, anchorName: lsync },
+    { metric: `${lat} p50`, unit: 'ms', inosync: p50(ours.lat), anchor: p50(lsyncd.lat), anchorName: LSYNCD },
+    { metric: `${lat} p95`, unit: 'ms', inosync: p95(ours.lat), anchor: p95(lsyncd.lat), anchorName: LSYNCD },
   ];
 }
 
+function stormRows(ours: Measured, lsyncd: Measured, floorStorm: number, plan: SyncPlan): Row[] {
+  const storm = `storm ${STORM_FILES.toLocaleString('en-US')} files -> 2 hosts, ${plan.medium}`;
+  return [
+    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: floorStorm, anchorName: 'floor: write + rsync -a per host', target: atMost(plan.stormTarget) },
+    { metric: `${storm}: converged`, unit: 's', inosync: ours.storm.seconds, anchor: lsyncd.storm.seconds, anchorName: LSYNCD, anchorCapped: lsyncd.storm.capped, target: atMost(0.5) },
+    { metric: `${storm}: agent CPU, children too`, unit: 's', inosync: ours.storm.cpu, anchor: lsyncd.storm.cpu, anchorName: LSYNCD, anchorCapped: lsyncd.storm.capped, target: { text: '< 1.00x', met: (row) => ratio(row) < 1 } },
+    {
+      metric: `${storm}: peak RSS of the tree`, unit: 'MiB', inosync: ours.storm.rss, anchor: lsyncd.storm.rss, anchorName: LSYNCD,
+      target: { text: `<= ${STORM_RSS_TARGET_MIB} MiB`, met: (row) => row.inosync <= STORM_RSS_TARGET_MIB },
+    },
+    { metric: 'agent peak RSS (node process alone, since its start)', unit: 'MiB', inosync: ours.rss, anchor: lsyncd.rss, anchorName: LSYNCD },
+  ];
+}
+
+const LSYNCD = 'lsyncd, delay = 0';
+const atMost = (limit: number): Row['target'] => ({ text: `<= ${limit.toFixed(2)}x`, met: (row) => ratio(row) <= limit });
 const milliseconds = (xs: readonly number[]): string => xs.map((x) => x.toFixed(0)).join(' ');
 
-export async function syncBenchmarks(work: string, log: (line: string) => void): Promise<Row[]> {
+export async function syncBenchmarks(work: string, log: (line: string) => void, plan: SyncPlan): Promise<Row[]> {
   const cleanups: Array<() => unknown> = [];
+  const say = (line: string): void => log(`sync, ${plan.medium}: ${line}`);
   try {
     const hosts = await Promise.all([0, 1].map(() => startSshd({ after: (fn) => { cleanups.push(fn); } })));
-    log(`sync: two sshd on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}`);
+    say(`two sshd on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}`);
     const setups = { inosync: makeSetup(work, 'inosync', hosts), lsyncd: makeSetup(work, 'lsyncd', hosts), floor: makeSetup(work, 'floor', hosts) };
     const ours = await startInosync(work, setups.inosync);
     cleanups.push(() => ours.stop());
     const theirs = await startLsyncd(work, setups.lsyncd);
     cleanups.push(() => theirs.stop());
-    const floor = await openFloor(work, setups.floor);
-    cleanups.push(() => floor.close());
-    log('sync: inosync and lsyncd have done their startup syncs, floor connections open');
+    say('inosync and lsyncd have done their startup syncs');
 
-    const lat = await interleaved({ inosync: agentProbe(setups.inosync), lsyncd: agentProbe(setups.lsyncd), one: floor.one, all: floor.all });
-    log(`sync: latency ms, inosync ${milliseconds(lat.inosync)}; lsyncd ${milliseconds(lat.lsyncd)}; floor ${milliseconds(lat.one)}; floor, 2 hosts ${milliseconds(lat.all)}`);
+    const rows: Row[] = [];
+    const lat = { inosync: [] as number[], lsyncd: [] as number[], one: [] as number[], all: [] as number[] };
+    if (plan.latency) {
+      const floor = await openFloor(work, setups.floor);
+      cleanups.push(() => floor.close());
+      Object.assign(lat, await interleaved({ inosync: agentProbe(setups.inosync), lsyncd: agentProbe(setups.lsyncd), one: floor.one, all: floor.all }));
+      say(`latency ms, inosync ${milliseconds(lat.inosync)}; lsyncd ${milliseconds(lat.lsyncd)}; floor ${milliseconds(lat.one)}; floor, 2 hosts ${milliseconds(lat.all)}`);
+    }
     const floorStorms: number[] = [];
     const ourStorms: Storm[] = [];
-    for (let round = 0; round < STORM_ROUNDS; round++) {
+    for (let round = 0; round < Math.min(plan.rounds, STORM_ROUNDS); round++) {
       floorStorms.push(await stormFloor(setups.floor, round));
       ourStorms.push(await stormWith(ours, setups.inosync, round));
     }
     const theirStorm = await stormWith(theirs, setups.lsyncd, 0);
     const seconds = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
-    log(`sync: storms, inosync ${seconds(ourStorms.map((x) => x.seconds))} s using ${seconds(ourStorms.map((x) => x.cpu))} CPU s; floor ${seconds(floorStorms)} s`);
-    log(`sync: lsyncd storm ${theirStorm.capped ? 'not converged, stopped after ' : ''}${theirStorm.seconds.toFixed(2)} s, ${theirStorm.cpu.toFixed(2)} CPU s`);
-    const ourStorm = { seconds: percentile(ourStorms.map((x) => x.seconds), 50), cpu: percentile(ourStorms.map((x) => x.cpu), 50), capped: false };
-    const floorStorm = percentile(floorStorms, 50);
-    return tableRows(
-      { lat: lat.inosync, storm: ourStorm, rss: peakRssMiB(ours.child.pid ?? 0) },
-      { lat: lat.lsyncd, storm: theirStorm, rss: peakRssMiB(theirs.child.pid ?? 0) },
-      lat, floorStorm,
-    );
+    say(`storms, inosync ${seconds(ourStorms.map((x) => x.seconds))} s using ${seconds(ourStorms.map((x) => x.cpu))} CPU s, tree peak ${milliseconds(ourStorms.map((x) => x.rss))} MiB; floor ${seconds(floorStorms)} s`);
+    say(`lsyncd storm ${theirStorm.capped ? 'not converged, stopped after ' : ''}${theirStorm.seconds.toFixed(2)} s, ${theirStorm.cpu.toFixed(2)} CPU s, tree peak ${theirStorm.rss.toFixed(0)} MiB`);
+    const median = (pick: (x: Storm) => number): number => percentile(ourStorms.map(pick), 50);
+    const ourStorm = { seconds: median((x) => x.seconds), cpu: median((x) => x.cpu), rss: median((x) => x.rss), capped: false };
+    const ourFigures = { lat: lat.inosync, storm: ourStorm, rss: peakRssMiB(ours.child.pid ?? 0) };
+    const theirFigures = { lat: lat.lsyncd, storm: theirStorm, rss: peakRssMiB(theirs.child.pid ?? 0) };
+    if (plan.latency) rows.push(...latencyRows(ourFigures, theirFigures, lat));
+    rows.push(...stormRows(ourFigures, theirFigures, percentile(floorStorms, 50), plan));
+    return rows;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }

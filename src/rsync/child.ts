@@ -6,7 +6,11 @@
 // A stall is "the child read nothing for `stallMs`", sampled from /proc/PID/io (rchar): a live rsync always
 // reads something (source files, or the peer's data and keep-alives, which --timeout makes it send), while
 // one talking to a black-holed host reads nothing. rsync's own --timeout and ssh's ServerAlive should end
-// such a child first; this is the last line of defence when they do not.
+// such a child first; this is the last line of defence when they do not. Sooner than that, a child quiet
+// for `silence.afterMs` has its host asked whether it still answers (a cheap probe, see probe.ts): ssh's
+// keep-alives have been seen to leave a connection to a black-holed host hanging for as long as the outage.
+// A host that gives no reply ends the child (killed: 'silent'); one that does is asked again only after as
+// long a quiet again.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +25,8 @@ export interface ChildSpec {
   stallMs?: number;
   /** Kill when the child runs longer than this. */
   deadlineMs?: number;
+  /** Kill when the child has read nothing for `afterMs` and `answers()` then says its host is silent. */
+  silence?: Silence;
   onStdoutLine?: (line: Buffer) => void;
   onStderrLine?: (line: string) => void;
   /**
@@ -33,6 +39,11 @@ export interface ChildSpec {
   contained?: boolean;
 }
 
+export interface Silence {
+  afterMs: number;
+  answers: () => Promise<boolean>;
+}
+
 export interface ChildResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -40,7 +51,7 @@ export interface ChildResult {
   /** Last few KB of stderr, for messages. */
   stderrTail: string;
   /** Set when we killed it, and why. */
-  killed?: 'aborted' | 'stalled' | 'deadline';
+  killed?: 'aborted' | 'stalled' | 'deadline' | 'silent';
   /** Set when the program could not be started at all (ENOENT...). */
   spawnError?: Error;
 }
@@ -190,7 +201,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
         if (signal?.aborted) queueMicrotask(onAbort);
         else signal?.addEventListener('abort', onAbort, { once: true });
         const deadline = spec.deadlineMs === undefined ? undefined : setTimeout(() => kill('deadline'), spec.deadlineMs);
-        const stall = spec.stallMs === undefined || pid === undefined ? undefined : watchStall(pid, spec.stallMs, () => kill('stalled'));
+        const stall = spec.stallMs === undefined || pid === undefined ? undefined : watchStall(pid, spec.stallMs, kill, spec.silence);
         onExit = () => {
           clearTimeout(deadline);
           stall?.stop();
@@ -243,15 +254,27 @@ function splitLines(stream: NodeJS.ReadableStream, onLine: (line: Buffer) => voi
   stream.on('end', () => { if (pending.length > 0) onLine(pending); });
 }
 
-function watchStall(pid: number, stallMs: number, onStall: () => void): { stop(): void } {
+function watchStall(pid: number, stallMs: number, kill: (why: 'stalled' | 'silent') => void, silence?: Silence): { stop(): void } {
   let last = -1;
   let quietSince = performance.now();
+  /** When the host was last asked (or the quiet began); undefined while a question is out. */
+  let askedAt: number | undefined = quietSince;
   const timer = setInterval(() => {
     readFile(`/proc/${pid}/io`, 'utf8').then((io) => {
       const rchar = Number(/^rchar: (\d+)/m.exec(io)?.[1] ?? -1);
       const now = performance.now();
-      if (rchar !== last) { last = rchar; quietSince = now; }
-      else if (now - quietSince >= stallMs) onStall();
+      if (rchar !== last) {
+        last = rchar;
+        quietSince = now;
+        if (askedAt !== undefined) askedAt = now;
+      } else if (now - quietSince >= stallMs) kill('stalled');
+      else if (silence && askedAt !== undefined && now - askedAt >= silence.afterMs) {
+        askedAt = undefined;
+        silence.answers().catch(() => true).then((answers) => {
+          askedAt = performance.now();
+          if (!answers) kill('silent');
+        });
+      }
     }, () => { /* exited, or /proc/PID/io unreadable: the deadline and rsync's own timeouts remain */ });
   }, SAMPLE_MS);
   timer.unref();

@@ -48,15 +48,23 @@ export function sshEndpoint(sshOptions: readonly string[], host: string): Promis
 }
 
 /** True when a TCP connection to the endpoint is accepted within `timeoutMs`; it is closed at once. */
-export function tcpAnswers({ host, port }: SshEndpoint, timeoutMs: number): Promise<boolean> {
+export async function tcpAnswers(endpoint: SshEndpoint, timeoutMs: number): Promise<boolean> {
+  return (await tcpReply(endpoint, timeoutMs)) === 'answers';
+}
+
+/**
+ * What a TCP connect to the endpoint gets within `timeoutMs`: accepted (closed at once), refused or
+ * otherwise failed (a reset, no route), or nothing at all (a host that is gone, or whose packets are dropped).
+ */
+export function tcpReply({ host, port }: SshEndpoint, timeoutMs: number): Promise<'answers' | 'fails' | 'silent'> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const done = (answered: boolean): void => {
+    const done = (reply: 'answers' | 'fails' | 'silent'): void => {
       socket.destroy();
-      resolve(answered);
+      resolve(reply);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    socket.setTimeout(timeoutMs, () => done('silent'));
+    socket.once('connect', () => done('answers'));
+    socket.once('error', () => done('fails'));
   });
 }

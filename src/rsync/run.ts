@@ -2,7 +2,7 @@
 // it would not delete, a receiver that rejects --delete-missing-args, no rsync on the far side), and whether
 // it did its job. It is spawned ahead of its input (see PreparedChild): complete() feeds it its NUL list.
 import type { Logger } from '../log/logger.js';
-import { isExecutable, prepareChild, type ChildResult, type PreparedChild } from './child.js';
+import { isExecutable, prepareChild, type ChildResult, type PreparedChild, type Silence } from './child.js';
 import { daemonRefusal } from './daemon-refusal.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
 import { diagnose } from './failure.js';
@@ -52,6 +52,8 @@ export interface RunSpec {
   stopping: AbortSignal;
   /** Under ionice -c3 and nice -n19 (see LOW_PRIORITY). */
   lowPriority?: boolean;
+  /** Asks, after a quiet, whether the far side still answers (child.ts). */
+  silence?: Silence;
 }
 
 export interface Run {
@@ -90,6 +92,7 @@ export function launchRsync(spec: RunSpec): Launched {
     command: command[0]!,
     args: [...command.slice(1), ...args],
     stallMs: (timeoutSec * 2 + 5) * 1000,
+    ...(spec.silence ? { silence: spec.silence } : {}),
     // rsync reports a directory it would not delete as info, on stdout.
     onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
     onStderrLine: (line) => {

@@ -183,22 +183,35 @@ export class SshMaster {
     this.stopped = true;
     await this.starting?.catch(() => undefined);
     if (this.dir === undefined) return;
-    if (await answers(this.controlPath())) {
-      await new Promise<void>((resolve) => {
-        try {
-          const child = spawn('ssh', this.exitArgs(), { stdio: 'ignore', shell: false });
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('error', () => { clearTimeout(timer); resolve(); });
-          child.once('exit', () => { clearTimeout(timer); resolve(); });
-        } catch {
-          // Out of resources: the master still exits by itself after IDLE_SEC.
-          resolve();
-        }
-      });
-    }
+    await this.exit();
     if (await stillOurs(this.dir, this.dirInfo!)) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     live.delete(this);
+  }
+
+  /**
+   * Closes a master whose host stopped answering while ssh's keep-alives have not ended it (seen here for a
+   * 20 s black hole): clients would ride it into the same hang. The next ensure() starts a new one.
+   */
+  async drop(): Promise<void> {
+    if (this.dir === undefined || this.stopped) return;
+    await this.exit();
+    await rm(this.controlPath(), { force: true });
+  }
+
+  private async exit(): Promise<void> {
+    if (!(await answers(this.controlPath()))) return;
+    await new Promise<void>((resolve) => {
+      try {
+        const child = spawn('ssh', this.exitArgs(), { stdio: 'ignore', shell: false });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('error', () => { clearTimeout(timer); resolve(); });
+        child.once('exit', () => { clearTimeout(timer); resolve(); });
+      } catch {
+        // Out of resources: the master still exits by itself after IDLE_SEC.
+        resolve();
+      }
+    });
   }
 
   /** Synchronous last-resort cleanup, for process exit. */

@@ -55,7 +55,7 @@ import { classifyExit, classifySpawnError, worse, type Outcome } from './exit-co
 import { addCounts, emptyCounts, type ItemCounts } from './itemize.js';
 import { isPlainRelative, moveLocally, runRemoteMove } from './remote-move.js';
 import { checkRsyncOptions } from '../safety/rsync-options.js';
-import { sshEndpoint, tcpAnswers } from './probe.js';
+import { sshEndpoint, tcpAnswers, tcpReply, type SshEndpoint } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
@@ -136,6 +136,12 @@ const STANDBY_IDLE_MS = 10_000;
 
 /** A probe's connect timeout: long enough for any working link's handshake, short enough to try again soon. */
 const PROBE_TIMEOUT_MS = 1000;
+/**
+ * An ssh target's rsync that has read nothing this long has its host probed (child.ts): a host that gives
+ * no reply ends it and its master, and the queue waits for the host's return. One that answers is asked
+ * again only after as long a quiet again: a probe is a TCP connect, which sshd logs.
+ */
+const QUIET_MS = 3000;
 
 export type DeleteMethod = 'missing-args' | 'filter-list';
 
@@ -169,6 +175,8 @@ export class Transport {
   private standby: Launched | undefined;
   /** Ends an unused standby: one shot, armed when a standby is started, so nothing ticks while idle. */
   private standbyIdle: NodeJS.Timeout | undefined;
+  /** Where ssh connects (probe.ts), looked up once; undefined inside when it goes through a proxy. */
+  private endpoint: Promise<SshEndpoint | undefined> | undefined;
   /** The receiver took --delete-missing-args once: standbys (which carry it) may be started ahead. */
   private missingArgsWork = false;
 
@@ -287,11 +295,20 @@ export class Transport {
    * that waits for the host's return; undefined when none can be made (a local target, an ssh proxy).
    */
   async reachability(): Promise<(() => Promise<boolean>) | undefined> {
-    if (this.master === undefined) return undefined;
-    const endpoint = await sshEndpoint(this.master.clientOptions(), this.master.target.host);
-    if (endpoint === undefined) return undefined;
-    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
-    return () => tcpAnswers(endpoint, timeoutMs);
+    const endpoint = await this.probedEndpoint();
+    return endpoint === undefined ? undefined : () => tcpAnswers(endpoint, this.probeTimeoutMs);
+  }
+
+  /** Where an ssh target's probes go (looked up once), or undefined when none can be made. */
+  private probedEndpoint(): Promise<SshEndpoint | undefined> {
+    const master = this.master;
+    if (master === undefined) return Promise.resolve(undefined);
+    this.endpoint ??= sshEndpoint(master.clientOptions(), master.target.host);
+    return this.endpoint;
+  }
+
+  private get probeTimeoutMs(): number {
+    return Math.min(PROBE_TIMEOUT_MS, this.timeoutSec * 1000);
   }
 
   /** Kills running children, closes the ssh master and removes its control directory. */
@@ -302,11 +319,27 @@ export class Transport {
     await this.master?.stop();
   }
 
-  /** Undefined when the target can be reached (ssh master up), else the result that says why not. */
+  /**
+   * Undefined when the target can be reached (ssh master up), else the result that says why not. A master
+   * to (re)start is preceded by a probe: a black-holed host would hold ssh's connect for ConnectTimeout (the
+   * whole --timeout), and one restored meanwhile would be reached only at the kernel's next SYN retry,
+   * seconds later; a probe that goes unanswered makes it a failure at once, and the queue then waits for
+   * the host's return with probes that see it within their interval.
+   */
   private async connect(started: number): Promise<TransferResult | undefined> {
     if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
+    // A host that refuses is left to ssh, which says so at once in its own words.
+    if (this.master !== undefined && !(await this.master.isUp()) && (await this.silent())) {
+      return this.result('retry', started, emptyCounts(), 0, null, `ssh: connect to ${this.master.target.host}: no answer within ${PROBE_TIMEOUT_MS} ms, twice (host unreachable, or its packets dropped)`, 255);
+    }
     const state = await this.master?.ensure();
     return state === undefined || state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
+  }
+
+  /** True when the host's ssh port gets no reply at all, twice asked (one lost SYN is not an outage); false when it cannot be probed. */
+  private async silent(): Promise<boolean> {
+    const endpoint = await this.probedEndpoint();
+    return endpoint !== undefined && (await tcpReply(endpoint, this.probeTimeoutMs)) === 'silent' && (await tcpReply(endpoint, this.probeTimeoutMs)) === 'silent';
   }
 
   /** The paths run, then the trees run (each only when it has something to do); stops at the first failure. */
@@ -387,7 +420,16 @@ export class Transport {
       where: this.target.kind === 'local' ? 'the target' : this.target.host,
       logger: this.logger,
       stopping: this.stopping.signal,
+      ...(this.master ? { silence: { afterMs: QUIET_MS, answers: () => this.stillAnswers() } } : {}),
     });
+  }
+
+  /** For a quiet rsync: false when the host gives no reply, and then its master (riding a dead connection) is closed first. */
+  private async stillAnswers(): Promise<boolean> {
+    if (!(await this.silent())) return true;
+    this.logger.warn('the host stopped answering in the middle of an rsync: ending it and the ssh connection');
+    await this.master?.drop();
+    return false;
   }
 
   /** The excludes, and the rules file's when there is one (NUL-separated: --from0, which the lists use too). */
@@ -443,7 +485,8 @@ export class Transport {
       const meaning = run.child.spawnError !== undefined
         ? classifySpawnError(run.child.spawnError)
         : run.problem ?? classifyExit(run.child.exitCode, run.child.signal);
-      if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
+      if (run.child.killed === 'silent') reasons.push('rsync killed: the host stopped answering (unreachable)');
+      else if (run.child.killed !== undefined) reasons.push(`rsync ${run.child.killed === 'aborted' ? 'was stopped' : `${run.child.killed}, killed`}`);
       if (meaning.outcome !== 'ok' || run.child.exitCode !== 0) reasons.push(meaning.meaning);
       outcome = worse(outcome, meaning.outcome);
       if (meaning.outcome !== 'ok') break;
@@ -451,7 +494,9 @@ export class Transport {
     if (kept > 0) reasons.push(`${kept} deleted director${kept === 1 ? 'y' : 'ies'} kept on the target: they hold excluded entries`);
     const summary = `${counts.changed} changed, ${counts.deleted} deleted, ${counts.sent} files sent`;
     const message = reasons.length === 0 ? summary : `${summary}; ${reasons.join('; ')}`;
-    const result = this.result(outcome, started, counts, kept, last?.child ?? null, message);
+    // A run ended because its host went silent failed the way a lost ssh connection does (255): the queue waits for the host's return.
+    const silent = runs.some((run) => run.child.killed === 'silent');
+    const result = this.result(outcome, started, counts, kept, last?.child ?? null, message, silent ? 255 : last?.child.exitCode ?? null);
     if (outcome !== 'ok') withDiagnosis(result, result.stderrTail);
     if (outcome === 'fatal') this.logger.error({ exitCode: result.exitCode, stderr: result.stderrTail, args: last?.args }, `rsync to ${this.target.spec} failed and will fail the same way again: ${message}`);
     return result;

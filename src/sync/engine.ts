@@ -330,6 +330,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       logger: this.logger,
     });
     const transport = this.records?.wrap(target.spec, direct) ?? direct;
+    const view = ownView(this.options, target);
     const queue = new HostQueue({
       name: target.spec,
       transport,
@@ -337,11 +338,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       backoff: this.options.backoff ?? defaultBackoff,
       maxPending: this.options.maxPending ?? syncDefaults.maxPending,
       initialSync,
+      // A host with a view of its own gets its marks cut to that view; a directory sent whole would reach past it.
+      ...(view ? {} : { regroup: (marks: PathSet) => this.sendCrowdedWhole(marks) }),
       logger: this.logger,
     });
     queue.on('batch', (report) => this.emit('batch', report));
     queue.on('state', (name, state) => this.emit('state', name, state));
-    const host = { target, queue, transport, view: ownView(this.options, target) };
+    const host = { target, queue, transport, view };
     this.hosts.set(target.spec, host);
     return host;
   }

@@ -22,7 +22,10 @@ export interface ReachabilityOptions {
   maxOpen: number;
 }
 
-export const reachabilityDefaults: ReachabilityOptions = { intervalMs: 250, slowIntervalMs: 1000, longOutageMs: 60_000, maxOpen: 4 };
+// A probe of a host that is down costs a SYN (and a reset, or nothing): every 100 ms is still no load, and
+// takes 150 ms off the wait at the return compared with 250 (half an interval on average). A black-holed
+// host's probes each wait out their 1 s connect timeout, so up to 10 are open at that pace.
+export const reachabilityDefaults: ReachabilityOptions = { intervalMs: 100, slowIntervalMs: 1000, longOutageMs: 60_000, maxOpen: 10 };
 
 /** Probes until the host answers: 'answers' when it did at the first try, 'back' when later. */
 export function awaitReturn(probe: Probe, signal: AbortSignal, options: ReachabilityOptions = reachabilityDefaults): Promise<ReturnVerdict> {

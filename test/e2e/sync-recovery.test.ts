@@ -74,6 +74,23 @@ test('a host black-holed mid-stream is given up within seconds, shown down, and 
   await converged(mirror);
 });
 
+test('a black-holed host that ssh keep-alives would not give up on soon is given up once it stops answering probes', async (t) => {
+  const mirror = await makeMirror(t, { local: 0, ssh: 2 });
+  const host = mirror.hosts[0]!;
+  // The user's keep-alive interval wins over ours, and rsync's own timeout is long: only the watchdog is left.
+  const agent = await startAgent(t, mirror, ['--timeout', '120', '--ssh-option', `${host.address}=ServerAliveInterval=600`]);
+  writeFiles(join(mirror.src, 'before'), 'f', 20);
+  await converged(mirror);
+  await host.block();
+  writeFiles(join(mirror.src, 'during'), 'f', 50, 20_000);
+  await agent.waitForLog((l) => l.msg.startsWith('rsync failed') && l.host === specOf(mirror, 0) && /stopped answering/.test(String(l.error)), 'the silent batch to be given up', 30_000);
+  const down = await failing(agent, specOf(mirror, 0), (e) => e.length > 0);
+  assert.equal(down.state, 'down');
+  await waitForSameTree(mirror.src, mirror.dirs[1]!, { timeoutMs: 15_000 });
+  await host.unblock();
+  await converged(mirror);
+});
+
 test('a target filesystem that fills up is named full, with its fix, and converges once given room', async (t) => {
   const { mirror, disk, agent } = await onSmallDisk(t, 256);
   writeFiles(join(mirror.src, 'big'), 'f', 8, 100_000);

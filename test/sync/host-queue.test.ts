@@ -137,6 +137,29 @@ test('a failed batch returns to the pending set and is retried after a backoff',
   assert.equal(q.status().consecutiveFailures, 0);
 });
 
+test('a backlog left by a failure is regrouped before its retry; a batch after a success is not', async (t) => {
+  const transport = new FakeTransport();
+  // Stands for the engine's: a directory with marked files is sent whole.
+  const regroup = (set: PathSet): void => { for (const { path } of set.crowdedDirectories(2)) set.add(path, 'tree'); };
+  const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 5, capMs: 20, jitter: 0 }, maxPending: 100, regroup, logger: silentLogger });
+  await synced(t, transport, q);
+  q.add(marks('d/a', 'd/b'));
+  await waitFor(() => transport.waiting === 1);
+  q.add(marks('d/c'));
+  transport.finish('retry', 255);
+  await waitFor(() => transport.waiting === 1, { what: 'the retry' });
+  transport.finish();
+  q.add(marks('e/a', 'e/b'));
+  await waitFor(() => transport.calls.length === 4 && transport.waiting === 1, { what: 'the next batch' });
+  transport.finish();
+  await q.whenSettled();
+  assert.deepEqual(transport.calls.slice(1), [
+    { kind: 'batch', paths: ['d/a', 'd/b'], trees: [] },
+    { kind: 'batch', paths: [], trees: ['d'] },
+    { kind: 'batch', paths: ['e/a', 'e/b'], trees: [] },
+  ]);
+});
+
 test('a host that cannot be reached is reported down, with its last error', async (t) => {
   const transport = new FakeTransport();
   const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 60_000, capMs: 60_000, jitter: 0 }, maxPending: 10, logger: silentLogger });
