@@ -58,6 +58,7 @@ import { sshEndpoint, tcpAnswers } from './probe.js';
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
+import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.js';
 import { rsyncDestination, type Target } from './target.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
@@ -112,6 +113,13 @@ export interface TransportOptions {
   /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
   timeoutSec?: number;
   logger?: Logger;
+  /** Where full syncs and large batches report how far they got (src/status/progress.ts). */
+  progress?: ProgressTracker;
+}
+
+/** A pass of the caller's (a state record's scan before it, a startup difference), which the run reports into. */
+export interface PassOption {
+  pass?: Pass;
 }
 
 /** What the classic mirror script keeps: links, perms, times, owner/group, devices, hard links, ACLs, xattrs. */
@@ -153,6 +161,7 @@ export class Transport {
   private readonly treeDeletes: string[];
   private readonly timeoutSec: number;
   private readonly logger: Logger;
+  private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
@@ -161,12 +170,15 @@ export class Transport {
   private standbyIdle: NodeJS.Timeout | undefined;
   /** The receiver took --delete-missing-args once: standbys (which carry it) may be started ahead. */
   private missingArgsWork = false;
+  /** The pass of the batch being sent, when it is large (see transfer()): its runs report into it. */
+  private batchPass: Pass | undefined;
 
   constructor(opts: TransportOptions) {
     this.source = resolve(opts.source);
     this.target = opts.target;
     this.timeoutSec = opts.timeoutSec ?? 30;
     this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
+    this.progress = opts.progress;
     this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
     this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
@@ -195,20 +207,31 @@ export class Transport {
    * `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says).
    * `lowPriority`: under ionice/nice, for a verification that runs behind a startup difference (src/state/).
    */
-  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } = {}): Promise<TransferResult> {
+  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } & PassOption = {}): Promise<TransferResult> {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
-    const run = this.launch([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, options.lowPriority).complete(Buffer.alloc(0), signal);
+    const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
+    const launched = this.launch([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, options.lowPriority, pass !== undefined);
+    pass?.watch(launched.live);
+    const run = launched.complete(Buffer.alloc(0), signal);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
-    return this.finish(started, [await run]);
+    return this.ending(options.pass === undefined ? pass : undefined, async () => this.finish(started, [await run]));
   }
 
-  async transfer(batch: Batch, signal?: AbortSignal): Promise<TransferResult> {
+  async transfer(batch: Batch, signal?: AbortSignal, options: PassOption = {}): Promise<TransferResult> {
     const started = performance.now();
     if (batch.paths.length === 0 && batch.trees.length === 0) return this.result('ok', started, emptyCounts(), 0, null, 'nothing to send');
+    // A live change's batch is never tracked: only one large enough to take a while (src/status/progress.ts).
+    const marks = batch.paths.length + batch.trees.length;
+    const pass = options.pass ?? (marks >= BIG_BATCH ? this.progress?.begin('batch', 'sending', { count: marks, from: 'marks' }) : undefined);
+    this.batchPass = pass;
+    return this.ending(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
+  }
+
+  private async sendBatch(batch: Batch, started: number, signal?: AbortSignal): Promise<TransferResult> {
     // A waiting standby rides on a live connection (it dies with it): no need to check the master first.
     const down = this.standby?.prepared.waiting ? undefined : await this.connect(started);
     if (down) return down;
@@ -279,7 +302,9 @@ export class Transport {
       const list = nulList(batch.paths);
       const fresh = (): Launched => this.launch(pathsMechanism(missingArgs));
       const standby = this.takeStandby(missingArgs);
-      const running = (standby ?? fresh()).complete(list, signal);
+      const launched = standby ?? fresh();
+      this.batchPass?.watch(launched.live);
+      const running = launched.complete(list, signal);
       // The next batch's rsync connects while this one works: it is fed once this one has ended.
       this.prepareStandby();
       let run = await running;
@@ -292,7 +317,9 @@ export class Transport {
       runs.push(run);
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
-      runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
+      const trees = this.launch([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs]);
+      this.batchPass?.watch(trees.live);
+      runs.push(await trees.complete(nulList(batch.trees), signal));
     }
     return runs;
   }
@@ -337,9 +364,10 @@ export class Transport {
   }
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */
-  private launch(mechanism: string[], direction?: Direction, lowPriority = false): Launched {
+  private launch(mechanism: string[], direction?: Direction, lowPriority = false, progress = false): Launched {
     return launchRsync({
       lowPriority,
+      progress,
       attrs: direction?.attrs ?? this.attrs,
       shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),
@@ -391,6 +419,18 @@ export class Transport {
     if (missingArgs === this.pathsArgs && standby) return standby;
     standby?.prepared.discard();
     return undefined;
+  }
+
+  /** Runs `work`, then ends `pass` (one the transport began itself, not its caller's) with its outcome. */
+  private async ending(pass: Pass | undefined, work: () => Promise<TransferResult>): Promise<TransferResult> {
+    let outcome: Outcome | undefined;
+    try {
+      const result = await work();
+      outcome = result.outcome;
+      return result;
+    } finally {
+      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
+    }
   }
 
   private finish(started: number, runs: Run[]): TransferResult {

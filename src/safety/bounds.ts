@@ -40,6 +40,7 @@ export const BOUNDS = {
   'max-procs': { min: 1, max: 256, unit: 'count' },
   'max-pending': { min: 1, max: 10_000_000, unit: 'count' },
   'verify-every': { min: SECOND_MS, max: 24 * DAY_MS, unit: 'duration' },
+  'progress-every': { min: SECOND_MS, max: DAY_MS, unit: 'duration' },
   'status-timeout': { min: 1, max: HOUR_MS, unit: 'ms' },
   /** Differences `inosync check` lists per target. */
   limit: { min: 0, max: 10_000_000, unit: 'count' },
