@@ -227,6 +227,7 @@ export class Transport {
     // A live change's batch is never tracked: only one large enough to take a while (src/status/progress.ts).
     const marks = batch.paths.length + batch.trees.length;
     const pass = options.pass ?? (marks >= BIG_BATCH ? this.progress?.begin('batch', 'sending', { count: marks, from: 'marks' }) : undefined);
+    if (pass === undefined) return this.sendBatch(batch, started, signal);
     this.batchPass = pass;
     return this.ending(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
   }

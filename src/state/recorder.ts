@@ -223,12 +223,16 @@ class RecordingTransport implements SyncTransport {
     }
   }
 
-  async transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
+  transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
     this.guard(() => {
       this.state.forget([...batch.paths, ...batch.trees]);
       this.state.sync();
     });
-    if (!this.difference) return this.inner.transfer(batch, signal);
+    return this.difference ? this.sendDifference(batch, signal) : this.inner.transfer(batch, signal);
+  }
+
+  /** The first batch after verifyNext(): the startup difference, reported as a pass of its own. */
+  private async sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
     this.difference = false;
     const pass = this.progress?.begin('difference', 'sending', { count: batch.paths.length + batch.trees.length, from: 'marks' });
     let outcome: BatchResult['outcome'] = 'retry';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cliPath, runCli } from '../helpers/run-cli.js';
@@ -34,6 +34,34 @@ test('a target still waiting for its startup sync shows on the status line, with
   const seen = await waitFor(() => /startup sync 0\/1 targets, [^:]+: nobody@127\.0\.0\.1:\S+ (retrying|down)/.exec(output), { what: 'the status line', timeoutMs: 10_000 });
   assert.ok(seen);
   assert.match(output, /\x1b\[32mINFO\x1b\[39m: \x1b\[36magent running/, 'log lines are the readable kind on a terminal');
+
+  const status = await runCli(['status', '--json', '--socket', socket]);
+  const { pid } = JSON.parse(status.stdout) as { pid: number };
+  process.kill(pid, 'SIGTERM');
+  assert.equal(await exited, 0, output);
+});
+
+test('a startup full sync under way shows its numbers on the status line: entries checked of the total, files sent, time left', async (t) => {
+  if (spawnSync('script', ['--version']).error) {
+    t.skip('script(1) from util-linux is needed to give the agent a terminal');
+    return;
+  }
+  const base = tempDir(t);
+  const src = join(base, 'src');
+  mkdirSync(src);
+  for (let f = 0; f < 100; f++) writeFileSync(join(src, `f${f}`), Buffer.alloc(16 * 1024, f));
+  const socket = join(base, 'inosync.sock');
+  // About 3 s of sending at 500 KiB/s: long enough for the line to be drawn with numbers.
+  const agent = [process.execPath, cliPath, 'sync', '--source', src, '--target', join(base, 'dst'), '--state-dir', join(base, 'state'), '--socket', socket, '--rsync-opts', '-aHAX --bwlimit=500', '--drain-timeout', '0'];
+  // A wide terminal: the line is cut to its width, and the temp paths are long.
+  const terminal = spawn('script', ['-qfec', `stty cols 400; ${agent.map((w) => `'${w}'`).join(' ')}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  terminal.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => terminal.on('close', (code) => resolve(code)));
+  t.after(() => { if (terminal.exitCode === null) terminal.kill('SIGKILL'); });
+
+  const line = /startup sync 0\/1 targets, [^:]+: \S+ [\d,]+\/[\d,]+ checked, [\d,]+ sent, \S+ left/;
+  assert.ok(await waitFor(() => line.exec(output), { what: 'the status line with numbers', timeoutMs: 15_000 }));
 
   const status = await runCli(['status', '--json', '--socket', socket]);
   const { pid } = JSON.parse(status.stdout) as { pid: number };

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { emptyCounts } from '../../src/rsync/itemize.js';
 import { estimateMs, ProgressTracker, readProgress2, type RunProgress } from '../../src/status/progress.js';
 import { renderStatus } from '../../src/status/render.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import type { AgentStatus } from '../../src/status/types.js';
 
 interface Line { msg: string; [key: string]: unknown }
@@ -99,7 +100,8 @@ test('a pass of which rsync says nothing yet (nothing to send) is estimated at t
   assert.equal(progress.current()?.etaMs, 15_000, '2000 entries at 100/s, 5 s gone');
 });
 
-test('status shows a running pass under its host and the startup scan under its sync', () => {
+/** An agent's status with a full sync 5 s in (500 of ~2,000 checked) and a startup scan half done. */
+function runningStatus(): { status: AgentStatus; now: number } {
   const { progress, clock } = tracker();
   const pass = progress.begin('full sync', 'sending', { count: 2000, from: 'watches' });
   const rsync = run();
@@ -116,7 +118,12 @@ test('status shows a running pass under its host and the startup scan under its 
       hosts: [{ target: 'web2:/srv', state: 'syncing', pending: 0, inFlight: null, lastSuccess: null, lagMs: null, failures: 0, lastError: null, cause: null, counters: { batches: 0, files: 0, bytes: 0, failures: 0 }, progress: progress.current() }],
     }],
   };
-  const text = renderStatus(status, clock.now);
+  return { status, now: clock.now };
+}
+
+test('status shows a running pass under its host and the startup scan under its sync', () => {
+  const { status, now } = runningStatus();
+  const text = renderStatus(status, now);
   assert.match(text, /^ {2}scan, scanning: 1,500 of ~3,000 scanned, 3s so far, about 3s left$/m);
   assert.match(text, /^ {4}full sync, sending: 500 of ~2,000 checked, 480 files sent \(2\.4 MiB\), 5s so far, about 15s left$/m);
 });
@@ -126,3 +133,13 @@ function pick(p: ReturnType<ProgressTracker['current']>): Record<string, unknown
   const { pass, phase, checked, total, totalFrom, sent, etaMs } = p;
   return { pass, phase, checked, total, totalFrom, sent, etaMs };
 }
+
+test('/metrics has the running pass\'s counts and estimate per target', async () => {
+  const { status } = runningStatus();
+  const text = await createMetricsRegistry(() => status).metrics();
+  const labels = '{source="/srv/www",target="web2:/srv"}';
+  assert.match(text, new RegExp(`^inosync_pass_entries_checked${labels} 500$`, 'm'));
+  assert.match(text, new RegExp(`^inosync_pass_entries_total${labels} 2000$`, 'm'));
+  assert.match(text, new RegExp(`^inosync_pass_files_sent${labels} 480$`, 'm'));
+  assert.match(text, new RegExp(`^inosync_pass_seconds_left${labels} 15$`, 'm'));
+});
