@@ -212,9 +212,8 @@ export class Transport {
     const down = await this.connect(started);
     if (down) return down;
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
-    const launched = this.launch([...RECURSE, ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : []), '--force'], undefined, options.lowPriority, pass !== undefined);
-    pass?.watch(launched.live);
-    const run = launched.complete(Buffer.alloc(0), signal);
+    const deletes = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
+    const run = this.rsync([...RECURSE, ...deletes, '--force'], undefined, signal, undefined, options.lowPriority, pass);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
@@ -318,9 +317,7 @@ export class Transport {
       runs.push(run);
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
-      const trees = this.launch([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs]);
-      this.batchPass?.watch(trees.live);
-      runs.push(await trees.complete(nulList(batch.trees), signal));
+      runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal, undefined, false, this.batchPass));
     }
     return runs;
   }
@@ -360,8 +357,11 @@ export class Transport {
     }
   }
 
-  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction): Promise<Run> {
-    return this.launch(mechanism, direction).complete(stdin ?? Buffer.alloc(0), signal);
+  /** One rsync, fed `stdin`; with a `pass`, it reports its progress into it (--info=progress2 too). */
+  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction, lowPriority = false, pass?: Pass): Promise<Run> {
+    const launched = this.launch(mechanism, direction, lowPriority, pass !== undefined);
+    pass?.watch(launched.live);
+    return launched.complete(stdin ?? Buffer.alloc(0), signal);
   }
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */

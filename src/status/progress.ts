@@ -82,14 +82,14 @@ export class Pass {
     let checked = this.scanned;
     let sent = 0;
     let bytes = 0;
-    let listed: number | null = this.runs.length > 0 ? 0 : null;
     for (const run of this.runs) {
       // rsync's own count when it has said one; the items it reported otherwise (each is an entry it went through).
       checked += Math.max(run.checked, run.counts.changed + run.counts.deleted);
       sent += run.counts.sent;
       bytes += run.counts.bytes;
-      listed = listed === null || run.total === null ? null : listed + run.total;
     }
+    // rsync's file list is the whole pass's only when the pass is that one run (not parts or a batch's runs).
+    const listed = this.runs.length === 1 ? this.runs[0]!.total : null;
     const total: Total | undefined = listed !== null ? { count: listed, from: 'rsync' } : this.total;
     return {
       pass: this.kind,

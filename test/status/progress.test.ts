@@ -61,6 +61,20 @@ test('a full sync shows the scan\'s count, then rsync\'s live counts against its
   assert.equal(progress.current(), null);
 });
 
+test('a full sync in parts (several rsyncs) adds up their counts against the scan\'s total, not one part\'s list', () => {
+  const { progress, clock } = tracker();
+  const pass = progress.begin('full sync', 'sending', { count: 1000, from: 'scan' });
+  const [a, b] = [run(), run()];
+  pass.watch(a);
+  pass.watch(b);
+  readProgress2(a, '(xfr#1, to-chk=50/300)');
+  readProgress2(b, '(xfr#1, to-chk=150/300)');
+  a.counts.sent = 3;
+  b.counts.sent = 4;
+  clock.now += 4000;
+  assert.deepEqual(pick(progress.current()), { pass: 'full sync', phase: 'sending', checked: 400, total: 1000, totalFrom: 'scan', sent: 7, etaMs: 6000 });
+});
+
 test('a running pass logs one line per interval whatever rsync prints, and one line with its totals at the end', (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
   const { progress, lines, clock } = tracker(10_000);
