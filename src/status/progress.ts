@@ -1,4 +1,4 @@
-// Progress of long work: the startup scan, a large startup difference, full syncs and verification passes.
+// Progress of long work: the startup scan, the startup difference, full syncs and verification passes.
 // What `inosync status` (and --json), /metrics, the terminal line and the log say about them.
 //
 //   tracker.begin(kind, phase, total?) ─► pass.scanned = n  (our own scan of the source, phase 'scanning')
@@ -6,11 +6,13 @@
 //                                         pass.end(outcome)   (one log line with the totals and the duration)
 //   while a pass runs: one log line every `everyMs` (a timer of its own: bounded whatever rsync prints)
 //
-// Only passes get one: full syncs, scans, and batches of at least BIG_BATCH marks. A live change's batch
+// Only passes get one: full syncs, scans, the startup difference and other batches of at least BIG_BATCH marks. A live change's batch
 // never builds one, and an rsync's counts are the ones run.ts keeps anyway (read when asked, not pushed).
 // The estimate is of the phase under way: its entries left at the rate so far. The total is rsync's own
 // (its file list, once built: --info=progress2 with --no-inc-recursive) or, before that, the best guess at
-// hand: the scan just taken, the state record's size, or the watched directories times an average.
+// hand: the scan just taken, the state record's size, or the watched directories times an average. rsync
+// says nothing of the entries it only checks (progress2 moves when a file is sent): a pass with nothing to
+// send yet is estimated at the rate of the last pass of its kind on that target.
 import type { Logger } from '../log/logger.js';
 import type { ItemCounts } from '../rsync/itemize.js';
 import { describeProgress, describeTotals, formatDuration } from './render.js';
@@ -66,10 +68,6 @@ export class Pass {
     this.scanned = 0;
     this.runs = [];
     if (total !== undefined) this.total = total;
-  }
-
-  setTotal(total: Total): void {
-    this.total = total;
   }
 
   /** An rsync run of this pass: its counts are read whenever the pass is shown. */
