@@ -24,6 +24,7 @@ export interface AgentArgs {
   metrics?: string;
   'on-sync'?: string;
   'verify-every'?: string;
+  'progress-every'?: string;
   'allow-partial-watch'?: boolean;
   'state-dir'?: string;
   'trust-state'?: boolean;
@@ -39,10 +40,12 @@ export function withAgentOptions<T>(yargs: Argv<T>): Argv<T & AgentArgs> {
     .option('state-dir', { type: 'string', describe: `DIR of the per-target records of what each target confirmed, so a restart sends only what changed while the agent was down (default ${defaultStateDir()}; created 0700, refused when another user owns it or others may write to it)` })
     .option('trust-state', { type: 'boolean', default: true, describe: 'believe the state records at start; --no-trust-state starts with a plain full sync of every target (the records are still kept)' })
     .option('verify-every', { type: 'string', describe: `DURATION (30m, 6h, 1d; a bare number is seconds) between full passes that repair what inotify cannot see, logging what they repaired [${rangeOf(BOUNDS['verify-every'])}]` })
+    .option('progress-every', { type: 'string', describe: `DURATION between the log lines of a running full sync, verification, startup scan or large batch (each also logs one line with its totals when it ends; \`inosync status\` shows them at any time) [${rangeOf(BOUNDS['progress-every'])}, default 10s]` })
     .check((argv) => {
       const a = argv as unknown as Partial<SyncArgs> & AgentArgs;
       if (!a.source && !a.config) throw new InosyncError('nothing to sync', 'Give --source DIR --target SPEC, or --config FILE.', { exitCode: 2 });
       if (a['verify-every'] !== undefined) requireDurationMs(a['verify-every'], '--verify-every', BOUNDS['verify-every']);
+      if (a['progress-every'] !== undefined) requireDurationMs(a['progress-every'], '--progress-every', BOUNDS['progress-every']);
       if (a.metrics !== undefined) parseListenAddress(a.metrics);
       if (a['on-sync'] !== undefined) splitWords(a['on-sync'], '--on-sync');
       return true;
@@ -187,7 +190,11 @@ export function planAgent(args: SyncArgs & AgentArgs, explicit: Set<string>, log
     dir: args['state-dir'] ?? config?.stateDir ?? defaultStateDir(),
     trust: explicit.has('trust-state') || config?.trustState === undefined ? args['trust-state'] ?? true : config.trustState,
   };
-  for (const sync of syncs) sync.options.state = state;
+  const progressEveryMs = args['progress-every'] === undefined ? undefined : requireDurationMs(args['progress-every'], '--progress-every', BOUNDS['progress-every']);
+  for (const sync of syncs) {
+    sync.options.state = state;
+    if (progressEveryMs !== undefined) sync.options.progressEveryMs = progressEveryMs;
+  }
   const metrics = args.metrics ?? config?.metrics;
   return {
     syncs,

@@ -67,6 +67,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private readonly logger: Logger;
   private plan: AgentPlan;
   private readonly running = new Map<string, RunningSync>();
+  /** Engines whose start() runs (arming watches, the startup scan): shown by status already. */
+  private readonly starting = new Set<SyncEngine>();
   private readonly startedAt = new Date().toISOString();
   private readonly version = packageVersion();
   private status: StatusServer | null = null;
@@ -112,16 +114,23 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.status = await this.openSocket(this.plan);
     if (this.stopping) return;
     this.metrics = await this.openMetrics(this.plan);
+    const started = Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
+    // From the first moment: the startup scans run inside start().
+    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
+    this.progress = progress;
     try {
-      await Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
+      await started;
     } catch (error) {
       this.stopping = true;
+      progress.stop();
       await this.halt(0);
       throw error;
     }
-    if (this.stopping) return;
+    if (this.stopping) {
+      progress.stop();
+      return;
+    }
     this.unsubscribe = [onSignal('SIGHUP', this.onHup), onSignal('SIGUSR1', this.onUsr1)];
-    this.progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
     this.logger.info({ socket: this.status?.path ?? null, metrics: this.metrics ? `${this.metrics.address.host}:${this.metrics.address.port}` : null, syncs: this.running.size }, 'agent running (SIGHUP reloads the config, SIGUSR1 resyncs every target)');
   }
 
@@ -147,7 +156,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
 
   /** The snapshot behind `inosync status` and /metrics. */
   snapshot(): AgentStatus {
-    return { pid: process.pid, version: this.version, startedAt: this.startedAt, syncs: [...this.running.values()].map((s) => s.engine.status()) };
+    const engines = [...[...this.running.values()].map((s) => s.engine), ...this.starting];
+    return { pid: process.pid, version: this.version, startedAt: this.startedAt, syncs: engines.map((engine) => engine.status()) };
   }
 
   resyncAll(reason: string): void {
@@ -232,7 +242,12 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     const sync: RunningSync = { plan: planned, engine, hook: null, hookCommand: 'null', verifyTimer: null, verifying: new Set() };
     engine.on('error', (error) => { if (!this.stopping) this.emit('error', error); });
     engine.on('batch', (report) => this.onBatch(sync, report));
-    await engine.start();
+    this.starting.add(engine);
+    try {
+      await engine.start();
+    } finally {
+      this.starting.delete(engine);
+    }
     if (this.stopping) {
       await engine.stop(0);
       return;

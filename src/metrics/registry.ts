@@ -100,5 +100,10 @@ export function createMetricsRegistry(source: StatusSource): Registry {
   fromSnapshot('gauge', registry, 'inosync_pending_paths', 'paths waiting for a target (the batch in flight not counted)', hosts, perHost((host) => host.pending), snapshot);
   fromSnapshot('gauge', registry, 'inosync_lag_seconds', 'age of the oldest change a target has not received (0 when up to date)', hosts, perHost((host) => (host.lagMs ?? 0) / 1000), snapshot);
   fromSnapshot('gauge', registry, 'inosync_target_up', '1 unless the target is down or retrying', hosts, perHost((host) => (host.state === 'down' || host.state === 'retrying' ? 0 : 1)), snapshot);
+  // The long pass running on a target (full sync, verification, large batch): there while it runs only.
+  fromSnapshot('gauge', registry, 'inosync_pass_entries_checked', 'entries the running full sync or large batch has gone through (its current phase)', hosts, perHost((host) => host.progress?.checked ?? null), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_pass_entries_total', 'entries the running pass goes through (rsync\'s list, or an estimate)', hosts, perHost((host) => host.progress?.total ?? null), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_pass_files_sent', 'files the running pass has sent so far', hosts, perHost((host) => host.progress?.sent ?? null), snapshot);
+  fromSnapshot('gauge', registry, 'inosync_pass_seconds_left', 'estimated time left in the running pass\'s phase', hosts, perHost((host) => { const eta = host.progress?.etaMs ?? null; return eta === null ? null : eta / 1000; }), snapshot);
   return registry;
 }

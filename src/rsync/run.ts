@@ -7,6 +7,7 @@ import { daemonRefusal } from './daemon-refusal.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
 import { diagnose } from './failure.js';
 import { countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
+import { readProgress2, type RunProgress } from '../status/progress.js';
 
 // rsync's quick check compares mtimes to the second: a file rewritten with the same size within the second
 // of its last transfer would be skipped, on every later run too. A negative window compares nanoseconds
@@ -17,6 +18,8 @@ export const MODIFY_WINDOW = /^(--modify-window|-@)/;
 // Not "protocol incompatibility" alone: a login shell that prints to stdout ends the same way.
 const DELETE_ARGS_REJECTED = /invalid file mode|delete-missing-args: unknown option|unknown option.*delete-missing-args/i;
 const PROTECTED_DIR = /cannot delete non-empty directory/;
+/** Overall progress, \r-separated updates ending in a newline when a file is done, and at the end. */
+const PROGRESS_ARG = '--info=progress2';
 
 /**
  * The background verification's rsync runs at idle I/O priority and the lowest CPU priority, through ionice
@@ -54,6 +57,11 @@ export interface RunSpec {
   lowPriority?: boolean;
   /** Asks, after a quiet, whether the far side still answers (child.ts). */
   silence?: Silence;
+  /**
+   * Also reads rsync's overall progress (--info=progress2: its to-chk=LEFT/TOTAL, on stdout between the item
+   * lines), for a long run (src/status/progress.ts); the item counts are live either way.
+   */
+  progress?: boolean;
 }
 
 export interface Run {
@@ -70,6 +78,8 @@ export interface Run {
 /** An rsync spawned ahead of its input. */
 export interface Launched {
   prepared: PreparedChild;
+  /** What it has done so far, updated as its lines arrive. */
+  live: RunProgress;
   complete(stdin: Buffer, signal?: AbortSignal): Promise<Run>;
 }
 
@@ -77,10 +87,11 @@ export function launchRsync(spec: RunSpec): Launched {
   const { attrs, timeoutSec, stopping } = spec;
   const args = [
     ...attrs, ...spec.shell, ...(attrs.some((o) => MODIFY_WINDOW.test(o)) ? [] : [NANOSECOND_MTIMES]), `--timeout=${timeoutSec}`, OUT_FORMAT_ARG,
-    ...spec.filters, ...spec.mechanism,
+    ...(spec.progress === true ? [PROGRESS_ARG] : []), ...spec.filters, ...spec.mechanism,
     '--', spec.from, spec.to,
   ];
   const counts = emptyCounts();
+  const live: RunProgress = { counts, checked: 0, total: null };
   let kept = 0;
   let rejectedDeletes = false;
   let noRemoteRsync = false;
@@ -94,7 +105,12 @@ export function launchRsync(spec: RunSpec): Launched {
     stallMs: (timeoutSec * 2 + 5) * 1000,
     ...(spec.silence ? { silence: spec.silence } : {}),
     // rsync reports a directory it would not delete as info, on stdout.
-    onStdoutLine: (line) => { if (!countLine(counts, line) && PROTECTED_DIR.test(line.toString('latin1'))) kept++; },
+    onStdoutLine: (line) => {
+      if (countLine(counts, line)) return;
+      const text = line.toString('latin1');
+      if (PROTECTED_DIR.test(text)) kept++;
+      else if (spec.progress === true) readProgress2(live, text);
+    },
     onStderrLine: (line) => {
       if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
       // rsync reports a lost connection (12) when the far side has no rsync: retrying will not mend that.
@@ -111,7 +127,7 @@ export function launchRsync(spec: RunSpec): Launched {
     if (refused !== undefined && child.exitCode !== 0) run.problem = { outcome: 'fatal', meaning: refused };
     return run;
   };
-  return { prepared, complete };
+  return { prepared, live, complete };
 }
 
 export function succeeded(run: Run): boolean {

@@ -59,6 +59,7 @@ import { sshEndpoint, tcpAnswers, tcpReply, type SshEndpoint } from './probe.js'
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
+import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.js';
 import { rsyncDestination, type Target } from './target.js';
 import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
@@ -116,6 +117,13 @@ export interface TransportOptions {
   /** rsyncs one full sync of a large tree may run at once (full-sync-plan.ts); default 4, 1 keeps it whole. */
   fullSyncProcs?: number;
   logger?: Logger;
+  /** Where full syncs and large batches report how far they got (src/status/progress.ts). */
+  progress?: ProgressTracker;
+}
+
+/** A pass of the caller's (a state record's scan before it, a startup difference), which the run reports into. */
+export interface PassOption {
+  pass?: Pass;
 }
 
 /** rsyncs of one split full sync at once, per target: the cores of a small server, within sshd's MaxSessions (10). */
@@ -169,6 +177,7 @@ export class Transport {
   /** -H: a full sync stays one run, which alone sees every name of an inode. */
   private readonly keepsHardLinks: boolean;
   private readonly logger: Logger;
+  private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
@@ -179,12 +188,15 @@ export class Transport {
   private endpoint: Promise<SshEndpoint | undefined> | undefined;
   /** The receiver took --delete-missing-args once: standbys (which carry it) may be started ahead. */
   private missingArgsWork = false;
+  /** The pass of the batch being sent, when it is large (see transfer()): its runs report into it. */
+  private batchPass: Pass | undefined;
 
   constructor(opts: TransportOptions) {
     this.source = resolve(opts.source);
     this.target = opts.target;
     this.timeoutSec = opts.timeoutSec ?? 30;
     this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
+    this.progress = opts.progress;
     this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
     this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
@@ -215,28 +227,29 @@ export class Transport {
    * `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says).
    * `lowPriority`: under ionice/nice, for a verification that runs behind a startup difference (src/state/).
    */
-  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } = {}): Promise<TransferResult> {
+  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } & PassOption = {}): Promise<TransferResult> {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
+    const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
     const deletes = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
     const plan = this.keepsHardLinks ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered() });
-    const runs = plan === undefined ? this.rsync([...RECURSE, ...deletes, '--force'], undefined, signal, undefined, options.lowPriority).then((run) => [run]) : this.runParts(plan, deletes, signal, options.lowPriority);
+    const runs = plan === undefined ? this.rsync([...RECURSE, ...deletes, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, deletes, signal, options.lowPriority, pass);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
-    return this.finish(started, await runs);
+    return this.ending(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
   }
 
   /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
-  private async runParts(plan: FullSyncPlan, deletes: string[], signal?: AbortSignal, lowPriority = false): Promise<Run[]> {
-    const shallow = await this.rsync(['--no-recursive', '-d', ...deletes, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority);
+  private async runParts(plan: FullSyncPlan, deletes: string[], signal?: AbortSignal, lowPriority = false, pass?: Pass): Promise<Run[]> {
+    const shallow = await this.rsync(['--no-recursive', '-d', ...deletes, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority, pass);
     if (!succeeded(shallow)) return [shallow];
     const runs: Run[] = [shallow];
     const waiting = [...plan.parts];
     const worker = async (): Promise<void> => {
       for (let part = waiting.shift(); part !== undefined; part = waiting.shift()) {
-        const run = await this.rsync([...RECURSE, ...deletes, '--force', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(part), signal, undefined, lowPriority);
+        const run = await this.rsync([...RECURSE, ...deletes, '--force', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(part), signal, undefined, lowPriority, pass);
         runs.push(run);
         if (!succeeded(run)) waiting.length = 0; // the result is that failure: the rest would be redone anyway
       }
@@ -251,9 +264,18 @@ export class Transport {
     return this.filters.length > 0 || this.excludeRulesFile() !== undefined;
   }
 
-  async transfer(batch: Batch, signal?: AbortSignal): Promise<TransferResult> {
+  async transfer(batch: Batch, signal?: AbortSignal, options: PassOption = {}): Promise<TransferResult> {
     const started = performance.now();
     if (batch.paths.length === 0 && batch.trees.length === 0) return this.result('ok', started, emptyCounts(), 0, null, 'nothing to send');
+    // A live change's batch is never tracked: only one large enough to take a while (src/status/progress.ts).
+    const marks = batch.paths.length + batch.trees.length;
+    const pass = options.pass ?? (marks >= BIG_BATCH ? this.progress?.begin('batch', 'sending', { count: marks, from: 'marks' }) : undefined);
+    if (pass === undefined) return this.sendBatch(batch, started, signal);
+    this.batchPass = pass;
+    return this.ending(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
+  }
+
+  private async sendBatch(batch: Batch, started: number, signal?: AbortSignal): Promise<TransferResult> {
     // A waiting standby rides on a live connection (it dies with it): no need to check the master first.
     const down = this.standby?.prepared.waiting ? undefined : await this.connect(started);
     if (down) return down;
@@ -349,7 +371,9 @@ export class Transport {
       const list = nulList(batch.paths);
       const fresh = (): Launched => this.launch(pathsMechanism(missingArgs));
       const standby = this.takeStandby(missingArgs);
-      const running = (standby ?? fresh()).complete(list, signal);
+      const launched = standby ?? fresh();
+      this.batchPass?.watch(launched.live);
+      const running = launched.complete(list, signal);
       // The next batch's rsync connects while this one works: it is fed once this one has ended.
       this.prepareStandby();
       let run = await running;
@@ -362,7 +386,7 @@ export class Transport {
       runs.push(run);
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
-      runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal));
+      runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal, undefined, false, this.batchPass));
     }
     return runs;
   }
@@ -402,14 +426,18 @@ export class Transport {
     }
   }
 
-  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction, lowPriority = false): Promise<Run> {
-    return this.launch(mechanism, direction, lowPriority).complete(stdin ?? Buffer.alloc(0), signal);
+  /** One rsync, fed `stdin`; with a `pass`, it reports its progress into it (--info=progress2 too). */
+  private rsync(mechanism: string[], stdin: Buffer | undefined, signal?: AbortSignal, direction?: Direction, lowPriority = false, pass?: Pass): Promise<Run> {
+    const launched = this.launch(mechanism, direction, lowPriority, pass !== undefined);
+    pass?.watch(launched.live);
+    return launched.complete(stdin ?? Buffer.alloc(0), signal);
   }
 
   /** Spawns an rsync that waits for its stdin; complete() feeds it and reads what it did. */
-  private launch(mechanism: string[], direction?: Direction, lowPriority = false): Launched {
+  private launch(mechanism: string[], direction?: Direction, lowPriority = false, progress = false): Launched {
     return launchRsync({
       lowPriority,
+      progress,
       attrs: direction?.attrs ?? this.attrs,
       shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),
@@ -470,6 +498,18 @@ export class Transport {
     if (missingArgs === this.pathsArgs && standby) return standby;
     standby?.prepared.discard();
     return undefined;
+  }
+
+  /** Runs `work`, then ends `pass` (one the transport began itself, not its caller's) with its outcome. */
+  private async ending(pass: Pass | undefined, work: () => Promise<TransferResult>): Promise<TransferResult> {
+    let outcome: Outcome | undefined;
+    try {
+      const result = await work();
+      outcome = result.outcome;
+      return result;
+    } finally {
+      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
+    }
   }
 
   private finish(started: number, runs: Run[]): TransferResult {

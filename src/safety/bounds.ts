@@ -42,6 +42,7 @@ export const BOUNDS = {
   'full-sync-procs': { min: 1, max: 64, unit: 'count' },
   'max-pending': { min: 1, max: 10_000_000, unit: 'count' },
   'verify-every': { min: SECOND_MS, max: 24 * DAY_MS, unit: 'duration' },
+  'progress-every': { min: SECOND_MS, max: DAY_MS, unit: 'duration' },
   'status-timeout': { min: 1, max: HOUR_MS, unit: 'ms' },
   /** Differences `inosync check` lists per target. */
   limit: { min: 0, max: 10_000_000, unit: 'count' },

@@ -79,6 +79,26 @@ export class EntryWriter {
   }
 }
 
+/**
+ * The entry count an entry file's trailer claims, unchecked (the file is not read): a total for a progress
+ * estimate only, never trusted for anything else. Undefined when there is no such file or no trailer.
+ */
+export function entryCountHint(path: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, READ | constants.O_NONBLOCK); // a FIFO planted there must not hang the start
+    const stats = fstatSync(fd);
+    const tail = Buffer.alloc(TRAILER.length + 8);
+    const size = stats.size;
+    if (!stats.isFile() || size < tail.length || readSync(fd, tail, 0, tail.length, size - tail.length) !== tail.length) return undefined;
+    return tail.subarray(0, TRAILER.length).equals(TRAILER) ? tail.readUInt32LE(TRAILER.length) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** An entry file opened for reading: its header now, its entries as a stream that checks the trailer at the end. */
 export class EntryReader {
   private constructor(private readonly handle: FileHandle, readonly header: Header, private readonly start: number) {}

@@ -21,14 +21,12 @@ import type { BatchResult } from '../sync/host-queue.js';
 import type { SyncTransport } from '../sync/engine.js';
 import type { PathSet } from '../sync/path-set.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
+import type { Pass, ProgressTracker } from '../status/progress.js';
 import { privateDirectory } from '../safety/state-dir.js';
 import { diffRecord } from './diff.js';
 import { EntryReader, EntryWriter } from './files.js';
 import { scanTree } from './scan.js';
 import { FORMAT_VERSION, TargetState, type Identity } from './store.js';
-
-/** How often a long scan logs how far it got. */
-const SCAN_PROGRESS_MS = 5000;
 
 export interface StateOptions {
   /** The state directory (see src/safety/state-dir.ts). */
@@ -37,9 +35,13 @@ export interface StateOptions {
   trust: boolean;
 }
 
-/** A transport whose full sync may run at low priority (nice/ionice): the background verification. */
+/**
+ * A transport whose full sync may run at low priority (nice/ionice): the background verification; and whose
+ * runs report into a pass of ours (the scan before a full sync, the startup difference: src/status/progress.ts).
+ */
 export interface PrioritizedTransport extends SyncTransport {
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; pass?: Pass }): Promise<BatchResult>;
+  transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
 interface SourceRecordOptions extends StateOptions {
@@ -66,13 +68,13 @@ export class SourceRecords {
     this.root = rootIdentity(options.source);
   }
 
-  /** Wraps a target's transport; its record is opened (and checked) now. */
-  wrap(spec: string, transport: PrioritizedTransport): SyncTransport {
+  /** Wraps a target's transport; its record is opened (and checked) now. `progress`: where its passes report. */
+  wrap(spec: string, transport: PrioritizedTransport, progress?: ProgressTracker): SyncTransport {
     const identity: Identity = {
       source: this.options.source, ...this.root, target: spec, excludes: this.options.excludes, rsyncOptions: [...(this.options.rsyncOptions ?? [])],
     };
     const state = TargetState.open(this.options.dir, identity, this.options.logger);
-    const recorder = new RecordingTransport(transport, state, () => this.scan(1), this.options.logger.child({ target: spec }));
+    const recorder = new RecordingTransport(transport, state, (pass) => this.scan(1, pass), this.options.logger.child({ target: spec }), progress);
     this.recorders.set(spec, recorder);
     return recorder;
   }
@@ -81,16 +83,25 @@ export class SourceRecords {
    * Per target: the marks that bring it in line with the source as scanned now, or undefined when its record
    * is not trusted (none, foreign, broken, or --no-trust-state): it then starts with a full sync.
    */
-  async startup(limit: number): Promise<Map<string, PathSet | undefined>> {
+  async startup(limit: number, progress?: ProgressTracker): Promise<Map<string, PathSet | undefined>> {
     const result = new Map<string, PathSet | undefined>();
     const records = new Map<string, Awaited<ReturnType<TargetState['load']>>>();
+    // The last scan's size, before load() may remove a foreign record: a total for the scan's estimate.
+    const sizes = [...this.recorders.values()].map((r) => r.state.sizeHint() ?? 0);
     for (const [spec, recorder] of this.recorders) {
       records.set(spec, await recorder.state.load());
       recorder.state.rotate();
     }
-    const started = performance.now();
-    const scan = await this.scan(this.recorders.size);
-    this.options.logger.info({ entries: scan.entries, ms: Math.round(performance.now() - started) }, 'source scanned for the startup difference');
+    const last = Math.max(0, ...sizes);
+    const pass = progress?.begin('scan', 'scanning', last > 0 ? { count: last, from: 'record' } : undefined);
+    let scan: ScanFile;
+    try {
+      scan = await this.scan(this.recorders.size, pass);
+      pass?.end('ok');
+    } catch (error) {
+      pass?.end('failed');
+      throw error;
+    }
     for (const [spec, recorder] of this.recorders) {
       const record = records.get(spec)!;
       recorder.adopt(scan);
@@ -126,20 +137,16 @@ export class SourceRecords {
     this.recorders.delete(spec);
   }
 
-  private async scan(users: number): Promise<ScanFile> {
+  /** Scans the source into a file; `pass` (phase 'scanning') counts the entries as they come. */
+  private async scan(users: number, pass?: Pass): Promise<ScanFile> {
     const path = join(this.options.dir, `.scan-${randomBytes(8).toString('hex')}`);
     const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
     let entries = 0;
-    const started = Date.now();
-    let told = started;
+    const counted = pass ?? { scanned: 0 };
     try {
       await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => {
         writer.add(entry);
-        // A large tree takes seconds: say how far it got, now and then.
-        if (++entries % 4096 === 0 && Date.now() - told >= SCAN_PROGRESS_MS) {
-          told = Date.now();
-          this.options.logger.info({ entries, ms: told - started }, 'scanning the source for the state records');
-        }
+        counted.scanned = ++entries;
       });
       writer.close();
     } catch (error) {
@@ -157,10 +164,18 @@ class RecordingTransport implements SyncTransport {
   private pending: ScanFile | undefined;
   private fullRunning = false;
   private lowPriority = false;
+  /** The next batch is the startup difference (verifyNext): it reports as such. */
+  private difference = false;
   /** Recording stopped after a failure to write: the record was removed, starts do full syncs. */
   private broken = false;
 
-  constructor(private readonly inner: PrioritizedTransport, readonly state: TargetState, private readonly scan: () => Promise<ScanFile>, private readonly logger: Logger) {}
+  constructor(
+    private readonly inner: PrioritizedTransport,
+    readonly state: TargetState,
+    private readonly scan: (pass?: Pass) => Promise<ScanFile>,
+    private readonly logger: Logger,
+    private readonly progress?: ProgressTracker,
+  ) {}
 
   adopt(scan: ScanFile): void {
     this.pending = scan;
@@ -169,6 +184,7 @@ class RecordingTransport implements SyncTransport {
   /** The next full sync verifies what a startup difference sent: it runs at low priority. */
   verifyNext(): void {
     this.lowPriority = true;
+    this.difference = true;
   }
 
   note(paths: Buffer[]): void {
@@ -178,19 +194,24 @@ class RecordingTransport implements SyncTransport {
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
     let taken = this.pending;
     this.pending = undefined;
+    const lowPriority = this.lowPriority;
+    this.lowPriority = false;
+    this.difference = false;
+    const pass = this.progress?.begin(lowPriority ? 'verification' : 'full sync', taken === undefined && !this.broken ? 'scanning' : 'sending');
+    let outcome: BatchResult['outcome'] = 'retry';
     let generation: number | undefined;
     try {
-      if (taken === undefined && !this.broken) taken = await this.scan();
+      if (taken === undefined && !this.broken) taken = await this.scan(pass);
       // What is forgotten from here on is kept over the scan: what changes while rsync reads (see the header).
       if (!this.broken) generation = this.state.rotate();
     } catch (error) {
       this.logger.warn({ err: error }, 'could not scan the source for the state record: this full sync is not recorded');
     }
-    const lowPriority = this.lowPriority;
-    this.lowPriority = false;
+    pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
-      const result = await this.inner.fullSync(signal, causes, { lowPriority });
+      const result = await this.inner.fullSync(signal, causes, { lowPriority, ...(pass ? { pass } : {}) });
+      outcome = result.outcome;
       if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
         await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));
       }
@@ -198,6 +219,7 @@ class RecordingTransport implements SyncTransport {
     } finally {
       this.fullRunning = false;
       taken?.release();
+      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
     }
   }
 
@@ -206,7 +228,21 @@ class RecordingTransport implements SyncTransport {
       this.state.forget([...batch.paths, ...batch.trees]);
       this.state.sync();
     });
-    return this.inner.transfer(batch, signal);
+    return this.difference ? this.sendDifference(batch, signal) : this.inner.transfer(batch, signal);
+  }
+
+  /** The first batch after verifyNext(): the startup difference, reported as a pass of its own. */
+  private async sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
+    this.difference = false;
+    const pass = this.progress?.begin('difference', 'sending', { count: batch.paths.length + batch.trees.length, from: 'marks' });
+    let outcome: BatchResult['outcome'] = 'retry';
+    try {
+      const result = await this.inner.transfer(batch, signal, pass ? { pass } : {});
+      outcome = result.outcome;
+      return result;
+    } finally {
+      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
+    }
   }
 
   remoteMove(from: Buffer, to: Buffer): Promise<boolean> {

@@ -25,7 +25,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { comparePaths, isWithin, unknownEntry, type Entry } from './entry.js';
-import { cutJournal, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
+import { cutJournal, entryCountHint, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
 import { privateDirectory } from '../safety/state-dir.js';
 
 export const FORMAT_VERSION = 1;
@@ -109,6 +109,11 @@ export class TargetState {
       return problem;
     }
     return overlay(reader, forgotten);
+  }
+
+  /** How many entries the snapshot holds, by its trailer's word: for a progress estimate only (files.ts). */
+  sizeHint(): number | undefined {
+    return entryCountHint(join(this.dir, SNAPSHOT));
   }
 
   /** Starts a new journal generation; returns it. Done before the scan that a full sync will install. */

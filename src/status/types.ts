@@ -10,6 +10,31 @@ export interface BatchInFlight {
   startedAt: string;
 }
 
+/** Which long piece of work a progress report is about (see src/status/progress.ts); 'batch': a large one of live changes. */
+export type PassKind = 'scan' | 'difference' | 'batch' | 'full sync' | 'verification';
+/** 'scanning': the source is read (lstat) before rsync starts; 'sending': rsync runs. */
+export type PassPhase = 'scanning' | 'sending';
+/** Where the total comes from: rsync's own file list, the last scan, the state record, watches times an average, the batch's marks. */
+export type TotalFrom = 'rsync' | 'scan' | 'record' | 'watches' | 'marks';
+
+export interface PassProgress {
+  pass: PassKind;
+  phase: PassPhase;
+  startedAt: string;
+  /** When the current phase began (the estimate is of that phase). */
+  phaseStartedAt: string;
+  /** Entries gone through in this phase: scanned (lstat), or checked by rsync. */
+  checked: number;
+  /** Entries this phase goes through, when known or estimated. */
+  total: number | null;
+  totalFrom: TotalFrom | null;
+  /** Regular files whose data rsync sent, and the bytes, so far. */
+  sent: number;
+  bytes: number;
+  /** Time left in this phase at the rate so far, null until there is a rate and a total. */
+  etaMs: number | null;
+}
+
 export interface HostCounters {
   batches: number;
   files: number;
@@ -37,6 +62,8 @@ export interface HostStatus {
   /** What the last failure is, and its fix, when it lasts until fixed on the host (see src/rsync/failure.ts). */
   cause: FailureCause | null;
   counters: HostCounters;
+  /** The long pass running now (a full sync, a verification, a large startup difference), if any. */
+  progress?: PassProgress | null;
 }
 
 export interface SyncCounters {
@@ -53,6 +80,8 @@ export interface SyncStatus {
   skipped?: string[];
   hosts: HostStatus[];
   counters: SyncCounters;
+  /** The startup scan of the source (state records), while it runs. */
+  scan?: PassProgress | null;
 }
 
 export interface AgentStatus {

@@ -39,6 +39,7 @@ import { HostQueue, type BatchReport, type HostSnapshot, type HostState, type Tr
 import { PathSet } from './path-set.js';
 import { SourceRecords, type StateOptions } from '../state/recorder.js';
 import { SkippedSubtrees } from './skipped.js';
+import { ENTRIES_PER_WATCH, ProgressTracker } from '../status/progress.js';
 import { marksInView, ownView, targetFilters, watchExclude, type SyncTarget, type TypeOf } from './target-filter.js';
 
 export interface SyncOptions {
@@ -76,6 +77,8 @@ export interface SyncOptions {
   transport?: (target: SyncTarget) => SyncTransport;
   /** Per-target state records: what each target confirmed, to send only the difference at start. */
   state?: StateOptions;
+  /** A log line per running full sync, scan or large batch this often (src/status/progress.ts); default 10 s. */
+  progressEveryMs?: number;
 }
 
 /** What the engine needs from a transport: the host queue's part, plus shutting it down. */
@@ -131,6 +134,8 @@ interface Host {
   transport: SyncTransport;
   /** What this target's own rules leave out of the watched tree (undefined: nothing more). */
   view: ExcludeFn | undefined;
+  /** Its full syncs and large batches, as far as they got. */
+  progress: ProgressTracker;
 }
 
 export class SyncEngine extends EventEmitter<SyncEvents> {
@@ -153,6 +158,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly records: SourceRecords | undefined;
   /** Released while the startup scan runs: joins each target's difference (see the header). */
   private early: PathSet | undefined;
+  /** The startup scan, as far as it got. */
+  private readonly scanProgress: ProgressTracker;
 
   constructor(options: SyncOptions) {
     super();
@@ -163,6 +170,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.skipped = new SkippedSubtrees(this.sourcePrefix);
     this.logger = (options.logger ?? silentLogger).child({ source: options.sourceLabel ?? options.source });
     this.limiter = new PQueue({ concurrency: options.maxProcs ?? syncDefaults.maxProcs });
+    this.scanProgress = this.tracker({}); // the logger names the source
     const excluded = watchExclude(options, options.targets);
     const { unwatched } = options;
     const exclude: ExcludeFn | undefined = unwatched ? (path, isDir, root) => (isDir && unwatched(path)) || (excluded?.(path, isDir, root) ?? false) : excluded;
@@ -218,7 +226,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     if (this.records === undefined || this.stopping) return new Map();
     this.early = new PathSet();
     try {
-      const differences = await this.records.startup(this.options.maxPending ?? syncDefaults.maxPending);
+      const differences = await this.records.startup(this.options.maxPending ?? syncDefaults.maxPending, this.scanProgress);
       for (const difference of differences.values()) difference?.merge(this.early);
       return differences;
     } catch (error) {
@@ -272,8 +280,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       source: this.options.sourceLabel ?? this.source,
       watches: this.tree.watchCount,
       skipped: this.skipped.paths.map((p) => p.toString('latin1')),
-      hosts: [...this.hosts.values()].map((h) => toHostStatus(h.queue.status())),
+      hosts: [...this.hosts.values()].map((h) => ({ ...toHostStatus(h.queue.status()), progress: h.progress.current() })),
       counters: { events: this.counters.events, overflows: this.counters.overflows, rescans: this.counters.rescans },
+      scan: this.scanProgress.current(),
     };
   }
 
@@ -317,7 +326,17 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     return left;
   }
 
+  /** Progress of long passes, logged every progressEveryMs; a total is guessed from the watches until a better one is known. */
+  private tracker(fields: Record<string, string>): ProgressTracker {
+    const everyMs = this.options.progressEveryMs;
+    return new ProgressTracker({
+      logger: this.logger, fields, ...(everyMs === undefined ? {} : { everyMs }),
+      guess: () => (this.tree.watchCount > 0 ? { count: this.tree.watchCount * ENTRIES_PER_WATCH, from: 'watches' } : undefined),
+    });
+  }
+
   private addHost(target: SyncTarget, initialSync: boolean): Host {
+    const progress = this.tracker({ host: target.spec });
     const direct = this.options.transport?.(target) ?? new Transport({
       source: this.source,
       target,
@@ -328,8 +347,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       timeoutSec: this.options.timeoutSec ?? syncDefaults.timeoutSec,
       fullSyncProcs: this.options.fullSyncProcs,
       logger: this.logger,
+      progress,
     });
-    const transport = this.records?.wrap(target.spec, direct) ?? direct;
+    const transport = this.records?.wrap(target.spec, direct, progress) ?? direct;
     const view = ownView(this.options, target);
     const queue = new HostQueue({
       name: target.spec,
@@ -344,7 +364,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     });
     queue.on('batch', (report) => this.emit('batch', report));
     queue.on('state', (name, state) => this.emit('state', name, state));
-    const host = { target, queue, transport, view };
+    const host = { target, queue, transport, view, progress };
     this.hosts.set(target.spec, host);
     return host;
   }
