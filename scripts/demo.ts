@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   ]);
   const host = await loopbackHost();
   const remote = join(dir, 'mirror-ssh');
-  const args = ['sync', '--source', source, '--target', local, '--socket', join(dir, 'status.sock')];
+  const args = ['sync', '--source', source, '--target', local, '--socket', join(dir, 'status.sock'), '--state-dir', join(dir, 'state')];
   const targets = [local];
   if (host !== undefined) {
     args.push('--target', host.spec(remote), '--ssh-port', String(host.port), '--ssh-identity', host.identity,
