@@ -1,5 +1,5 @@
 // On a terminal the agent shows a status line while the startup full syncs run.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,16 +29,22 @@ function onTerminal(t: CleanupContext, args: string[], socket: string): { output
   };
 }
 
-const noScript = (): boolean => spawnSync('script', ['--version']).error !== undefined;
-
-test('a target still waiting for its startup sync shows on the status line, with why', async (t) => {
-  if (noScript()) {
+/** A temp dir with an empty `src` for an agent on a terminal; undefined (the test skipped) without script(1). */
+function terminalSource(t: TestContext): { base: string; src: string } | undefined {
+  if (spawnSync('script', ['--version']).error !== undefined) {
     t.skip('script(1) from util-linux is needed to give the agent a terminal');
-    return;
+    return undefined;
   }
   const base = tempDir(t);
   const src = join(base, 'src');
   mkdirSync(src);
+  return { base, src };
+}
+
+test('a target still waiting for its startup sync shows on the status line, with why', async (t) => {
+  const dirs = terminalSource(t);
+  if (dirs === undefined) return;
+  const { base, src } = dirs;
   // A port nobody listens on: the target stays in retry, so the status line is there to be seen.
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,13 +59,9 @@ test('a target still waiting for its startup sync shows on the status line, with
 });
 
 test('a startup full sync under way shows its numbers on the status line: entries checked of the total, files sent, time left', async (t) => {
-  if (noScript()) {
-    t.skip('script(1) from util-linux is needed to give the agent a terminal');
-    return;
-  }
-  const base = tempDir(t);
-  const src = join(base, 'src');
-  mkdirSync(src);
+  const dirs = terminalSource(t);
+  if (dirs === undefined) return;
+  const { base, src } = dirs;
   for (let f = 0; f < 100; f++) writeFileSync(join(src, `f${f}`), Buffer.alloc(16 * 1024, f));
   // About 3 s of sending at 500 KiB/s: long enough for the line to be drawn with numbers.
   const agent = onTerminal(t, ['--source', src, '--target', join(base, 'dst'), '--state-dir', join(base, 'state'), '--rsync-opts', '-aHAX --bwlimit=500'], join(base, 'inosync.sock'));
