@@ -198,7 +198,6 @@ export class Transport {
     this.logger = (opts.logger ?? silentLogger).child({ target: opts.target.spec });
     this.progress = opts.progress;
     this.attrs = [...(opts.rsyncOptions === undefined ? DEFAULT_RSYNC_OPTIONS : checkRsyncOptions(opts.rsyncOptions, 'the rsync options'))];
-    this.filters = [...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`);
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
     this.filters = [
       ...(opts.includes ?? []).map((p) => `--include=${p}`),
@@ -350,12 +349,14 @@ export class Transport {
    */
   private async connect(started: number): Promise<TransferResult | undefined> {
     if (this.stopping.signal.aborted) return this.result('retry', started, emptyCounts(), 0, null, 'the transport is stopped');
+    // A master that answers on its socket is all a batch needs: no second look at the socket.
+    if (this.master === undefined || (await this.master.isUp())) return undefined;
     // A host that refuses is left to ssh, which says so at once in its own words.
-    if (this.master !== undefined && !(await this.master.isUp()) && (await this.silent())) {
+    if (await this.silent()) {
       return this.result('retry', started, emptyCounts(), 0, null, `ssh: connect to ${this.master.target.host}: no answer within ${PROBE_TIMEOUT_MS} ms, twice (host unreachable, or its packets dropped)`, 255);
     }
-    const state = await this.master?.ensure();
-    return state === undefined || state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
+    const state = await this.master.ensure();
+    return state.ok ? undefined : withDiagnosis(this.result('retry', started, emptyCounts(), 0, null, state.message, 255), state.message);
   }
 
   /** True when the host's ssh port gets no reply at all, twice asked (one lost SYN is not an outage); false when it cannot be probed. */
