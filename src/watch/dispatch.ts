@@ -155,7 +155,10 @@ export class EventDispatch {
     }
     const found = this.walker.watchDir(target, toName, ADOPT, moved);
     if (moved && found?.node !== moved && !this.model.isAncestor(moved, target)) this.model.placeAsPast(moved, target, toName); // it went on since
-    for (const node of new Set([found?.node, moved])) if (node?.live) this.walker.pruneOverlong(node);
+    // Only a subtree whose paths grew can hold something too deep now: a rename in place to a name no
+    // longer than the old one (the common case) costs no walk of what lies below it.
+    const grew = target !== source || toName.length > fromName.length;
+    if (grew) for (const node of new Set([found?.node, moved])) if (node?.live) this.walker.pruneOverlong(node);
     if (found && !found.listed) this.walker.expand(found.node, ADOPT);
   }
 
