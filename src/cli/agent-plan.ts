@@ -108,7 +108,7 @@ function targetsOf(sync: SyncConfig): SyncTarget[] {
 
 /** `--delete` given explicitly wins over the file: a global value for every target, a scoped one for its own. */
 function withCliDeletes(targets: SyncTarget[], args: SyncArgs): SyncTarget[] {
-  const cli = buildTargets({ ...args, target: targets.map((t) => t.spec), 'ssh-port': [], 'ssh-identity': [], 'ssh-option': [] });
+  const cli = buildTargets({ ...args, target: targets.map((t) => t.spec), 'ssh-port': [], 'ssh-identity': [], 'ssh-option': [], 'password-file': [] });
   return targets.map((target, i) => {
     const mode = cli[i]!.deleteMode;
     return mode === undefined ? target : { ...target, deleteMode: mode };
