@@ -16,7 +16,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The known option closest to `name`, if it is close enough to be the one meant (a typo, not a guess). */
-export function nearestOption(name: string, known: readonly string[]): string | undefined {
+function nearestOption(name: string, known: readonly string[]): string | undefined {
   let best: { option: string; d: number } | undefined;
   for (const option of known) {
     const d = distance(name, option);

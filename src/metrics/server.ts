@@ -31,7 +31,7 @@ export interface MetricsServer {
 }
 
 /** A few scrapers and a person with curl. */
-export const MAX_CLIENTS = 16;
+const MAX_CLIENTS = 16;
 // Generous: the cap already keeps a flood from costing descriptors; these only free the slots that slow or
 // silent clients hold, and must not cut off a scraper of an agent whose loop is busy with a burst of changes.
 const HEADERS_TIMEOUT_MS = 15_000;

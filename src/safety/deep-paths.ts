@@ -14,7 +14,7 @@
 // What is over these bounds is skipped whole (not watched, not sent, excluded from every rsync run, so the
 // targets keep what they hold there) with a warning that names it: see OverlongDirectoryError.
 export const PATH_MAX = 4096;
-export const NAME_MAX = 255;
+const NAME_MAX = 255;
 /** The longest path a watched directory may have: a full-length name in it still fits PATH_MAX with its NUL. */
 export const MAX_DIRECTORY_PATH = PATH_MAX - 1 - NAME_MAX - 1;
 /** The deepest a directory may be below its root (its path's number of names); rsync fails from 1,024. */
@@ -46,7 +46,7 @@ export function overlongDirectory(absoluteLength: number, relative: string): Ove
 }
 
 /** Number of names in a relative path ('' is the root: 0). */
-export function depthOf(relative: string): number {
+function depthOf(relative: string): number {
   if (relative === '') return 0;
   let depth = 1;
   for (let at = relative.indexOf('/'); at >= 0; at = relative.indexOf('/', at + 1)) depth++;

@@ -9,7 +9,7 @@ import { InosyncError } from '../errors.js';
 import { isOurSocket } from './owned-files.js';
 
 /** sun_path holds 108 bytes with its NUL: a longer path fails to bind or binds a truncated name. */
-export const MAX_SOCKET_PATH_BYTES = 107;
+const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
  * A fresh name beside `path` to bind under before the socket is linked to `path`: libuv removes the name it

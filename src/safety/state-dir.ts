@@ -7,6 +7,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { InosyncError } from '../errors.js';
+import { ourUid } from './owned-files.js';
 
 /**
  * $STATE_DIRECTORY (what systemd's StateDirectory= sets; the first of a list) when given; else
@@ -15,7 +16,7 @@ import { InosyncError } from '../errors.js';
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const systemd = env.STATE_DIRECTORY?.split(':')[0];
   if (systemd !== undefined && isAbsolute(systemd)) return systemd;
-  if ((process.geteuid?.() ?? 0) === 0) return '/var/lib/inosync';
+  if (ourUid() === 0) return '/var/lib/inosync';
   const xdg = env.XDG_STATE_HOME;
   return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state'), 'inosync');
 }
@@ -29,7 +30,7 @@ export function privateDirectory(dir: string): void {
     throw new InosyncError(`cannot create the state directory ${dir}: ${(error as Error).message}`, 'Create it (mode 0700), or give another one with --state-dir DIR, or start with --no-trust-state.', { cause: error });
   }
   const info = lstatSync(dir);
-  const uid = process.geteuid?.() ?? 0;
+  const uid = ourUid();
   const problem = !info.isDirectory() ? 'is not a directory (a symlink is not followed)'
     : info.uid !== uid && info.uid !== 0 ? `is owned by uid ${info.uid}, not by this user`
       : (info.mode & 0o022) !== 0 ? `is writable by other users (mode ${(info.mode & 0o777).toString(8)})`

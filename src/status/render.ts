@@ -17,7 +17,7 @@ function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${formatDuration(now - Date.parse(iso))} ago`;
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

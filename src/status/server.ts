@@ -28,9 +28,9 @@ export interface StatusServer {
 }
 
 /** An operator and a scraper or two; a flood past this is closed on arrival. */
-export const MAX_CLIENTS = 8;
+const MAX_CLIENTS = 8;
 /** A client that has not sent its request line by then is dropped. */
-export const CLIENT_TIMEOUT_MS = 5000;
+const CLIENT_TIMEOUT_MS = 5000;
 
 /** Creates the socket's directory 0700 when missing; refuses one that another user owns (a /tmp trap). */
 async function prepareDirectory(dir: string): Promise<void> {
