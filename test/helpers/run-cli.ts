@@ -112,6 +112,8 @@ export interface LoggedCli {
   waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
 }
 
+const LOG_TAIL_LINES = 40;
+
 /** Starts the CLI in the background and reads its JSON log lines. */
 export function startLoggedCli(t: CleanupContext, args: readonly string[], options: Parameters<typeof startCli>[2] = {}): LoggedCli {
   const cli = startCli(t, args, options);
@@ -122,6 +124,9 @@ export function startLoggedCli(t: CleanupContext, args: readonly string[], optio
     waitForLog: (predicate, what, timeoutMs = 10_000) => waitFor(() => {
       if (cli.child.exitCode !== null) throw new Error(`the agent exited (${cli.child.exitCode}) before ${what}:\n${cli.stderr}`);
       return logs().find(predicate);
-    }, { what, timeoutMs, intervalMs: 20 }),
+    }, { what, timeoutMs, intervalMs: 20 }).catch((error: unknown) => {
+      // A deadline missed on a CI machine is diagnosed from what the agent said meanwhile.
+      throw new Error(`${(error as Error).message}; the agent's last log lines:\n${cli.stderr.split('\n').slice(-LOG_TAIL_LINES).join('\n')}`);
+    }),
   };
 }
