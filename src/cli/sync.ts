@@ -115,7 +115,7 @@ export const syncCommand: CommandModule<object, SyncCommandArgs> = {
       { bound: 'quiet-ms', describe: 'send once no change has come for this long', default: syncDefaults.quietMs },
       { bound: 'max-delay-ms', describe: 'never hold a change longer than this, even a file still being written', default: syncDefaults.maxDelayMs },
       { bound: 'max-procs', describe: 'rsyncs running at once across all targets (one per target at most)', default: syncDefaults.maxProcs },
-      { bound: 'full-sync-procs', describe: 'rsyncs one target\'s full sync of a large tree runs side by side (without -H in the rsync options: hard links need one run); each full sync takes one --max-procs slot', default: DEFAULT_FULL_SYNC_PROCS },
+      { bound: 'full-sync-procs', describe: 'rsyncs one target\'s full sync of a large tree runs side by side (with -H, subtrees that share a hard link go in one run); each full sync takes one --max-procs slot', default: DEFAULT_FULL_SYNC_PROCS },
       { bound: 'max-pending', describe: 'paths a target may owe before they collapse into one full sync', default: syncDefaults.maxPending },
       { bound: 'retry-base-ms', describe: 'first retry delay after a failed rsync; doubles per failure, with jitter', default: defaultBackoff.baseMs },
       { bound: 'retry-max-ms', describe: 'longest retry delay', default: defaultBackoff.capMs },

@@ -16,13 +16,16 @@
 // only the root is shallow, and each of its subdirectories is judged exactly as a single run would judge it.
 // Without filters the split may go deeper while the root has too few directories to share out.
 //
-// A hard link is kept by rsync -H only when one run sends all its names, and whether a link spans two parts
-// cannot be told without a stat of every file: with -H (the default options) the caller keeps the tree
-// whole, in one run (transport.ts).
+// A hard link is kept by rsync -H only when one run sends all its names. The names of each multiply-linked
+// inode come from the scan the state record takes before every full sync (hard-links.ts): subtrees that
+// share an inode become one unit, which goes into one part; an inode named both in a shallow directory (the
+// shallow run sends those files) and inside a part keeps the tree whole. With -H and no such finding the
+// caller keeps the tree whole too (transport.ts).
 //
 // The size comes from a cheap look: a few directory listings from the top. A tree too narrow to split
 // (fewer subtrees found than there are runs to share them) goes as one run, as before.
 import { lstat, readdir } from 'node:fs/promises';
+import type { LinkedNames } from './hard-links.js';
 
 export interface FullSyncPlan {
   /** Directories whose own entries one run sends and prunes, relative, with a trailing slash (`./` is the root). */
@@ -36,6 +39,8 @@ export interface PlanOptions {
   procs: number;
   /** Excludes, includes or skipped subtrees apply: only the root may be shallow. */
   filtered: boolean;
+  /** The names of each inode to keep in one run (none without -H). */
+  links: LinkedNames;
 }
 
 /** Subtrees per run to share out: enough that one large subtree does not leave the other runs idle. */
@@ -66,11 +71,52 @@ export async function planFullSync(source: string, options: PlanOptions): Promis
     if (below.length >= wanted || !mayGoDeeper) break;
     frontier = below;
   }
-  if (subtrees.length < options.procs) return undefined;
+  const units = keepLinksTogether(subtrees, options.links);
+  if (units === undefined || units.length < options.procs) return undefined;
   return {
     shallow: shallow.map((dir) => (dir.length === 0 ? Buffer.from('./') : Buffer.concat([dir, SLASH]))),
-    parts: await groupByWeight(root, subtrees, Math.min(wanted, subtrees.length)),
+    parts: await groupByWeight(root, units, Math.min(wanted, units.length)),
   };
+}
+
+/**
+ * The subtrees in units that each go into one part: subtrees holding names of one inode are one unit.
+ * Undefined when an inode is named in a shallow directory and inside a subtree: two runs would send it.
+ */
+export function keepLinksTogether(subtrees: readonly Buffer[], links: LinkedNames): Buffer[][] | undefined {
+  const index = new Map(subtrees.map((path, i) => [path.toString('latin1'), i]));
+  // Union-find over subtree indexes, halving paths as it looks.
+  const parent = subtrees.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  for (const names of links) {
+    const at = names.map((name) => subtreeOf(name, index));
+    const inside = at.filter((i) => i !== undefined);
+    if (inside.length === 0) continue; // all in shallow directories: the shallow run sends them together
+    if (inside.length < at.length) return undefined;
+    for (const i of inside) parent[find(i)] = find(inside[0]!);
+  }
+  const units = new Map<number, Buffer[]>();
+  subtrees.forEach((path, i) => {
+    const unit = units.get(find(i));
+    if (unit === undefined) units.set(find(i), [path]);
+    else unit.push(path);
+  });
+  return [...units.values()];
+}
+
+/** The index of the subtree `name` lies in (subtrees are at most MAX_DEPTH deep), or undefined: in a shallow directory. */
+function subtreeOf(name: Buffer, index: ReadonlyMap<string, number>): number | undefined {
+  let slash = -1;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    slash = name.indexOf(0x2f, slash + 1);
+    if (slash < 0) return undefined;
+    const found = index.get(name.toString('latin1', 0, slash));
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 const SLASH = Buffer.from('/');
@@ -86,18 +132,20 @@ async function subdirectories(root: Buffer, dir: Buffer): Promise<Buffer[]> {
 }
 
 /**
- * Subtrees in `count` groups, by greedy least-loaded placement of the heaviest first. A directory's weight is
- * its link count (2 + its subdirectories on Linux filesystems): one lstat each, a rough size that keeps a
- * big subtree from being grouped with other big ones.
+ * Units of subtrees in `count` groups, by greedy least-loaded placement of the heaviest first. A directory's
+ * weight is its link count (2 + its subdirectories on Linux filesystems): one lstat each, a rough size that
+ * keeps a big subtree from being grouped with other big ones; a unit weighs what its subtrees do.
  */
-async function groupByWeight(root: Buffer, subtrees: Buffer[], count: number): Promise<Buffer[][]> {
-  const weighed = await Promise.all(subtrees.map(async (path) => ({ path, weight: await weight(Buffer.concat([root, path])) })));
+async function groupByWeight(root: Buffer, units: Buffer[][], count: number): Promise<Buffer[][]> {
+  const weighed = await Promise.all(units.map(async (paths) => ({
+    paths, weight: (await Promise.all(paths.map((path) => weight(Buffer.concat([root, path]))))).reduce((a, b) => a + b, 0),
+  })));
   weighed.sort((a, b) => b.weight - a.weight);
   const groups = Array.from({ length: count }, () => ({ weight: 0, paths: [] as Buffer[] }));
   for (const item of weighed) {
     let lightest = groups[0]!;
     for (const group of groups) if (group.weight < lightest.weight) lightest = group;
-    lightest.paths.push(item.path);
+    lightest.paths.push(...item.paths);
     lightest.weight += item.weight;
   }
   return groups.sort((a, b) => b.weight - a.weight).map((g) => g.paths).filter((paths) => paths.length > 0);

@@ -9,8 +9,10 @@
 //            each path is sent if it exists on the source (a directory: itself, not its contents) and
 //            deleted on the target if it does not (a populated directory too: --force)
 //     trees: the same with `-r --delete`: listed directories are sent whole and pruned inside
-//   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`; a large tree without -H in ATTRS is split into
-//             runs side by side, deletes still exact (full-sync-plan.ts, up to fullSyncProcs at once)
+//   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`; a large tree is split into runs side by side,
+//             deletes still exact (full-sync-plan.ts, up to fullSyncProcs at once); with -H in ATTRS only
+//             when the caller's scan says where the hard links are (hard-links.ts), and each inode's names
+//             then go in one run.
 //
 // The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
 // then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
@@ -62,6 +64,7 @@ import { daemonOptions } from './daemon-target.js';
 import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.js';
 import { rsyncDestination, type Target } from './target.js';
 import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
+import type { LinkedNames } from './hard-links.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
 export type { Outcome } from './exit-codes.js';
@@ -126,6 +129,16 @@ export interface PassOption {
   pass?: Pass;
 }
 
+export interface FullSyncOptions extends PassOption {
+  /** Under ionice/nice, for a verification that runs behind a startup difference (src/state/). */
+  lowPriority?: boolean;
+  /** Where the hard links are, from a scan taken just before: with -H, a large tree is split only with it. */
+  links?: LinkedNames;
+}
+
+/** Nothing to keep together: without -H a split breaks no link. */
+const NO_LINKS: LinkedNames = [];
+
 /** rsyncs of one split full sync at once, per target: the cores of a small server, within sshd's MaxSessions (10). */
 export const DEFAULT_FULL_SYNC_PROCS = 4;
 
@@ -174,7 +187,7 @@ export class Transport {
   private readonly treeDeletes: string[];
   private readonly timeoutSec: number;
   private readonly fullSyncProcs: number;
-  /** -H: a full sync stays one run, which alone sees every name of an inode. */
+  /** -H: a full sync is split only when the hard links are known, each inode's names in one run. */
   private readonly keepsHardLinks: boolean;
   private readonly logger: Logger;
   private readonly progress: ProgressTracker | undefined;
@@ -205,7 +218,7 @@ export class Transport {
     ];
     this.deletes = opts.deletes;
     this.fullSyncProcs = opts.fullSyncProcs ?? DEFAULT_FULL_SYNC_PROCS;
-    this.keepsHardLinks = this.attrs.some((arg) => arg === '--hard-links' || /^-[^-]*H/.test(arg));
+    this.keepsHardLinks = hasFlag(this.attrs, 'H', '--hard-links');
     this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
     this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
@@ -222,18 +235,17 @@ export class Transport {
     return (await this.connect(started)) ?? this.result('ok', started, emptyCounts(), 0, null, 'connected');
   }
 
-  /**
-   * `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says).
-   * `lowPriority`: under ionice/nice, for a verification that runs behind a startup difference (src/state/).
-   */
-  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: { lowPriority?: boolean } & PassOption = {}): Promise<TransferResult> {
+  /** `rsync -a --delete SRC/ DST/` with the excludes: the startup and recovery sync (--delete as the mode says). */
+  async fullSync(signal?: AbortSignal, causes: readonly FullSyncCause[] = ['start'], options: FullSyncOptions = {}): Promise<TransferResult> {
     const started = performance.now();
     const down = await this.connect(started);
     if (down) return down;
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
-    const deletes = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
-    const plan = this.keepsHardLinks ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered() });
-    const runs = plan === undefined ? this.rsync([...RECURSE, ...deletes, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, deletes, signal, options.lowPriority, pass);
+    const common = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
+    const links = this.keepsHardLinks ? options.links : NO_LINKS;
+    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links });
+    if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
+    const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, signal, options.lowPriority, pass);
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
@@ -241,14 +253,14 @@ export class Transport {
   }
 
   /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
-  private async runParts(plan: FullSyncPlan, deletes: string[], signal?: AbortSignal, lowPriority = false, pass?: Pass): Promise<Run[]> {
-    const shallow = await this.rsync(['--no-recursive', '-d', ...deletes, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority, pass);
+  private async runParts(plan: FullSyncPlan, common: string[], signal?: AbortSignal, lowPriority = false, pass?: Pass): Promise<Run[]> {
+    const shallow = await this.rsync(['--no-recursive', '-d', ...common, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority, pass);
     if (!succeeded(shallow)) return [shallow];
     const runs: Run[] = [shallow];
     const waiting = [...plan.parts];
     const worker = async (): Promise<void> => {
       for (let part = waiting.shift(); part !== undefined; part = waiting.shift()) {
-        const run = await this.rsync([...RECURSE, ...deletes, '--force', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(part), signal, undefined, lowPriority, pass);
+        const run = await this.rsync([...RECURSE, ...common, '--force', '--files-from=-', '--from0', '--ignore-missing-args'], nulList(part), signal, undefined, lowPriority, pass);
         runs.push(run);
         if (!succeeded(run)) waiting.length = 0; // the result is that failure: the rest would be redone anyway
       }
@@ -567,6 +579,11 @@ function withDiagnosis(result: TransferResult, said: string): TransferResult {
   if (diagnosis.said !== '') result.said = diagnosis.said;
   if (diagnosis.cause !== undefined) result.cause = diagnosis.cause;
   return result;
+}
+
+/** Whether rsync options `attrs` set the flag `short` (alone or in a bundle, as -aHAX) or its long form. */
+function hasFlag(attrs: readonly string[], short: string, long: string): boolean {
+  return attrs.some((arg) => arg === long || (/^-[^-]/.test(arg) && arg.includes(short)));
 }
 
 /** The --files-from list: relative paths, NUL-terminated; the root is '.'. */

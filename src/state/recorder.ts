@@ -23,6 +23,7 @@ import type { PathSet } from '../sync/path-set.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
 import type { Pass, ProgressTracker } from '../status/progress.js';
 import { privateDirectory } from '../safety/state-dir.js';
+import { LinkFinder, type LinkedNames } from '../rsync/hard-links.js';
 import { diffRecord } from './diff.js';
 import { EntryReader, EntryWriter } from './files.js';
 import { scanTree } from './scan.js';
@@ -40,7 +41,7 @@ export interface StateOptions {
  * runs report into a pass of ours (the scan before a full sync, the startup difference: src/status/progress.ts).
  */
 export interface PrioritizedTransport extends SyncTransport {
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; pass?: Pass }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; pass?: Pass; links?: LinkedNames }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -56,6 +57,8 @@ interface SourceRecordOptions extends StateOptions {
 interface ScanFile {
   path: string;
   entries: number;
+  /** Where the hard links are (a split full sync keeps each inode's names in one run); undefined: too many. */
+  links: LinkedNames | undefined;
   release(): void;
 }
 
@@ -143,8 +146,9 @@ export class SourceRecords {
     const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
     let entries = 0;
     const counted = pass ?? { scanned: 0 };
+    const links = new LinkFinder();
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}) }, (entry) => {
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (entry) => {
         writer.add(entry);
         counted.scanned = ++entries;
       });
@@ -155,7 +159,7 @@ export class SourceRecords {
       throw error;
     }
     let left = users;
-    return { path, entries, release: () => { if (--left === 0) unlinkQuietly(path); } };
+    return { path, entries, links: links.found(), release: () => { if (--left === 0) unlinkQuietly(path); } };
   }
 }
 
@@ -210,7 +214,7 @@ class RecordingTransport implements SyncTransport {
     pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
-      const result = await this.inner.fullSync(signal, causes, { lowPriority, ...(pass ? { pass } : {}) });
+      const result = await this.inner.fullSync(signal, causes, { lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}) });
       outcome = result.outcome;
       if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
         await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));

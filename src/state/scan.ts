@@ -22,6 +22,8 @@ export interface ScanOptions {
   exclude?: ExcludeFn;
   /** The clock racy stats are measured against (ns since the epoch). */
   now?: () => bigint;
+  /** Told of every regular file with more than one link, by its device and inode (src/rsync/hard-links.ts). */
+  linked?: (path: Buffer, dev: bigint, ino: bigint) => void;
 }
 
 const wallClockNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
@@ -65,6 +67,7 @@ export async function scanTree(options: ScanOptions, visit: (entry: Entry) => vo
     if (options.exclude?.(path, isDir)) continue;
     // Left out as the watch tree leaves it out (safety/deep-paths.ts): never watched, sent or recorded.
     if (isDir && mayBeOverlong(prefix.length + path.length) && overlongDirectory(prefix.length + path.length, path.toString('latin1'))) continue;
+    if (stat.nlink > 1n && stat.isFile()) options.linked?.(path, stat.dev, stat.ino);
     if (path.length + prefix.length >= MAX_PATH_BYTES) {
       visit(unknownEntry(path));
       continue;

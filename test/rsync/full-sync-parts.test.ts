@@ -2,10 +2,13 @@
 // target: deletes as exact as one `rsync -r --delete`, in every part and at every shallow level.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transport, type TransportOptions } from '../../src/rsync/transport.js';
+import { pino } from 'pino';
 import { planFullSync } from '../../src/rsync/full-sync-plan.js';
+import { LinkFinder, type LinkedNames } from '../../src/rsync/hard-links.js';
+import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
@@ -36,7 +39,7 @@ function setup(t: TestContext, options: Partial<TransportOptions> = {}): { src: 
 test('a wide tree is split so that every directory is listed shallow or lies in exactly one part', async (t) => {
   const src = tempDir(t);
   wideTree(src);
-  const plan = await planFullSync(src, { procs: 4, filtered: false });
+  const plan = await planFullSync(src, { procs: 4, filtered: false, links: [] });
   assert.ok(plan, 'the tree is wide enough to split');
   assert.deepEqual(plan.shallow.map(String).sort(), ['./', ...TOPS.map((top) => `${top}/`)]);
   const inParts = plan.parts.flat().map(String).sort();
@@ -47,7 +50,7 @@ test('a wide tree is split so that every directory is listed shallow or lies in 
 test('with filters only the root is shallow: each top-level directory is judged as one run judges it', async (t) => {
   const src = tempDir(t);
   wideTree(src);
-  const plan = await planFullSync(src, { procs: 4, filtered: true });
+  const plan = await planFullSync(src, { procs: 4, filtered: true, links: [] });
   assert.ok(plan);
   assert.deepEqual(plan.shallow.map(String), ['./']);
   assert.deepEqual(plan.parts.flat().map(String).sort(), TOPS);
@@ -56,7 +59,7 @@ test('with filters only the root is shallow: each top-level directory is judged 
 test('a narrow tree goes as one run', async (t) => {
   const src = tempDir(t);
   makeTree(src, [{ path: 'a/b/f', content: 'x' }, { path: 'c/f', content: 'y' }]);
-  assert.equal(await planFullSync(src, { procs: 4, filtered: false }), undefined);
+  assert.equal(await planFullSync(src, { procs: 4, filtered: false, links: [] }), undefined);
 });
 
 test('a split full sync with deletes in every part converges', async (t) => {
@@ -109,15 +112,81 @@ test('a split full sync of a target whose delete mode is never deletes nothing a
   assert.equal(result.deleted, 0);
 });
 
-test('with -H (the default options) hard links across top-level directories stay links: the tree goes whole', async (t) => {
-  const { src, dst, transport } = setup(t, { rsyncOptions: ['-a', '-H'] });
+test('with -H and no scan to say where the hard links are, the tree goes whole and links stay links', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
   wideTree(src);
   linkSync(join(src, 't0/s0/f'), join(src, 't5/s2/linked'));
-  mkdirSync(join(src, 't5/s2/more'));
+  const { transport, lines } = linkKeeping(t, src, dst);
 
   const result = await transport.fullSync();
 
   assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(!lines.some((line) => line.msg === SPLIT), 'one run');
   assert.equal(statSync(join(dst, 't0/s0/f')).ino, statSync(join(dst, 't5/s2/linked')).ino);
   assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
 });
+
+/** Names linked within a subtree, across subtrees and top-level directories (three names), and within shallow directories. */
+const LINKS: ReadonlyArray<readonly string[]> = [
+  ['t0/s0/f', 't5/s2/linked'],
+  ['t1/s0/f', 't1/s0/deep/again'],
+  ['t4/s1/f', 't4/s2/three', 't0/s1/three'],
+  ['top-file', 'top-link'],
+  ['t2/f', 't3/f-link'],
+];
+
+function linkAll(root: string, links: ReadonlyArray<readonly string[]> = LINKS): void {
+  for (const [first, ...others] of links) for (const other of others) linkSync(join(root, first!), join(root, other));
+}
+
+/** What the state record's scan before a full sync finds of the hard links (src/state/recorder.ts). */
+async function scannedLinks(root: string): Promise<LinkedNames> {
+  const finder = new LinkFinder();
+  await scanTree({ root, linked: (path, dev, ino) => finder.add(path, dev, ino) }, () => undefined);
+  return finder.found()!;
+}
+
+test('with -H and the scan\'s finding, a split full sync keeps hard links within and across parts, over stale separate copies', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  linkAll(src);
+  // The target holds every linked name as a file of its own, and stale entries to delete.
+  wideTree(dst, [...LINKS.flatMap(([, ...others]) => others.map((path) => ({ path, content: 'a copy' }))), { path: 't3/s1/stale', content: 'old' }, { path: 'gone/x', content: 'old' }]);
+  const { transport, lines } = linkKeeping(t, src, dst);
+
+  const result = await transport.fullSync(undefined, ['start'], { links: await scannedLinks(src) });
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(lines.some((line) => line.msg === SPLIT), 'the tree was split');
+  for (const [first, ...others] of LINKS) for (const other of others) assert.equal(statSync(join(dst, other)).ino, statSync(join(dst, first!)).ino, `${other} is linked to ${first}`);
+  assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
+});
+
+test('an inode named in a shallow directory and inside a part keeps the tree whole, links and all', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  linkAll(src, [['top-file', 't2/s1/linked-from-top']]);
+  const links = await scannedLinks(src);
+  assert.equal(await planFullSync(src, { procs: 4, filtered: false, links }), undefined);
+  const { transport, lines } = linkKeeping(t, src, dst);
+
+  const result = await transport.fullSync(undefined, ['start'], { links });
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(!lines.some((line) => line.msg === SPLIT), 'one run');
+  assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
+});
+
+const SPLIT = 'full sync split into parts';
+
+/** A transport with -H (as the default options have) whose log lines are kept. */
+function linkKeeping(t: TestContext, src: string, dst: string): { transport: Transport; lines: Array<{ msg?: string }> } {
+  const lines: Array<{ msg?: string }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string }); } });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a', '-H'], fullSyncProcs: 4, logger });
+  t.after(() => transport.stop());
+  return { transport, lines };
+}
