@@ -12,7 +12,8 @@
 //   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`; a large tree is split into runs side by side,
 //             deletes still exact (full-sync-plan.ts, up to fullSyncProcs at once); with -H in ATTRS only
 //             when the caller's scan says where the hard links are (hard-links.ts), and each inode's names
-//             then go in one run.
+//             then go in one run. On a source that cannot hold ACLs or xattrs (bare-source.ts) it leaves
+//             out -A and -X, which cost as much as the scan itself.
 //
 // The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
 // then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
@@ -65,6 +66,7 @@ import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.j
 import { rsyncDestination, type Target } from './target.js';
 import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
 import type { LinkedNames } from './hard-links.js';
+import { bareSource } from './bare-source.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
 
 export type { Outcome } from './exit-codes.js';
@@ -189,6 +191,10 @@ export class Transport {
   private readonly fullSyncProcs: number;
   /** -H: a full sync is split only when the hard links are known, each inode's names in one run. */
   private readonly keepsHardLinks: boolean;
+  /** `--no-A`, `--no-X` for those of -A, -X the options have: what a full sync of a bare source leaves out. */
+  private readonly aclXattrOff: string[];
+  /** What the last full sync found of the source's filesystems (bare-source.ts), for one log line per change. */
+  private lastBare: string | undefined;
   private readonly logger: Logger;
   private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
@@ -219,6 +225,7 @@ export class Transport {
     this.deletes = opts.deletes;
     this.fullSyncProcs = opts.fullSyncProcs ?? DEFAULT_FULL_SYNC_PROCS;
     this.keepsHardLinks = hasFlag(this.attrs, 'H', '--hard-links');
+    this.aclXattrOff = [...(hasFlag(this.attrs, 'A', '--acls') ? ['--no-A'] : []), ...(hasFlag(this.attrs, 'X', '--xattrs') ? ['--no-X'] : [])];
     this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
     this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
@@ -241,7 +248,7 @@ export class Transport {
     const down = await this.connect(started);
     if (down) return down;
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
-    const common = fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [];
+    const common = [...this.attrsNotHeld(), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
     const links = this.keepsHardLinks ? options.links : NO_LINKS;
     const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links });
     if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
@@ -268,6 +275,22 @@ export class Transport {
     await Promise.all(Array.from({ length: Math.min(this.fullSyncProcs, plan.parts.length) }, worker));
     // The first failure (finish() stops at it) is what the result reports.
     return [...runs.filter(succeeded), ...runs.filter((run) => !succeeded(run))];
+  }
+
+  /**
+   * `--no-A`/`--no-X` when the source's filesystems cannot hold ACLs or xattrs (bare-source.ts): looked at for
+   * every full sync (a mount may come or go between two), and logged when the answer changes.
+   */
+  private attrsNotHeld(): string[] {
+    if (this.aclXattrOff.length === 0) return [];
+    const { bare, types } = bareSource(this.source);
+    const said = `${bare}:${types.join(',')}`;
+    if (said !== this.lastBare) {
+      this.lastBare = said;
+      if (bare) this.logger.info({ filesystems: types }, `the source's filesystems hold no ACLs or xattrs: full syncs run with ${this.aclXattrOff.join(' ')}`);
+      else this.logger.debug({ filesystems: types }, 'the source may hold ACLs or xattrs: full syncs keep -A/-X');
+    }
+    return bare ? this.aclXattrOff : [];
   }
 
   /** Whether any filter applies to the full sync: then only the root may be split (full-sync-plan.ts). */
