@@ -87,7 +87,8 @@ export async function startAgent(t: CleanupContext, mirror: Mirror, extra: strin
   const socket = join(dirname(mirror.src), `status-${process.hrtime.bigint()}.sock`);
   const agent = { ...startLoggedCli(t, ['sync', '--source', mirror.src, ...mirror.targetArgs, '--retry-max-ms', '1000', '--socket', socket, '--state-dir', mirror.stateDir, ...extra], { ...options, leftovers: options.leftovers ?? true }), socket };
   mirror.agents.push(agent);
-  await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch');
+  // Generous: a loaded CI machine has been seen to take over 10 s to start an agent beside other tests.
+  await agent.waitForLog((l) => l.msg.startsWith('watching'), 'the agent to watch', 30_000);
   return agent;
 }
 
