@@ -129,8 +129,7 @@ export class SourceRecords {
 
   /** A change seen by the watch tree: forgotten by every target whose full sync runs. */
   note(change: Change): void {
-    const paths = change.from === undefined ? [change.path] : [change.path, change.from];
-    for (const recorder of this.recorders.values()) recorder.note(paths);
+    for (const recorder of this.recorders.values()) recorder.note(change);
   }
 
   forgetTarget(spec: string): void {
@@ -187,8 +186,8 @@ class RecordingTransport implements SyncTransport {
     this.difference = true;
   }
 
-  note(paths: Buffer[]): void {
-    if (this.fullRunning) this.guard(() => this.state.forget(paths));
+  note(change: Change): void {
+    if (this.fullRunning) this.guard(() => this.state.forget(change.from === undefined ? [change.path] : [change.path, change.from]));
   }
 
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
