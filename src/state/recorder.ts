@@ -13,7 +13,7 @@
 // it differs now (ctime cannot go back), except a directory renamed away and back while rsync ran, whose
 // children keep their stats: the changes seen during the full sync are forgotten for that.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { FullSyncCause } from '../sync/delete-mode.js';
@@ -24,7 +24,7 @@ import type { Change, ExcludeFn } from '../watch/types.js';
 import type { Pass, ProgressTracker } from '../status/progress.js';
 import { privateDirectory } from '../safety/state-dir.js';
 import { diffRecord } from './diff.js';
-import { EntryReader, EntryWriter } from './files.js';
+import { EntryReader, EntryWriter, removeFile } from './files.js';
 import { scanTree } from './scan.js';
 import { FORMAT_VERSION, TargetState, type Identity } from './store.js';
 
@@ -150,11 +150,11 @@ export class SourceRecords {
       writer.close();
     } catch (error) {
       writer.abandon();
-      unlinkQuietly(path);
+      removeFile(path, 'any');
       throw error;
     }
     let left = users;
-    return { path, entries, release: () => { if (--left === 0) unlinkQuietly(path); } };
+    return { path, entries, release: () => { if (--left === 0) removeFile(path, 'any'); } };
   }
 }
 
@@ -286,13 +286,5 @@ function rootIdentity(source: string): { dev: string; ino: string } {
     return { dev: String(stats.dev), ino: String(stats.ino) };
   } catch {
     return { dev: 'unreadable', ino: 'unreadable' };
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
   }
 }
