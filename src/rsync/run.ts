@@ -40,7 +40,7 @@ export interface RunSpec {
   /** Attribute flags (-aHAX or the user's). */
   attrs: string[];
   /** How rsync reaches the far side: `-e SHELL` for an ssh target, the daemon's options for a daemon target. */
-  shell: string[];
+  shell: readonly string[];
   /** --exclude options. */
   filters: string[];
   /** What the run does: --files-from, -r, --delete... */

@@ -179,6 +179,8 @@ export class Transport {
   private readonly logger: Logger;
   private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
+  /** A daemon target's --password-file and --contimeout, fixed with the target, timeout and options. */
+  private readonly daemonArgs: readonly string[];
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
   private standby: Launched | undefined;
@@ -209,6 +211,7 @@ export class Transport {
     this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
     this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
+    this.daemonArgs = daemonOptions(opts.target, this.timeoutSec, this.attrs);
   }
 
   /** Which way deletes are sent to this target; 'filter-list' once its rsync rejected --delete-missing-args. */
@@ -440,7 +443,8 @@ export class Transport {
       lowPriority,
       progress,
       attrs: direction?.attrs ?? this.attrs,
-      shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
+      // The ssh command names the control socket, whose directory the master creates when it first starts.
+      shell: this.master === undefined ? this.daemonArgs : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),
       mechanism,
       from: direction?.from ?? `${this.source}/`,
