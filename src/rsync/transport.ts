@@ -44,9 +44,7 @@
 // the far side, which a daemon does not give: remoteMove() says no, and the move is sent as usual.
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { ChildResult } from './child.js';
 import { deleteRules } from './delete-filter.js';
@@ -108,8 +106,6 @@ export interface TransportOptions {
   includes?: string[];
   /** Which deletes reach this target; default always. */
   deletes?: DeleteMode;
-  /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
-  excludeFrom?: string[];
   /** A file of more exclude rules, NUL-separated, that may change between runs (each run reads it as it starts). */
   excludeRulesFile?: () => string | undefined;
   /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
@@ -203,7 +199,7 @@ export class Transport {
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
     this.filters = [
       ...(opts.includes ?? []).map((p) => `--include=${p}`),
-      ...[...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`),
+      ...(opts.excludes ?? []).map((p) => `--exclude=${p}`),
     ];
     this.deletes = opts.deletes;
     this.fullSyncProcs = opts.fullSyncProcs ?? DEFAULT_FULL_SYNC_PROCS;
@@ -600,15 +596,4 @@ async function existsOnSource(source: string, path: Buffer): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** An rsync exclude file as --exclude values: blank lines and lines starting with ';' or '#' are comments. */
-function readExcludeFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InosyncError(`cannot read exclude file ${file}: ${(error as Error).message}`, 'Check the --exclude-from path.', { exitCode: 2, cause: error });
-  }
-  return text.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== '' && !/^[;#]/.test(line));
 }
