@@ -57,7 +57,7 @@ import { sshEndpoint, tcpAnswers, tcpReply, type SshEndpoint } from './probe.js'
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
-import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.js';
+import { BIG_BATCH, runAsPass, type Pass, type ProgressTracker } from '../status/progress.js';
 import { rsyncDestination, type Target } from './target.js';
 import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
 import { fullSyncDeletes, liveDeletes, type DeleteMode, type FullSyncCause } from '../sync/delete-mode.js';
@@ -236,7 +236,7 @@ export class Transport {
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
-    return this.ending(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
+    return runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
   }
 
   /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
@@ -270,7 +270,7 @@ export class Transport {
     const pass = options.pass ?? (marks >= BIG_BATCH ? this.progress?.begin('batch', 'sending', { count: marks, from: 'marks' }) : undefined);
     if (pass === undefined) return this.sendBatch(batch, started, signal);
     this.batchPass = pass;
-    return this.ending(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
+    return runAsPass(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
   }
 
   private async sendBatch(batch: Batch, started: number, signal?: AbortSignal): Promise<TransferResult> {
@@ -499,18 +499,6 @@ export class Transport {
     if (missingArgs === this.pathsArgs && standby) return standby;
     standby?.prepared.discard();
     return undefined;
-  }
-
-  /** Runs `work`, then ends `pass` (one the transport began itself, not its caller's) with its outcome. */
-  private async ending(pass: Pass | undefined, work: () => Promise<TransferResult>): Promise<TransferResult> {
-    let outcome: Outcome | undefined;
-    try {
-      const result = await work();
-      outcome = result.outcome;
-      return result;
-    } finally {
-      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
-    }
   }
 
   private finish(started: number, runs: Run[]): TransferResult {

@@ -21,7 +21,7 @@ import type { BatchResult } from '../sync/host-queue.js';
 import type { SyncTransport } from '../sync/engine.js';
 import type { PathSet } from '../sync/path-set.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
-import type { Pass, ProgressTracker } from '../status/progress.js';
+import { runAsPass, type Pass, type ProgressTracker } from '../status/progress.js';
 import { privateDirectory } from '../safety/state-dir.js';
 import { diffRecord } from './diff.js';
 import { EntryReader, EntryWriter, removeFile } from './files.js';
@@ -231,17 +231,10 @@ class RecordingTransport implements SyncTransport {
   }
 
   /** The first batch after verifyNext(): the startup difference, reported as a pass of its own. */
-  private async sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
+  private sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
     this.difference = false;
     const pass = this.progress?.begin('difference', 'sending', { count: batch.paths.length + batch.trees.length, from: 'marks' });
-    let outcome: BatchResult['outcome'] = 'retry';
-    try {
-      const result = await this.inner.transfer(batch, signal, pass ? { pass } : {});
-      outcome = result.outcome;
-      return result;
-    } finally {
-      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
-    }
+    return runAsPass(pass, () => this.inner.transfer(batch, signal, pass ? { pass } : {}));
   }
 
   remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
