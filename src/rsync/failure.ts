@@ -29,6 +29,9 @@ interface Rule extends FailureCause {
   pattern: RegExp;
 }
 
+// "bash: rsync: command not found", "sh: 1: rsync: not found", "bash: line 1: /opt/rsync: No such file or directory"
+const NO_REMOTE_RSYNC = /^\S*sh: (?:line \d+: |\d+: )?\S*rsync\S*: (?:command not found|not found|No such file or directory)/;
+
 // First match wins, so the more specific lines come first: ssh's "Permission denied (publickey)" before a
 // filesystem's "Permission denied (13)".
 const RULES: readonly Rule[] = [
@@ -46,8 +49,7 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: 'no-remote-rsync',
-    // "bash: rsync: command not found", "sh: 1: rsync: not found", "bash: line 1: /opt/rsync: No such file or directory"
-    pattern: /^\S*sh: (?:line \d+: |\d+: )?\S*rsync\S*: (?:command not found|not found|No such file or directory)/,
+    pattern: NO_REMOTE_RSYNC,
     summary: 'rsync is not installed on the host (or not on its PATH)',
     fix: 'install rsync on the host, or name it with --rsync-opts "--rsync-path=/path/to/rsync"',
   },
@@ -90,4 +92,9 @@ export function diagnose(text: string): Diagnosis {
     if (rule !== undefined) return { said: line, cause: { kind: rule.kind, summary: rule.summary, fix: rule.fix } };
   }
   return { said: lines.find((line) => !NOISE.test(line)) ?? lines.find((line) => line !== '') ?? '' };
+}
+
+/** Whether one line of stderr says the host has no rsync: one test, cheap enough for every line a run prints. */
+export function saysNoRemoteRsync(line: string): boolean {
+  return NO_REMOTE_RSYNC.test(line.trim());
 }

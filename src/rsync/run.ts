@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { isExecutable, prepareChild, type ChildResult, type PreparedChild, type Silence } from './child.js';
 import { daemonRefusal } from './daemon-refusal.js';
 import { classifyExit, type Outcome } from './exit-codes.js';
-import { diagnose } from './failure.js';
+import { saysNoRemoteRsync } from './failure.js';
 import { countLine, emptyCounts, OUT_FORMAT_ARG, type ItemCounts } from './itemize.js';
 import { readProgress2, type RunProgress } from '../status/progress.js';
 
@@ -40,7 +40,7 @@ export interface RunSpec {
   /** Attribute flags (-aHAX or the user's). */
   attrs: string[];
   /** How rsync reaches the far side: `-e SHELL` for an ssh target, the daemon's options for a daemon target. */
-  shell: string[];
+  shell: readonly string[];
   /** --exclude options. */
   filters: string[];
   /** What the run does: --files-from, -r, --delete... */
@@ -114,7 +114,7 @@ export function launchRsync(spec: RunSpec): Launched {
     onStderrLine: (line) => {
       if (usesMissingArgs && DELETE_ARGS_REJECTED.test(line)) rejectedDeletes = true;
       // rsync reports a lost connection (12) when the far side has no rsync: retrying will not mend that.
-      if (diagnose(line).cause?.kind === 'no-remote-rsync') noRemoteRsync = true;
+      if (saysNoRemoteRsync(line)) noRemoteRsync = true;
       refused ??= daemonRefusal(line, spec.where);
     },
   });

@@ -47,9 +47,7 @@
 // the far side, which a daemon does not give: remoteMove() says no, and the move is sent as usual.
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InosyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { ChildResult } from './child.js';
 import { deleteRules } from './delete-filter.js';
@@ -62,7 +60,7 @@ import { sshEndpoint, tcpAnswers, tcpReply, type SshEndpoint } from './probe.js'
 import { launchRsync, succeeded, type Launched, type Run } from './run.js';
 import { SshMaster } from './ssh-master.js';
 import { daemonOptions } from './daemon-target.js';
-import { BIG_BATCH, type Pass, type ProgressTracker } from '../status/progress.js';
+import { BIG_BATCH, runAsPass, type Pass, type ProgressTracker } from '../status/progress.js';
 import { rsyncDestination, type Target } from './target.js';
 import { planFullSync, type FullSyncPlan } from './full-sync-plan.js';
 import type { LinkedNames } from './hard-links.js';
@@ -113,8 +111,6 @@ export interface TransportOptions {
   includes?: string[];
   /** Which deletes reach this target; default always. */
   deletes?: DeleteMode;
-  /** Files of rsync exclude patterns, one per line (as rsync's --exclude-from). */
-  excludeFrom?: string[];
   /** A file of more exclude rules, NUL-separated, that may change between runs (each run reads it as it starts). */
   excludeRulesFile?: () => string | undefined;
   /** I/O timeout for rsync, connect timeout and keep-alive budget for ssh; default 30. */
@@ -198,6 +194,8 @@ export class Transport {
   private readonly logger: Logger;
   private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
+  /** A daemon target's --password-file and --contimeout, fixed with the target, timeout and options. */
+  private readonly daemonArgs: readonly string[];
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
   private standby: Launched | undefined;
@@ -220,7 +218,7 @@ export class Transport {
     this.excludeRulesFile = opts.excludeRulesFile ?? (() => undefined);
     this.filters = [
       ...(opts.includes ?? []).map((p) => `--include=${p}`),
-      ...[...(opts.excludes ?? []), ...(opts.excludeFrom ?? []).flatMap(readExcludeFile)].map((p) => `--exclude=${p}`),
+      ...(opts.excludes ?? []).map((p) => `--exclude=${p}`),
     ];
     this.deletes = opts.deletes;
     this.fullSyncProcs = opts.fullSyncProcs ?? DEFAULT_FULL_SYNC_PROCS;
@@ -229,6 +227,7 @@ export class Transport {
     this.pathsArgs = liveDeletes(opts.deletes) ? MISSING_ARGS : KEEP_MISSING;
     this.treeDeletes = liveDeletes(opts.deletes) ? ['--delete'] : [];
     this.master = opts.target.kind === 'ssh' ? new SshMaster(opts.target, { timeoutSec: this.timeoutSec, logger: this.logger }) : undefined;
+    this.daemonArgs = daemonOptions(opts.target, this.timeoutSec, this.attrs);
   }
 
   /** Which way deletes are sent to this target; 'filter-list' once its rsync rejected --delete-missing-args. */
@@ -256,7 +255,7 @@ export class Transport {
     // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
     // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
     this.prepareStandby(true);
-    return this.ending(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
+    return runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
   }
 
   /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
@@ -306,7 +305,7 @@ export class Transport {
     const pass = options.pass ?? (marks >= BIG_BATCH ? this.progress?.begin('batch', 'sending', { count: marks, from: 'marks' }) : undefined);
     if (pass === undefined) return this.sendBatch(batch, started, signal);
     this.batchPass = pass;
-    return this.ending(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
+    return runAsPass(options.pass === undefined ? pass : undefined, () => this.sendBatch(batch, started, signal)).finally(() => { this.batchPass = undefined; });
   }
 
   private async sendBatch(batch: Batch, started: number, signal?: AbortSignal): Promise<TransferResult> {
@@ -475,7 +474,8 @@ export class Transport {
       lowPriority,
       progress,
       attrs: direction?.attrs ?? this.attrs,
-      shell: this.master === undefined ? daemonOptions(this.target, this.timeoutSec, this.attrs) : ['-e', this.master.rsyncShell()],
+      // The ssh command names the control socket, whose directory the master creates when it first starts.
+      shell: this.master === undefined ? this.daemonArgs : ['-e', this.master.rsyncShell()],
       filters: this.currentFilters(),
       mechanism,
       from: direction?.from ?? `${this.source}/`,
@@ -534,18 +534,6 @@ export class Transport {
     if (missingArgs === this.pathsArgs && standby) return standby;
     standby?.prepared.discard();
     return undefined;
-  }
-
-  /** Runs `work`, then ends `pass` (one the transport began itself, not its caller's) with its outcome. */
-  private async ending(pass: Pass | undefined, work: () => Promise<TransferResult>): Promise<TransferResult> {
-    let outcome: Outcome | undefined;
-    try {
-      const result = await work();
-      outcome = result.outcome;
-      return result;
-    } finally {
-      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
-    }
   }
 
   private finish(started: number, runs: Run[]): TransferResult {
@@ -636,15 +624,4 @@ async function existsOnSource(source: string, path: Buffer): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** An rsync exclude file as --exclude values: blank lines and lines starting with ';' or '#' are comments. */
-function readExcludeFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InosyncError(`cannot read exclude file ${file}: ${(error as Error).message}`, 'Check the --exclude-from path.', { exitCode: 2, cause: error });
-  }
-  return text.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== '' && !/^[;#]/.test(line));
 }

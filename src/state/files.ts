@@ -7,7 +7,7 @@
 //               u32 crc32 of every byte before the trailer
 //   journal:    MAGIC_JOURNAL, u32 header length, JSON header, then records: u32 length, u32 crc32, payload
 //               (u8 kind, path). A torn or corrupted tail is cut at the last good record.
-import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { decodeEntry, encodedLength, encodeEntry, type Entry } from './entry.js';
@@ -271,6 +271,18 @@ export function cutJournal(path: string, length: number): void {
 export function renameDurably(from: string, to: string, dir: string): void {
   renameSync(from, to);
   syncDirectory(dir);
+}
+
+/**
+ * Removes a file of the state directory; one already gone is no error. `'any'`: no failure is (a leftover scan
+ * costs only disk, and must not hide the error being handled nor stop a shutdown).
+ */
+export function removeFile(path: string, ignore: 'missing' | 'any' = 'missing'): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if (ignore === 'missing' && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 export function syncDirectory(dir: string): void {

@@ -13,7 +13,7 @@
 // it differs now (ctime cannot go back), except a directory renamed away and back while rsync ran, whose
 // children keep their stats: the changes seen during the full sync are forgotten for that.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { FullSyncCause } from '../sync/delete-mode.js';
@@ -21,11 +21,11 @@ import type { BatchResult } from '../sync/host-queue.js';
 import type { SyncTransport } from '../sync/engine.js';
 import type { PathSet } from '../sync/path-set.js';
 import type { Change, ExcludeFn } from '../watch/types.js';
-import type { Pass, ProgressTracker } from '../status/progress.js';
+import { runAsPass, type Pass, type ProgressTracker } from '../status/progress.js';
 import { privateDirectory } from '../safety/state-dir.js';
 import { LinkFinder, type LinkedNames } from '../rsync/hard-links.js';
 import { diffRecord } from './diff.js';
-import { EntryReader, EntryWriter } from './files.js';
+import { EntryReader, EntryWriter, removeFile } from './files.js';
 import { scanTree } from './scan.js';
 import { FORMAT_VERSION, TargetState, type Identity } from './store.js';
 
@@ -132,8 +132,7 @@ export class SourceRecords {
 
   /** A change seen by the watch tree: forgotten by every target whose full sync runs. */
   note(change: Change): void {
-    const paths = change.from === undefined ? [change.path] : [change.path, change.from];
-    for (const recorder of this.recorders.values()) recorder.note(paths);
+    for (const recorder of this.recorders.values()) recorder.note(change);
   }
 
   forgetTarget(spec: string): void {
@@ -155,11 +154,11 @@ export class SourceRecords {
       writer.close();
     } catch (error) {
       writer.abandon();
-      unlinkQuietly(path);
+      removeFile(path, 'any');
       throw error;
     }
     let left = users;
-    return { path, entries, links: links.found(), release: () => { if (--left === 0) unlinkQuietly(path); } };
+    return { path, entries, links: links.found(), release: () => { if (--left === 0) removeFile(path, 'any'); } };
   }
 }
 
@@ -191,8 +190,8 @@ class RecordingTransport implements SyncTransport {
     this.difference = true;
   }
 
-  note(paths: Buffer[]): void {
-    if (this.fullRunning) this.guard(() => this.state.forget(paths));
+  note(change: Change): void {
+    if (this.fullRunning) this.guard(() => this.state.forget(change.from === undefined ? [change.path] : [change.path, change.from]));
   }
 
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
@@ -236,17 +235,10 @@ class RecordingTransport implements SyncTransport {
   }
 
   /** The first batch after verifyNext(): the startup difference, reported as a pass of its own. */
-  private async sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
+  private sendDifference(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal): Promise<BatchResult> {
     this.difference = false;
     const pass = this.progress?.begin('difference', 'sending', { count: batch.paths.length + batch.trees.length, from: 'marks' });
-    let outcome: BatchResult['outcome'] = 'retry';
-    try {
-      const result = await this.inner.transfer(batch, signal, pass ? { pass } : {});
-      outcome = result.outcome;
-      return result;
-    } finally {
-      pass?.end(outcome === 'ok' ? 'ok' : 'failed');
-    }
+    return runAsPass(pass, () => this.inner.transfer(batch, signal, pass ? { pass } : {}));
   }
 
   remoteMove(from: Buffer, to: Buffer): Promise<boolean> {
@@ -291,13 +283,5 @@ function rootIdentity(source: string): { dev: string; ino: string } {
     return { dev: String(stats.dev), ino: String(stats.ino) };
   } catch {
     return { dev: 'unreadable', ino: 'unreadable' };
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
   }
 }

@@ -21,11 +21,11 @@
 // - Headers name the format version, the source path and its root's device and inode, the target, the
 //   excludes and the rsync options: a record of anything else is foreign and ignored (a full sync instead).
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { comparePaths, isWithin, unknownEntry, type Entry } from './entry.js';
-import { cutJournal, entryCountHint, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
+import { cutJournal, entryCountHint, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, removeFile, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
 import { privateDirectory } from '../safety/state-dir.js';
 
 export const FORMAT_VERSION = 1;
@@ -156,17 +156,17 @@ export class TargetState {
       renameDurably(temp, join(this.dir, SNAPSHOT), this.dir);
     } catch (error) {
       writer.abandon();
-      removeQuietly(temp);
+      removeFile(temp);
       throw error;
     } finally {
       await reader.close();
     }
-    for (const { name, generation: older } of this.journals()) if (older < generation) removeQuietly(join(this.dir, name));
+    for (const { name, generation: older } of this.journals()) if (older < generation) removeFile(join(this.dir, name));
   }
 
   /** Removes the snapshot (durably): the record then says nothing, and the next start does a full sync. */
   discard(): void {
-    removeQuietly(join(this.dir, SNAPSHOT));
+    removeFile(join(this.dir, SNAPSHOT));
     syncDirectory(this.dir);
   }
 
@@ -197,9 +197,9 @@ export class TargetState {
 
   /** Removes a record that cannot be trusted: only names this module creates. */
   private reset(journals: Array<{ name: string }>): void {
-    removeQuietly(join(this.dir, SNAPSHOT));
-    for (const { name } of journals) removeQuietly(join(this.dir, name));
-    for (const name of readdirSync(this.dir)) if (TEMP.test(name)) removeQuietly(join(this.dir, name));
+    removeFile(join(this.dir, SNAPSHOT));
+    for (const { name } of journals) removeFile(join(this.dir, name));
+    for (const name of readdirSync(this.dir)) if (TEMP.test(name)) removeFile(join(this.dir, name));
   }
 }
 
@@ -224,14 +224,6 @@ function overlay(reader: EntryReader, forgotten: Buffer[]): TrustedRecord {
     },
     close: () => reader.close(),
   };
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
 }
 
 export { StateFileError };

@@ -118,6 +118,18 @@ export class Pass {
   }
 }
 
+/** Runs `work` as the whole of `pass`, if any: it ends 'ok' when the work's outcome is, 'failed' otherwise or on a throw. */
+export async function runAsPass<T extends { outcome: string }>(pass: Pass | undefined, work: () => Promise<T>): Promise<T> {
+  let outcome: string | undefined;
+  try {
+    const result = await work();
+    outcome = result.outcome;
+    return result;
+  } finally {
+    pass?.end(outcome === 'ok' ? 'ok' : 'failed');
+  }
+}
+
 export interface TrackerOptions {
   logger: Logger;
   /** Names the work in log lines: the host, or the source for a scan. */

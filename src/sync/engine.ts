@@ -462,7 +462,7 @@ function toHostStatus(s: HostSnapshot): HostStatus {
     pending: s.pending,
     inFlight: s.inFlight ? { paths: s.inFlight.marks, full: s.inFlight.kind === 'full', startedAt: iso(s.inFlight.startedAt)! } : null,
     lastSuccess: iso(s.lastSuccessAt),
-    fullSyncPending: s.fullSyncPending || s.inFlight?.kind === 'full',
+    fullSyncPending: s.fullSyncPending,
     lagMs: s.lagMs === 0 ? null : s.lagMs,
     failures: s.consecutiveFailures,
     lastError: s.lastError,

@@ -72,7 +72,7 @@ export interface HostSnapshot {
   state: HostState;
   /** Marks waiting (paths or trees to send), plus pending remote moves. */
   pending: number;
-  /** A full sync is owed (startup, forced, or a backlog that outgrew its bound). */
+  /** A full sync is owed or running (startup, forced, a backlog that outgrew its bound, a verification). */
   fullSyncPending: boolean;
   /** The batch running now, if any. */
   inFlight: { kind: 'full' | 'batch'; marks: number; startedAt: number } | null;
@@ -255,7 +255,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       host: this.name,
       state: this.state(),
       pending: this.pending.size + this.moves.length,
-      fullSyncPending: this.full || this.verification !== undefined,
+      fullSyncPending: this.fullSyncOwed(),
       inFlight: shown ? { kind: shown.kind, marks: shown.marks?.size ?? 0, startedAt: shown.startedAt } : null,
       lastSuccessAt: this.lastSuccessAt,
       lagMs: Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0,
@@ -291,8 +291,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     const marks = new PathSet();
     marks.merge(this.pending);
     if (this.inFlight?.marks) marks.merge(this.inFlight.marks);
-    const full = this.full || this.inFlight?.kind === 'full' || this.verification !== undefined;
-    return { fullSync: full, marks: marks.size, moves: this.moves.length, sample: marks.entries().slice(0, sample).map((e) => e.path) };
+    return { fullSync: this.fullSyncOwed(), marks: marks.size, moves: this.moves.length, sample: marks.entries().slice(0, sample).map((e) => e.path) };
   }
 
   /** Stops for good: cancels the retry timer and aborts the running rsync. */
@@ -312,6 +311,11 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
 
   private hasWork(): boolean {
     return this.full || this.pending.size > 0 || this.moves.length > 0;
+  }
+
+  /** A full sync is owed or running: the target may lack anything until it ends well. */
+  private fullSyncOwed(): boolean {
+    return this.full || this.inFlight?.kind === 'full' || this.verification !== undefined;
   }
 
   private touchPending(): void {

@@ -81,6 +81,9 @@ test('a black-holed host that ssh keep-alives would not give up on soon is given
   const agent = await startAgent(t, mirror, ['--timeout', '120', '--ssh-option', `${host.address}=ServerAliveInterval=600`]);
   writeFiles(join(mirror.src, 'before'), 'f', 20);
   await converged(mirror);
+  // The trees may agree while the startup full sync's rsync has yet to exit: blocked then, that run is what
+  // fails (its connection dropped: a plain 255), and the batch below waits on probes without an rsync to fail.
+  await waitFor(async () => (await hostStatus(agent, specOf(mirror, 0))).state === 'idle', { what: 'the host to be idle before it is blocked' });
   await host.block();
   writeFiles(join(mirror.src, 'during'), 'f', 50, 20_000);
   // The watchdog ends the rsync in flight; when another run to the host was in flight too (a standby, a

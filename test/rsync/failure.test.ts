@@ -2,7 +2,7 @@
 // rsync 3.5 and OpenSSH 9.2), each with its fix; anything else is passed on as the tools' first line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose } from '../../src/rsync/failure.js';
+import { diagnose, saysNoRemoteRsync } from '../../src/rsync/failure.js';
 
 const cases: Array<[string, string, string]> = [
   ['unknown-host-key', 'Host key verification failed.', 'StrictHostKeyChecking=accept-new'],
@@ -23,6 +23,7 @@ for (const [kind, stderr, fix] of cases) {
     assert.equal(diagnosis.cause?.kind, kind);
     assert.ok(diagnosis.cause.fix.includes(fix), diagnosis.cause.fix);
     assert.equal(diagnosis.said, stderr.split('\n')[0]);
+    assert.equal(saysNoRemoteRsync(stderr.split('\n')[0]!), kind === 'no-remote-rsync', 'the per-line check agrees');
   });
 }
 

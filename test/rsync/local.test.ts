@@ -5,6 +5,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, rmSync, symlinkSync, writeF
 import { join } from 'node:path';
 import { Transport } from '../../src/rsync/transport.js';
 import { parseTarget } from '../../src/rsync/target.js';
+import { readPatternFile } from '../../src/sync/exclude.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir } from '../helpers/tmp.js';
 
@@ -122,7 +123,7 @@ test('exclude files are read as rsync reads them, and still apply next to NUL-se
   writeFileSync(rules, '# build output\n/build/\n; editor files\n*.swp\n\n');
   const src = tempDir(t);
   const dst = tempDir(t);
-  const transport = new Transport({ source: src, target: parseTarget(dst), excludeFrom: [rules] });
+  const transport = new Transport({ source: src, target: parseTarget(dst), excludes: readPatternFile(rules) });
   t.after(() => transport.stop());
   makeTree(src, ['build/out', 'src/a.c', 'deep/build/kept']);
   assert.equal((await transport.fullSync()).outcome, 'ok');
