@@ -153,7 +153,7 @@ test('without -m, an event not asked for that ends the watch (delete_self) ends 
 
 test('-m -t: the timeout counts from the last event; exit 2', async (t) => {
   const root = tempDir(t);
-  const { ours, theirs } = await sideBySide(t, ['-m', '-t', '2', '-e', 'create', root]);
+  const { ours, theirs } = await sideBySide(t, ['-m', '-t', '4', '-e', 'create', root]); // 4 s: both start before either gives up, on a loaded machine too
   writeFileSync(join(root, 'x'), '');
   const [a, b] = await Promise.all([ours.exited, theirs.exited]);
   assert.deepEqual([a.code, b.code], [2, 2]);

@@ -10,6 +10,9 @@ import { tempDir, type CleanupContext } from '../helpers/tmp.js';
 import { startMonitor, waitWatching, type Monitor, type Tool } from './watch-harness.js';
 
 const TOOLS: readonly Tool[] = ['inosync', 'inotifywait'];
+// Each tool's -t: both must be watching, and the change made, before the first of them gives up (a loaded
+// machine took over 2 s to start the second).
+const WAIT_SEC = '5';
 
 interface Outcome {
   code: number | null;
@@ -41,28 +44,28 @@ const touchLink = (path: string): void => lutimesSync(path, new Date(), new Date
 
 test('-P ignores a write to the symlinked file: both time out with status 2 and print nothing (no-dereference-ignore-symlinked-file)', async (t) => {
   const dir = fileAndLink(t);
-  const got = await bothOn(t, dir, ['--quiet', '--no-dereference', '--timeout', '2', 'test-symlink'], () => touch(join(dir, 'test')));
+  const got = await bothOn(t, dir, ['--quiet', '--no-dereference', '--timeout', WAIT_SEC, 'test-symlink'], () => touch(join(dir, 'test')));
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 2, lines: [] });
 });
 
 test('-P responds to touch -h on the symlink itself: status 0 and the same line (no-dereference-respond-to-symlink-event)', async (t) => {
   const dir = fileAndLink(t);
-  const got = await bothOn(t, dir, ['--quiet', '--no-dereference', '--timeout', '2', 'test-symlink'], () => touchLink(join(dir, 'test-symlink')));
+  const got = await bothOn(t, dir, ['--quiet', '--no-dereference', '--timeout', WAIT_SEC, 'test-symlink'], () => touchLink(join(dir, 'test-symlink')));
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 0, lines: ['test-symlink ATTRIB '] });
 });
 
 test('without -P the symlink is followed: a change to its target is reported under the link\'s name', async (t) => {
   const dir = fileAndLink(t);
-  const got = await bothOn(t, dir, ['-q', '-e', 'attrib', '-t', '2', 'test-symlink'], () => touch(join(dir, 'test')));
+  const got = await bothOn(t, dir, ['-q', '-e', 'attrib', '-t', WAIT_SEC, 'test-symlink'], () => touch(join(dir, 'test')));
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 0, lines: ['test-symlink ATTRIB '] });
 });
 
 test('without -P touch -h on the symlink is not an event of the file it leads to', async (t) => {
   const dir = fileAndLink(t);
-  const got = await bothOn(t, dir, ['-q', '-t', '2', 'test-symlink'], () => touchLink(join(dir, 'test-symlink')));
+  const got = await bothOn(t, dir, ['-q', '-t', WAIT_SEC, 'test-symlink'], () => touchLink(join(dir, 'test-symlink')));
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 2, lines: [] });
 });
@@ -80,14 +83,14 @@ const FORMAT = ['--format', '%w|%f|%e'];
 test('a symlink to a directory, without -P or -r: followed, and %w is the link as given, with no slash added', async (t) => {
   const root = dirAndLink(t);
   // -e create: each tool's listing of the directory is an OPEN the other would stop at.
-  const got = await bothOn(t, root, ['-q', '-t', '2', '-e', 'create', ...FORMAT, 'dir-link'], () => writeFileSync(join(root, 'dir/new'), ''));
+  const got = await bothOn(t, root, ['-q', '-t', WAIT_SEC, '-e', 'create', ...FORMAT, 'dir-link'], () => writeFileSync(join(root, 'dir/new'), ''));
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 0, lines: ['dir-link|new|CREATE'] });
 });
 
 test('a symlink to a directory with -P: the link is watched, not the directory (touch -h is the event)', async (t) => {
   const root = dirAndLink(t);
-  const got = await bothOn(t, root, ['-q', '-P', '-m', '-t', '2', ...FORMAT, 'dir-link'], () => {
+  const got = await bothOn(t, root, ['-q', '-P', '-m', '-t', WAIT_SEC, ...FORMAT, 'dir-link'], () => {
     writeFileSync(join(root, 'dir/ignored'), '');
     touchLink(join(root, 'dir-link'));
   });
@@ -97,7 +100,7 @@ test('a symlink to a directory with -P: the link is watched, not the directory (
 
 test('a symlink to a directory with -r -P: walked as inotifywait walks it (opendir follows), subdirectories too', async (t) => {
   const root = dirAndLink(t);
-  const got = await bothOn(t, root, ['-q', '-r', '-P', '-m', '-t', '2', ...FORMAT, '-e', 'create,attrib', 'dir-link'], () => {
+  const got = await bothOn(t, root, ['-q', '-r', '-P', '-m', '-t', WAIT_SEC, ...FORMAT, '-e', 'create,attrib', 'dir-link'], () => {
     writeFileSync(join(root, 'dir/top'), '');
     writeFileSync(join(root, 'dir/sub/deep'), '');
     touchLink(join(root, 'dir-link'));
