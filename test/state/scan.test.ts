@@ -4,14 +4,18 @@ import assert from 'node:assert/strict';
 import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanTree } from '../../src/state/scan.js';
-import { comparePaths, type Entry } from '../../src/state/entry.js';
+import { comparePaths, decodeEntry, type Entry } from '../../src/state/entry.js';
 import { excludeFn } from '../../src/sync/exclude.js';
 import { tempDir } from '../helpers/tmp.js';
 
 async function collect(root: string, patterns: string[] = [], now?: () => bigint): Promise<Entry[]> {
   const exclude = excludeFn(patterns);
   const entries: Entry[] = [];
-  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (entry) => entries.push(entry));
+  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (bytes, end, count) => {
+    const before = entries.length;
+    for (let at = 0, decoded; (decoded = decodeEntry(bytes.subarray(0, end), at)) !== undefined; at = decoded.next) entries.push(decoded.entry);
+    assert.equal(entries.length - before, count, 'the count handed on is the entries encoded');
+  });
   return entries;
 }
 
