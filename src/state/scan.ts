@@ -17,9 +17,13 @@ import { AT, encodeEntry, entryFromStats, FIXED_BYTES, KIND, MAX_PATH_BYTES, RAC
 
 /** Entries between two yields to the event loop. */
 const SLICE = 8192;
-/** Directories listed in one native call at most, and their summed st_size (a guess at their listings' bytes). */
-const BATCH_DIRS = 1024;
-const BATCH_BYTES = 1 << 20;
+/**
+ * Directories listed in one native call at most, and their summed st_size (a guess at their listings' bytes).
+ * Small: a call's cost is its entries', and what is fetched ahead is held (1M files: peak RSS of a scan 83 MiB
+ * with 1024 directories and 1 MiB, 62-63 with these; CPU time the same within the noise).
+ */
+const BATCH_DIRS = 64;
+const BATCH_BYTES = 1 << 16;
 /** Encoded entries handed on at a time. */
 const CHUNK = 1 << 20;
 const SLASH = 0x2f;
