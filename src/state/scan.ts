@@ -13,7 +13,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { ENTRY, listDirectories, STAT_BYTES } from '../inotify/binding.js';
 import { mayBeOverlong, overlongDirectory } from '../safety/deep-paths.js';
 import type { ExcludeFn } from '../watch/types.js';
-import { AT, encodeEntry, entryFromStats, FIXED_BYTES, KIND, MAX_PATH_BYTES, RACY_NS, unknownEntry } from './entry.js';
+import { AT, encodeEntry, entryFromStats, FIXED_BYTES, KIND, MAX_PATH_BYTES, RACY_NS, unknownEntry, type Entry } from './entry.js';
 
 /** Entries between two yields to the event loop. */
 const SLICE = 8192;
@@ -53,6 +53,11 @@ interface Listing {
   records: Buffer;
   names: string[];
   stats: number[];
+  /**
+   * The clock as read before the listing, earlier than any of its stats: racy stats are measured against it,
+   * not against a later reading (a listing fetched ahead is encoded later), which would make fewer of them racy.
+   */
+  readAtNs: number;
 }
 
 /** A directory on the current path: where the walk is in it, and the listings fetched ahead for its subdirectories. */
@@ -75,8 +80,6 @@ class Scan {
   private readonly out = Buffer.allocUnsafe(CHUNK);
   private used = 0;
   private count = 0;
-  /** The clock as read before the listing now in use (earlier than any of its stats: racy errs towards more). */
-  private readAtNs = 0;
 
   constructor(private readonly options: ScanOptions, private readonly sink: ScanSink) {
     this.prefix = Buffer.from(`${options.root.replace(/\/+$/, '')}/`);
@@ -84,10 +87,9 @@ class Scan {
   }
 
   async run(): Promise<void> {
-    const readAt = this.now();
     const root = this.listAll([Buffer.alloc(0)])[0]!;
     const stats = lstatSync(this.prefix.length > 1 ? this.prefix.subarray(0, -1) : this.prefix, { bigint: true });
-    this.add(typeof root === 'number' ? unknownEntry(Buffer.alloc(0)) : entryFromStats(Buffer.alloc(0), stats, readAt));
+    this.add(typeof root === 'number' ? unknownEntry(Buffer.alloc(0)) : entryFromStats(Buffer.alloc(0), stats, BigInt(root.readAtNs)));
     const stack: Level[] = typeof root === 'number' ? [] : [{ dir: Buffer.alloc(0), listing: root, next: 0, ahead: new Map() }];
     let sinceTurn = 0;
     while (stack.length > 0) {
@@ -142,7 +144,7 @@ class Scan {
     }
     this.out.writeUInt16LE(length, start);
     records.copy(this.out, start + AT.mode, at, at + STAT_BYTES);
-    const racy = this.racy(start + AT.mtime) || this.racy(start + AT.ctime);
+    const racy = this.racy(start + AT.mtime, level.listing.readAtNs) || this.racy(start + AT.ctime, level.listing.readAtNs);
     this.out[start + AT.kind] = racy && !isDir ? KIND.unknown : kind;
     this.out[start + 3] = 0;
     if (racy) this.out.fill(0xff, start + AT.mtime, start + AT.mtime + 8); // RACY_MTIME
@@ -152,9 +154,9 @@ class Scan {
   }
 
   /** The time at `at` of the entry being written is within RACY_NS of the clock (see entry.ts). */
-  private racy(at: number): boolean {
+  private racy(at: number, readAtNs: number): boolean {
     const ns = this.out.readUInt32LE(at) + this.out.readInt32LE(at + 4) * 2 ** 32;
-    return this.readAtNs - ns < Number(RACY_NS);
+    return readAtNs - ns < Number(RACY_NS);
   }
 
   /** An 'unknown' entry for the path already at out[start + FIXED_BYTES, end). */
@@ -187,7 +189,7 @@ class Scan {
   /** Lists directories (paths below the root) with their entries' stats: a listing each, or its errno. */
   private listAll(dirs: Buffer[]): Array<Listing | number> {
     const paths = Buffer.concat(dirs.flatMap((dir) => [this.prefix, dir, NUL]));
-    this.readAtNs = Number(this.now());
+    const readAtNs = Number(this.now());
     const { results, records } = listDirectories(paths, ENTRY.directory | ENTRY.symlink | ENTRY.other | ENTRY.stats);
     const listings: Array<Listing | number> = [];
     let offset = 0;
@@ -201,12 +203,12 @@ class Scan {
         offset = end + 1 + STAT_BYTES;
       }
       offset++;
-      listings.push(results[i] !== 0 ? results[i]! : sorted(records, names, stats));
+      listings.push(results[i] !== 0 ? results[i]! : { records, ...sorted(names, stats), readAtNs });
     }
     return listings;
   }
 
-  private add(entry: Parameters<typeof encodeEntry>[0]): void {
+  private add(entry: Entry): void {
     this.used = encodeEntry(entry, this.out, this.used);
     this.count++;
   }
@@ -221,8 +223,8 @@ class Scan {
 
 const NUL = Buffer.alloc(1);
 
-/** A listing with its names in byte order (a latin1 string compares as its bytes). */
-function sorted(records: Buffer, names: string[], stats: number[]): Listing {
+/** Names in byte order (a latin1 string compares as its bytes), each with its stats' place. */
+function sorted(names: string[], stats: number[]): { names: string[]; stats: number[] } {
   const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
-  return { records, names: order.map((i) => names[i]!), stats: order.map((i) => stats[i]!) };
+  return { names: order.map((i) => names[i]!), stats: order.map((i) => stats[i]!) };
 }

@@ -60,3 +60,17 @@ test('a file changed within the racy window is recorded unknown, an older one wi
   assert.equal(later.get('old')?.kind, 'file');
   assert.equal(later.get('old')?.mtimeNs, 1_000_000_000_000n);
 });
+
+test('a stat is racy by the clock as read before its own listing, not a later one (listings are fetched ahead)', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'd'));
+  writeFileSync(join(root, 'd', 'below'), 'z');
+  writeFileSync(join(root, 'fresh'), 'x');
+  const fresh = statSync(join(root, 'fresh'), { bigint: true }).mtimeNs;
+  // The root's listing reads the clock first; 'd' (listed on its own, before 'fresh' is encoded) an hour later.
+  let reads = 0;
+  const byName = new Map((await collect(root, [], () => (reads++ === 0 ? fresh + 1_000_000n : LATER()))).map((e) => [e.path.toString(), e]));
+  assert.ok(reads >= 2, 'the subdirectory was listed by a call of its own');
+  assert.equal(byName.get('fresh')?.kind, 'unknown');
+  assert.equal(byName.get('d/below')?.kind, 'file');
+});
