@@ -63,23 +63,26 @@ Napi::Value AnyHardLinked(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), any);
 }
 
-// Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte.
-enum Kind : char { kDirectory = 1, kSymlink = 2, kOther = 4 };
+// Entry kinds of a listing: bits of a listing's `kinds` argument, and each record's first byte. kStats (an argument
+// bit only) adds each entry's lstat after its name's NUL, as bytes 4..47 of a state record entry (src/state/entry.ts)
+// are on a little-endian host.
+enum Kind : char { kDirectory = 1, kSymlink = 2, kOther = 4, kStats = 8 };
+struct __attribute__((packed)) PackedStat { uint32_t mode, uid, gid; uint64_t size; int64_t mtime_ns, ctime_ns; uint64_t ino; uint32_t nlink; };
+int64_t Ns(const struct timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
 
-Kind KindOf(int dir_fd, const struct dirent64* entry) {
+// An entry's kind, by d_type or (a filesystem without d_type, or kStats) by its lstat, left in *st. With kStats,
+// an entry gone since the listing is of no kind (left out).
+Kind KindOf(int dir_fd, const struct dirent64* entry, uint32_t kinds, struct stat* st) {
   unsigned char type = entry->d_type;
-  struct stat st;
-  if (type == DT_UNKNOWN && fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;  // a filesystem without d_type
-  }
-  return type == DT_DIR ? kDirectory : type == DT_LNK ? kSymlink : kOther;
+  if (type != DT_UNKNOWN && (kinds & kStats) == 0) return type == DT_DIR ? kDirectory : type == DT_LNK ? kSymlink : kOther;
+  if (fstatat(dir_fd, entry->d_name, st, AT_SYMLINK_NOFOLLOW) != 0) return Kind((kinds & kStats) != 0 ? 0 : int(kOther));
+  return S_ISDIR(st->st_mode) ? kDirectory : S_ISLNK(st->st_mode) ? kSymlink : kOther;
 }
 
-// No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat instead of an
-// open, two getdents64 and a close. Only where the filesystem keeps that count (ext2/3/4, xfs, tmpfs);
-// elsewhere (btrfs says 1, many FUSE filesystems always 2) the directory is listed. The filesystem's answer
-// is kept for the last block device a thread saw (a statfs per directory cost a tenth of a walk); not for
-// anonymous devices (tmpfs, FUSE, NFS), whose numbers are handed out again after an unmount.
+// No subdirectory, by the link count (2: its name and "."), as find(1) without -noleaf: a stat instead of an open,
+// two getdents64 and a close; only where the filesystem keeps that count (ext2/3/4, xfs, tmpfs; btrfs says 1, many
+// FUSE filesystems always 2). The answer is kept for the last block device a thread saw (a statfs per directory
+// cost a tenth of a walk); not for anonymous devices (tmpfs, FUSE, NFS), whose numbers are reused after an unmount.
 bool IsLeaf(const char* path) {
   thread_local dev_t known_dev = 0;
   thread_local bool keeps_count = false;
@@ -94,7 +97,7 @@ bool IsLeaf(const char* path) {
   return keeps_count;
 }
 
-// Appends the entries of the wanted kinds at path to records (kind byte, name, NUL); returns 0 or the errno
+// Appends the entries of the wanted kinds at path to records (kind byte, name, NUL[, PackedStat]); 0 or the errno
 // of a failed open or getdents64. getdents64 itself, not readdir(3): fdopendir adds an fstat and two fcntl.
 int ListInto(const char* path, uint32_t kinds, std::string* records) {
   if (kinds == 0 || (kinds == kDirectory && IsLeaf(path))) return 0;
@@ -108,15 +111,37 @@ int ListInto(const char* path, uint32_t kinds, std::string* records) {
       at += entry->d_reclen;
       const char* name = entry->d_name;
       if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-      Kind kind = KindOf(fd, entry);
+      struct stat st;
+      Kind kind = KindOf(fd, entry, kinds, &st);
       if ((kind & kinds) == 0) continue;
       records->push_back(kind);
       records->append(name, strlen(name) + 1);
+      if ((kinds & kStats) == 0) continue;
+      PackedStat packed{st.st_mode, st.st_uid, st.st_gid, uint64_t(st.st_size), Ns(st.st_mtim), Ns(st.st_ctim), st.st_ino, uint32_t(st.st_nlink)};
+      records->append(reinterpret_cast<const char*>(&packed), sizeof packed);
     }
   }
   int err = n < 0 ? errno : 0;
   ::close(fd);
   return err;
+}
+
+Napi::Value Listings(Napi::Env env, Napi::Int32Array results, const std::string& records) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("results", results);
+  out.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));
+  return out;
+}
+
+// list(paths, kinds): watchAndList's listings without watches (results: each one's errno or 0), on the caller's thread.
+Napi::Value List(const Napi::CallbackInfo& info) {
+  std::vector<const char*> paths;
+  if (!PathsArg(info, 2, "list(paths, kinds)", &paths)) return info.Env().Undefined();
+  auto results = Napi::Int32Array::New(info.Env(), paths.size());
+  std::string records;
+  uint32_t kinds = info[1].As<Napi::Number>().Uint32Value();
+  for (size_t i = 0; i < paths.size(); i++, records.push_back('\0')) results[i] = ListInto(paths[i], kinds, &records);
+  return Listings(info.Env(), results, records);
 }
 
 class Inotify;
@@ -234,11 +259,10 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
   // watchAndList(paths, mask, kinds): for each NUL-terminated path, in order, adds a watch and then lists the
   // directory, as a walk must (what is created in between is seen); kinds 0 lists nothing (a plain watch).
-  // One call for a batch of directories, the per-call cost being most of a walk's; no object per entry. The
-  // listings are made on a thread of their own as the watches are added, each once its watch is set: the two
-  // overlap on two cores (20,000 directories armed in 135-150 ms instead of 155-165, alternating runs).
-  // Returns { results, records }: results an Int32Array of pairs (wd or -errno, the listing's errno or 0),
-  // records each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte.
+  // One call for a batch of directories (the per-call cost was most of a walk's). The listings are made on a
+  // thread of their own, each once its watch is set: the two overlap on two cores (20,000 directories armed in
+  // 135-150 ms instead of 155-165). Returns { results: Int32Array of pairs (wd or -errno, the listing's errno or
+  // 0), records: each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte }.
   Napi::Value WatchAndList(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) return ThrowClosed(env);
@@ -268,10 +292,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     }
     if (threaded) pthread_join(lister, nullptr);
     else list_all();  // no thread to be had: the same, after the watches
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("results", pairs);
-    out.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));
-    return out;
+    return Listings(env, pairs, records);
   }
 
   // Returns false when the kernel no longer knows the wd (already removed or its directory gone).
@@ -353,6 +374,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Init(env));
   exports.Set("anyHardLinked", Napi::Function::New(env, AnyHardLinked, "anyHardLinked"));
+  exports.Set("list", Napi::Function::New(env, List, "list"));
   Napi::Object constants = Napi::Object::New(env);
 #ifndef IN_MASK_CREATE
 #define IN_MASK_CREATE 0x10000000u  // Linux 4.18; older C library headers lack it

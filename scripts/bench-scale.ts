@@ -35,7 +35,7 @@ export function scaleOptions(argv: readonly string[]): ScaleOptions {
 }
 
 /** N/10 directories in top-level groups of FAN, 10 small files each; returns the directory count. */
-function makeTree(root: string, files: number): number {
+export function makeTree(root: string, files: number): number {
   const dirs = Math.ceil(files / FILES_PER_DIR);
   const content = Buffer.from('x'.repeat(100));
   for (let d = 0; d < dirs; d++) {

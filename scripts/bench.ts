@@ -12,6 +12,7 @@ import { soak } from './bench-soak.js';
 import { syncBenchmarks, type SyncPlan } from './bench-sync.js';
 import { renderTable, type Row } from './bench-table.js';
 import { scaleBenchmarks, scaleOptions } from './bench-scale.js';
+import { stateBenchmarks } from './bench-state.js';
 
 function need(ok: boolean, problem: string): void {
   if (ok) return;
@@ -27,7 +28,8 @@ for (const [tool, pkg] of [['inotifywait', 'inotify-tools'], ['lsyncd', 'lsyncd'
 // `npm run bench -- watch` (or sync, disk, recovery, footprint) runs those parts only. `sync` measures on a
 // tmpfs, `disk` the storms again on the disk, in fewer rounds; `-- --disk` moves the whole sync part to the
 // disk instead. `-- soak [--minutes N]` runs the soak (30 minutes by default) and `-- scale [--files N]` issue
-// 14's table (a 1M-file tree: minutes and GiBs); neither is part of a plain run.
+// 14's table (a 1M-file tree: minutes and GiBs); `-- state [--files N]` times the state records' startup scan
+// and diff alone (scripts/bench-state.ts). None of the three is part of a plain run.
 const argv = process.argv.slice(2);
 const minutesAt = argv.indexOf('--minutes');
 const minutes = minutesAt < 0 ? 30 : Number(argv[minutesAt + 1]);
@@ -35,7 +37,7 @@ need(Number.isFinite(minutes) && minutes >= 1 && minutes <= 24 * 60, '--minutes 
 const takesValue = (flag: string | undefined): boolean => flag !== undefined && flag.startsWith('--') && flag !== '--disk';
 const parts = argv.filter((arg, i) => !arg.startsWith('--') && !takesValue(argv[i - 1]));
 const onDisk = argv.includes('--disk');
-const wanted = (part: string): boolean => (parts.length === 0 && part !== 'soak' && part !== 'scale') || parts.includes(part);
+const wanted = (part: string): boolean => (parts.length === 0 && !['soak', 'scale', 'state'].includes(part)) || parts.includes(part);
 const started = performance.now();
 const log = (line: string): void => { process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s: ${line}\n`); };
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
@@ -74,6 +76,7 @@ try {
   if (wanted('recovery')) rows.push(...await onTmpfs(join(work, 'recovery'), (dir) => recoveryBenchmarks(dir, log)));
   if (wanted('footprint')) rows.push(...await onTmpfs(join(work, 'footprint'), (dir) => footprintBenchmarks(dir, log)));
   if (wanted('soak') && !await onTmpfs(join(work, 'soak'), (dir) => soak(dir, minutes, log))) process.exitCode = 1;
+  if (wanted('state')) rows.push(...await onTmpfs(join(work, 'state'), (dir) => stateBenchmarks(dir, argv, log), { size: '4g' }));
   if (wanted('scale')) {
     const options = scaleOptions(argv);
     // The source and at most three targets, ~4.5 KiB a file on tmpfs (a page per file, and the directories).

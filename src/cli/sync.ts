@@ -1,5 +1,4 @@
 // `inosync sync`: keep one or more targets identical to a source tree, live.
-import { setFlagsFromString } from 'node:v8';
 import type { Argv, CommandModule } from 'yargs';
 import { createLogger, type Logger } from '../log/logger.js';
 import { defaultBackoff } from '../sync/backoff.js';
@@ -11,19 +10,9 @@ import { withAgentOptions, type AgentArgs } from './agent-plan.js';
 import { withBoundedOptions } from './bounded-option.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
 import { withExamples, type Example } from './examples.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 type SyncCommandArgs = SyncArgs & AgentArgs;
-
-/**
- * V8's young generation starts at 1 MiB per semi-space and doubles under load up to 16 MiB, and an idle agent
- * keeps what it grew to: 9 to 12 MiB of its RSS, measured (npm run bench -- footprint). A growth factor of 1
- * keeps it at the start size; the churn row measured no more CPU. Set here, at run time, not on the command
- * line: a V8 flag there would reject the launcher's code cache (src/cli/launcher.cts), and `watch` keeps
- * V8's default.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
-}
 
 function logUnsynced(logger: Logger, left: Unsynced[]): void {
   if (left.length === 0) {

@@ -65,6 +65,7 @@ type AddonInotify = Omit<NativeInotify, 'addWatch' | 'ref' | 'unref'> & { setRef
 interface Addon {
   Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => AddonInotify;
   anyHardLinked: (paths: Buffer) => boolean;
+  list: (paths: Buffer, kinds: number) => Listings;
   constants: InotifyConstants;
 }
 
@@ -97,9 +98,28 @@ const addon = loadAddon();
 
 export const constants: InotifyConstants = addon.constants;
 
-/** Entry kinds of a listing: bits of watchAndList's `kinds` argument, and each record's first byte. */
-export const ENTRY = { directory: 1, symlink: 2, other: 4 } as const;
+/**
+ * Entry kinds of a listing: bits of a listing's `kinds` argument, and each record's first byte. `stats` (an
+ * argument bit only, with every kind) puts each entry's lstat after its name's NUL: STAT_BYTES laid out as
+ * bytes 4..47 of a state record entry (src/state/entry.ts), then its link count (u32 at STAT_NLINK_AT),
+ * STAT_RECORD_BYTES in all. An entry gone before its lstat is left out.
+ */
+export const ENTRY = { directory: 1, symlink: 2, other: 4, stats: 8 } as const;
+export const STAT_BYTES = 44;
+export const STAT_NLINK_AT = STAT_BYTES;
+export const STAT_RECORD_BYTES = STAT_BYTES + 4;
 
+/** What list() read: each path's listing, as watchAndList's records. */
+export interface Listings {
+  /** Per path: 0 or the errno of its listing. */
+  results: Int32Array;
+  records: Buffer;
+}
+
+/** Lists each NUL-terminated directory of `paths`, as watchAndList does without the watches, on this thread. */
+export function listDirectories(paths: Buffer, kinds: number): Listings {
+  return addon.list(paths, kinds);
+}
 
 /** The error of a syscall that failed inside a batch call, shaped like those the binding throws. */
 export function syscallError(errno: number, syscall: string, path: Buffer): InotifySyscallError {

@@ -9,60 +9,66 @@
 //   'unknown' on either     'tree': the record does not know, or the scan could not read it
 //
 // A renamed directory is the old name deleted and the new one sent whole, which is what rsync needs anyway.
+// Both streams are cursors over encoded entries (files.ts): a million entries cost no object each, and a
+// path is copied only when it is marked.
+import { setImmediate as turn } from 'node:timers/promises';
 import { PathSet } from '../sync/path-set.js';
-import { comparePaths, isWithin, sameEntry, type Entry } from './entry.js';
+import { AT, compareRanges, isWithinRange, KIND, sameEncoded } from './entry.js';
+import type { EntryCursor } from './files.js';
+
+/** Steps between two yields to the event loop (a few milliseconds). */
+const SLICE = 16_384;
 
 /** The marks, or undefined when there are more than `limit` (a full sync is then the cheaper way). */
-export async function diffRecord(record: AsyncIterable<Entry>, source: AsyncIterable<Entry>, limit: number): Promise<PathSet | undefined> {
+export async function diffRecord(r: EntryCursor, s: EntryCursor, limit: number): Promise<PathSet | undefined> {
   const marks = new PathSet();
-  const r = await Peek.of(record);
-  const s = await Peek.of(source);
-  while (r.head !== undefined || s.head !== undefined) {
+  for (let steps = 1; !r.done || !s.done; steps++) {
     if (marks.size > limit) return undefined;
-    const was = r.head;
-    const now = s.head;
-    const order = was === undefined ? 1 : now === undefined ? -1 : comparePaths(was.path, now.path);
+    if (steps % SLICE === 0) await turn();
+    const order = r.done ? 1 : s.done ? -1 : compareRanges(r.bytes, r.at + AT.path, r.end, s.bytes, s.at + AT.path, s.end);
     if (order < 0) {
-      marks.add(was!.path, 'path');
-      await r.skipWithin(was!.path);
-    } else if (order > 0) {
-      const whole = now!.kind === 'dir' || now!.kind === 'unknown';
-      marks.add(now!.path, whole ? 'tree' : 'path');
-      if (whole) await s.skipWithin(now!.path);
-      else await s.next();
-    } else if (was!.kind === 'unknown' || now!.kind === 'unknown' || (was!.kind !== now!.kind && now!.kind === 'dir')) {
-      marks.add(now!.path, 'tree');
-      await Promise.all([r.skipWithin(now!.path), s.skipWithin(now!.path)]);
-    } else if (was!.kind !== now!.kind) {
-      marks.add(now!.path, 'path');
-      await Promise.all([r.skipWithin(now!.path), s.next()]);
+      skipWithin(r, marks, 'path');
+      continue;
+    }
+    const kind = s.bytes[s.at + AT.kind];
+    if (order > 0) {
+      if (kind === KIND.dir || kind === KIND.unknown) skipWithin(s, marks, 'tree');
+      else {
+        marks.add(pathOf(s), 'path');
+        s.next();
+      }
+      continue;
+    }
+    const was = r.bytes[r.at + AT.kind];
+    if (was === KIND.unknown || kind === KIND.unknown || (was !== kind && kind === KIND.dir)) {
+      const path = skipWithin(s, marks, 'tree');
+      skipPast(r, path);
+    } else if (was !== kind) {
+      skipPast(r, skipWithin(s, marks, 'path', false));
     } else {
-      if (!sameEntry(was!, now!)) marks.add(now!.path, 'path');
-      await Promise.all([r.next(), s.next()]);
+      if (!sameEncoded(r.bytes, r.at, s.bytes, s.at)) marks.add(pathOf(s), 'path');
+      r.next();
+      s.next();
     }
   }
   return marks;
 }
 
-/** An entry stream with its next entry in view. */
-class Peek {
-  head: Entry | undefined;
+/** The path of the entry in view, copied (the cursor's bytes do not outlive its next step). */
+function pathOf(c: EntryCursor): Buffer {
+  return Buffer.from(c.bytes.subarray(c.at + AT.path, c.end));
+}
 
-  private constructor(private readonly iterator: AsyncIterator<Entry>) {}
+/** Marks the entry in view, then moves past it and (`below`) everything below it; returns its path. */
+function skipWithin(c: EntryCursor, marks: PathSet, mark: 'path' | 'tree', below = true): Buffer {
+  const path = pathOf(c);
+  marks.add(path, mark);
+  c.next();
+  if (below) skipPast(c, path);
+  return path;
+}
 
-  static async of(stream: AsyncIterable<Entry>): Promise<Peek> {
-    const peek = new Peek(stream[Symbol.asyncIterator]());
-    await peek.next();
-    return peek;
-  }
-
-  async next(): Promise<void> {
-    const step = await this.iterator.next();
-    this.head = step.done === true ? undefined : step.value;
-  }
-
-  /** Moves past `dir` and everything below it. */
-  async skipWithin(dir: Buffer): Promise<void> {
-    while (this.head !== undefined && isWithin(this.head.path, dir)) await this.next();
-  }
+/** Moves past `dir` and everything below it. */
+function skipPast(c: EntryCursor, dir: Buffer): void {
+  while (!c.done && isWithinRange(c.bytes, c.at + AT.path, c.end, dir)) c.next();
 }

@@ -30,7 +30,11 @@ export interface Entry {
 }
 
 const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'other', 'unknown'];
+/** The kind byte of an encoded entry (its index in KINDS). */
+export const KIND = { file: 0, dir: 1, symlink: 2, other: 3, unknown: 4 } as const;
 export const FIXED_BYTES = 48;
+/** Where an encoded entry's fields start, from the entry's first byte. */
+export const AT = { kind: 2, mode: 4, mtime: 24, ctime: 32, ino: 40, path: FIXED_BYTES } as const;
 /** PATH_MAX: longer paths are never recorded (the walk skips them too). */
 export const MAX_PATH_BYTES = 4096;
 const SLASH = 0x2f;
@@ -72,7 +76,7 @@ export function encodeEntry(entry: Entry, into: Buffer, offset: number): number 
   into.writeBigUInt64LE(entry.size, offset + 16);
   into.writeBigInt64LE(entry.mtimeNs, offset + 24);
   into.writeBigInt64LE(entry.ctimeNs, offset + 32);
-  into.writeBigUInt64LE(entry.ino, offset + 40);
+  into.writeBigUInt64LE(entry.ino, offset + AT.ino);
   entry.path.copy(into, offset + FIXED_BYTES);
   return offset + FIXED_BYTES + entry.path.length;
 }
@@ -103,27 +107,46 @@ export function decodeEntry(from: Buffer, offset: number): { entry: Entry; next:
 
 /** Component-wise order of relative paths: a '/' sorts before any other byte (see the header). */
 export function comparePaths(a: Buffer, b: Buffer): number {
-  const n = Math.min(a.length, b.length);
+  return compareRanges(a, 0, a.length, b, 0, b.length);
+}
+
+/** comparePaths of a[aStart, aEnd) and b[bStart, bEnd): for paths inside encoded entries, without a view each. */
+export function compareRanges(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
   for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+    const x = a[aStart + i]!;
+    const y = b[bStart + i]!;
     if (x === y) continue;
     if (x === SLASH) return -1;
     if (y === SLASH) return 1;
     return x - y;
   }
-  return a.length - b.length;
+  return (aEnd - aStart) - (bEnd - bStart);
 }
 
 /** True when `path` is `dir` itself or lies below it ('' is the root, above everything). */
 export function isWithin(path: Buffer, dir: Buffer): boolean {
-  if (dir.length === 0) return true;
-  if (path.length < dir.length || path.compare(dir, 0, dir.length, 0, dir.length) !== 0) return false;
-  return path.length === dir.length || path[dir.length] === SLASH;
+  return isWithinRange(path, 0, path.length, dir);
 }
 
-/** Whether the target would need `now` sent, given it has `then`. */
-export function sameEntry(then: Entry, now: Entry): boolean {
-  return then.kind === now.kind && then.kind !== 'unknown' && then.mtimeNs !== RACY_MTIME && then.mode === now.mode && then.uid === now.uid && then.gid === now.gid
-    && then.size === now.size && then.mtimeNs === now.mtimeNs && then.ctimeNs === now.ctimeNs && then.ino === now.ino;
+/** isWithin of the path at path[start, end). */
+export function isWithinRange(path: Buffer, start: number, end: number, dir: Buffer): boolean {
+  if (dir.length === 0) return true;
+  if (end - start < dir.length || path.compare(dir, 0, dir.length, start, start + dir.length) !== 0) return false;
+  return end - start === dir.length || path[start + dir.length] === SLASH;
+}
+
+/**
+ * Whether the target would need the entry at now[nowAt] sent, given it has the one at then[thenAt]: not when
+ * the kind byte and bytes 4..47 (every stat) are equal and the record's entry is neither unknown nor racy.
+ */
+export function sameEncoded(then: Buffer, thenAt: number, now: Buffer, nowAt: number): boolean {
+  const kind = then[thenAt + AT.kind];
+  return kind === now[nowAt + AT.kind] && kind !== KIND.unknown && !isRacyMtime(then, thenAt)
+    && then.compare(now, nowAt + AT.mode, nowAt + FIXED_BYTES, thenAt + AT.mode, thenAt + FIXED_BYTES) === 0;
+}
+
+/** The entry at `at` has RACY_MTIME (-1: all eight bytes set). */
+function isRacyMtime(bytes: Buffer, at: number): boolean {
+  return bytes.readInt32LE(at + AT.mtime) === -1 && bytes.readInt32LE(at + AT.mtime + 4) === -1;
 }

@@ -10,7 +10,7 @@
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { decodeEntry, encodedLength, encodeEntry, type Entry } from './entry.js';
+import { AT, encodedLength, encodeEntry, FIXED_BYTES, KIND, MAX_PATH_BYTES, type Entry } from './entry.js';
 
 const MAGIC_ENTRIES = Buffer.from('INOSYNC-ENTRIES\n');
 const MAGIC_JOURNAL = Buffer.from('INOSYNC-JOURNAL\n');
@@ -48,6 +48,14 @@ export class EntryWriter {
     if (this.used + size > this.buffer.length) this.drain();
     this.used = encodeEntry(entry, this.buffer, this.used);
     this.count++;
+  }
+
+  /** Adds `count` entries already encoded, bytes[start, end), in order after those before. */
+  addEncoded(bytes: Buffer, start: number, end: number, count: number): void {
+    if (this.used + end - start > this.buffer.length) this.drain();
+    if (end - start > this.buffer.length) this.put(bytes.subarray(start, end));
+    else this.used += bytes.copy(this.buffer, this.used, start, end);
+    this.count += count;
   }
 
   /** Ends the file and makes it durable; the caller renames it into place. */
@@ -122,54 +130,107 @@ export class EntryReader {
     }
   }
 
-  /** The entries; throws StateFileError at the end when the file is truncated or corrupted. */
-  async* entries(): AsyncGenerator<Entry> {
-    let crc = 0;
-    let position = 0;
-    const first = Buffer.alloc(this.start);
-    await this.handle.read(first, 0, this.start, 0);
-    crc = crc32(first, crc);
-    position = this.start;
-    let pending = Buffer.alloc(0);
-    let count = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await this.handle.read(chunk, 0, CHUNK, position);
-      position += bytesRead;
-      pending = pending.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
-      let offset = 0;
-      for (;;) {
-        if (pending.length - offset >= TRAILER.length && pending.subarray(offset, offset + TRAILER.length).equals(TRAILER)) {
-          if (bytesRead > 0 && pending.length - offset < TRAILER.length + 8) break; // the rest of the trailer is in the next chunk
-          return this.checkTrailer(pending.subarray(offset), crc32(pending.subarray(0, offset), crc), count);
-        }
-        let decoded;
-        try {
-          decoded = decodeEntry(pending, offset);
-        } catch (error) {
-          throw new StateFileError((error as Error).message);
-        }
-        if (decoded === undefined) break;
-        yield decoded.entry;
-        count++;
-        offset = decoded.next;
-      }
-      crc = crc32(pending.subarray(0, offset), crc);
-      pending = Buffer.from(pending.subarray(offset));
-      if (bytesRead === 0) throw new StateFileError('the entry file is truncated (no trailer)');
-    }
+  /** The entries, one at a time (see EntryCursor); the file is read as they are. */
+  cursor(): EntryCursor {
+    return new FileCursor(this.handle.fd, this.start);
   }
 
   close(): Promise<void> {
     return this.handle.close();
   }
 
-  private checkTrailer(tail: Buffer, crcBefore: number, count: number): void {
-    if (tail.length !== TRAILER.length + 8) throw new StateFileError('the entry file has bytes after its trailer or a short trailer');
-    const counted = tail.subarray(0, TRAILER.length + 4);
-    if (counted.readUInt32LE(TRAILER.length) !== count) throw new StateFileError('the entry file\'s count does not match');
-    if ((crc32(counted, crcBefore) >>> 0) !== tail.readUInt32LE(TRAILER.length + 4)) throw new StateFileError('the entry file\'s checksum does not match');
+}
+
+/**
+ * A stream of encoded entries (entry.ts) in record order, one in view at a time: bytes[at, end), or done. No
+ * object per entry (a million of them cost more than the comparisons). The bytes in view stay as they are
+ * until the next step, no longer: a caller keeping a path copies it.
+ */
+export abstract class EntryCursor {
+  bytes: Buffer = Buffer.alloc(0);
+  at = 0;
+  end = 0;
+  done = false;
+  /** Moves to the next entry; throws StateFileError where the file is truncated or corrupted. */
+  abstract next(): void;
+}
+
+/**
+ * An entry file's cursor, read in chunks with synchronous reads (a promise per chunk would be fine, one per
+ * entry is not, and a cursor's step is synchronous); the count and checksum of the trailer are checked at the end.
+ */
+class FileCursor extends EntryCursor {
+  private crc = 0;
+  private count = 0;
+  private position = 0;
+  private atEnd = false;
+
+  constructor(private readonly fd: number, start: number) {
+    super();
+    const head = Buffer.alloc(start);
+    if (readSync(fd, head, 0, start, 0) !== start) throw new StateFileError('the entry file is truncated (no header)');
+    this.crc = crc32(head);
+    this.position = start;
+    this.next();
   }
+
+  next(): void {
+    if (this.done) return;
+    this.at = this.end;
+    for (;;) {
+      const left = this.bytes.length - this.at;
+      if (left >= TRAILER.length && this.bytes.compare(TRAILER, 0, TRAILER.length, this.at, this.at + TRAILER.length) === 0) {
+        if (left < TRAILER.length + 8 && !this.atEnd) {
+          this.refill();
+          continue;
+        }
+        this.checkTrailer();
+        this.done = true;
+        return;
+      }
+      if (left >= FIXED_BYTES) {
+        const length = this.bytes.readUInt16LE(this.at);
+        if (this.bytes[this.at + AT.kind]! > KIND.unknown || length > MAX_PATH_BYTES) throw new StateFileError(`malformed state entry at byte ${this.position - left}`);
+        if (left >= FIXED_BYTES + length) {
+          this.end = this.at + FIXED_BYTES + length;
+          this.count++;
+          return;
+        }
+      }
+      if (this.atEnd) throw new StateFileError('the entry file is truncated (no trailer)');
+      this.refill();
+    }
+  }
+
+  /** Keeps what is left of the chunk (its bytes before go into the checksum) and reads the next one after it. */
+  private refill(): void {
+    this.crc = crcOf(this.bytes, this.at, this.crc);
+    const left = this.bytes.length - this.at;
+    const next = Buffer.allocUnsafe(left + CHUNK);
+    this.bytes.copy(next, 0, this.at);
+    const read = readSync(this.fd, next, left, CHUNK, this.position);
+    this.position += read;
+    this.atEnd = read === 0;
+    this.bytes = next.subarray(0, left + read);
+    this.at = 0;
+    this.end = 0;
+  }
+
+  private checkTrailer(): void {
+    const tail = this.bytes.subarray(this.at);
+    if (tail.length !== TRAILER.length + 8 || readSync(this.fd, Buffer.alloc(1), 0, 1, this.position) !== 0) {
+      throw new StateFileError('the entry file has bytes after its trailer or a short trailer');
+    }
+    const counted = tail.subarray(0, TRAILER.length + 4);
+    if (counted.readUInt32LE(TRAILER.length) !== this.count) throw new StateFileError('the entry file\'s count does not match');
+    const crc = crc32(counted, crcOf(this.bytes, this.at, this.crc));
+    if ((crc >>> 0) !== tail.readUInt32LE(TRAILER.length + 4)) throw new StateFileError('the entry file\'s checksum does not match');
+  }
+}
+
+/** The checksum `crc` continued over bytes[0, end). Not for an empty view: Node 20's crc32 then gives 0. */
+function crcOf(bytes: Buffer, end: number, crc: number): number {
+  return end === 0 ? crc : crc32(bytes.subarray(0, end), crc);
 }
 
 export const JOURNAL_FORGET = 1;

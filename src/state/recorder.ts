@@ -116,7 +116,7 @@ export class SourceRecords {
       }
       const reader = await EntryReader.open(scan.path);
       try {
-        const marks = await diffRecord(record.entries(), reader.entries(), limit);
+        const marks = await diffRecord(record.cursor(), reader.cursor(), limit);
         if (marks === undefined) this.options.logger.info({ target: spec, limit }, 'more changed while the agent was down than --max-pending: a full sync first');
         else recorder.verifyNext();
         result.set(spec, marks);
@@ -147,9 +147,9 @@ export class SourceRecords {
     const counted = pass ?? { scanned: 0 };
     const links = new LinkFinder();
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (entry) => {
-        writer.add(entry);
-        counted.scanned = ++entries;
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
+        writer.addEncoded(bytes, 0, end, count);
+        counted.scanned = entries += count;
       });
       writer.close();
     } catch (error) {

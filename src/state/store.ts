@@ -24,8 +24,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { comparePaths, isWithin, unknownEntry, type Entry } from './entry.js';
-import { cutJournal, entryCountHint, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, removeFile, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
+import { AT, comparePaths, compareRanges, encodedLength, encodeEntry, isWithin, isWithinRange, unknownEntry, type Entry } from './entry.js';
+import { cutJournal, entryCountHint, EntryCursor, EntryReader, EntryWriter, JOURNAL_FORGET, JournalWriter, readJournal, removeFile, renameDurably, StateFileError, syncDirectory, type Header } from './files.js';
 import { privateDirectory } from '../safety/state-dir.js';
 
 export const FORMAT_VERSION = 1;
@@ -43,9 +43,9 @@ export interface Identity {
   rsyncOptions: string[];
 }
 
-/** A trusted record, ready to stream: the snapshot's entries with the forgotten paths laid over them. */
+/** A trusted record, ready to stream (once): the snapshot's entries with the forgotten paths laid over them. */
 export interface TrustedRecord {
-  entries(): AsyncGenerator<Entry>;
+  cursor(): EntryCursor;
   close(): Promise<void>;
 }
 
@@ -150,7 +150,7 @@ export class TargetState {
     const reader = await EntryReader.open(scan);
     const writer = new EntryWriter(temp, this.header('snapshot', generation));
     try {
-      for await (const entry of reader.entries()) writer.add(entry);
+      for (const entries = reader.cursor(); !entries.done; entries.next()) writer.addEncoded(entries.bytes, entries.at, entries.end, 1);
       writer.close();
       this.sync(); // what was forgotten while the snapshot was written, durable before the snapshot is
       renameDurably(temp, join(this.dir, SNAPSHOT), this.dir);
@@ -208,22 +208,58 @@ function overlay(reader: EntryReader, forgotten: Buffer[]): TrustedRecord {
   forgotten.sort(comparePaths);
   const prefixes: Buffer[] = [];
   for (const path of forgotten) if (prefixes.length === 0 || !isWithin(path, prefixes.at(-1)!)) prefixes.push(path);
-  return {
-    async* entries() {
-      let next = 0;
-      let covering: Buffer | undefined;
-      for await (const entry of reader.entries()) {
-        while (next < prefixes.length && comparePaths(prefixes[next]!, entry.path) <= 0) {
-          covering = prefixes[next++]!;
-          yield unknownEntry(covering);
-        }
-        if (covering !== undefined && isWithin(entry.path, covering)) continue;
-        yield entry;
+  return { cursor: () => new OverlayCursor(reader.cursor(), prefixes), close: () => reader.close() };
+}
+
+/** The snapshot's cursor with an unknown entry put in for each prefix, in its place, and what is below it left out. */
+class OverlayCursor extends EntryCursor {
+  private taken = 0;
+  private covering: Buffer | undefined;
+  /** An unknown entry is in view, before the snapshot's (which is not moved past yet). */
+  private standingIn = false;
+
+  constructor(private readonly snapshot: EntryCursor, private readonly prefixes: Buffer[]) {
+    super();
+    this.settle();
+  }
+
+  next(): void {
+    if (this.done) return;
+    if (!this.standingIn) this.snapshot.next();
+    this.settle();
+  }
+
+  private settle(): void {
+    const s = this.snapshot;
+    for (;;) {
+      const prefix = this.prefixes[this.taken];
+      if (prefix !== undefined && (s.done || compareRanges(prefix, 0, prefix.length, s.bytes, s.at + AT.path, s.end) <= 0)) {
+        this.covering = prefix;
+        this.taken++;
+        this.show(encoded(unknownEntry(prefix)), true);
+        return;
       }
-      while (next < prefixes.length) yield unknownEntry(prefixes[next++]!);
-    },
-    close: () => reader.close(),
-  };
+      if (s.done) {
+        this.done = true;
+        return;
+      }
+      if (this.covering === undefined || !isWithinRange(s.bytes, s.at + AT.path, s.end, this.covering)) break;
+      s.next();
+    }
+    this.show(s, false);
+  }
+
+  private show(from: { bytes: Buffer; at: number; end: number }, standingIn: boolean): void {
+    this.bytes = from.bytes;
+    this.at = from.at;
+    this.end = from.end;
+    this.standingIn = standingIn;
+  }
+}
+
+function encoded(entry: Entry): { bytes: Buffer; at: number; end: number } {
+  const bytes = Buffer.alloc(encodedLength(entry));
+  return { bytes, at: 0, end: encodeEntry(entry, bytes, 0) };
 }
 
 export { StateFileError };

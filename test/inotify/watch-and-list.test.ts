@@ -2,9 +2,9 @@
 // exact bytes, each listing ended by a 0 byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants, ENTRY, openInotify, syscallError, type NativeInotify } from '../../src/inotify/binding.js';
+import { constants, ENTRY, listDirectories, openInotify, STAT_NLINK_AT, STAT_RECORD_BYTES, syscallError, type NativeInotify } from '../../src/inotify/binding.js';
 import { tempDir, type CleanupContext } from '../helpers/tmp.js';
 
 const ALL = ENTRY.directory | ENTRY.symlink | ENTRY.other;
@@ -85,4 +85,29 @@ test('watchAndList refuses paths that do not end with a NUL byte', (t) => {
   assert.throws(() => instance(t).watchAndList(Buffer.from(tempDir(t)), constants.IN_CREATE, ALL), {
     name: 'TypeError', message: /NUL-terminated/,
   });
+});
+
+test('listDirectories lists without watches; with ENTRY.stats each name is followed by its lstat, as a state entry keeps it, and its link count', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'file'), 'four');
+  symlinkSync('file', join(dir, 'link'));
+  const { results, records } = listDirectories(batch(`${dir}/`, join(dir, 'absent'), join(dir, 'sub')), ALL | ENTRY.stats);
+  assert.deepEqual([...results], [0, 2, 0], 'ENOENT for the absent one');
+  const seen = new Map<string, Buffer>();
+  let at = 0;
+  for (; records[at] !== 0; at += STAT_RECORD_BYTES) {
+    const end = records.indexOf(0, at + 1);
+    seen.set(records.toString('latin1', at + 1, end), records.subarray(end + 1, end + 1 + STAT_RECORD_BYTES));
+    at = end + 1;
+  }
+  assert.deepEqual(records.subarray(at), Buffer.from([0, 0, 0]), 'the absent and the empty directory: a 0 byte each');
+  assert.deepEqual([...seen.keys()].sort(), ['file', 'link', 'sub']);
+  for (const [name, stat] of seen) {
+    const expected = lstatSync(join(dir, name), { bigint: true });
+    const [mode, uid, gid] = [0, 4, 8].map((o) => stat.readUInt32LE(o));
+    assert.deepEqual([mode, uid, gid], [Number(expected.mode), Number(expected.uid), Number(expected.gid)], name);
+    assert.deepEqual([stat.readBigUInt64LE(12), stat.readBigInt64LE(20), stat.readBigInt64LE(28), stat.readBigUInt64LE(36), stat.readUInt32LE(STAT_NLINK_AT)],
+      [expected.size, expected.mtimeNs, expected.ctimeNs, expected.ino, Number(expected.nlink)], name);
+  }
 });

@@ -1,19 +1,34 @@
-// The startup difference as a merge-join of a record and a scan (pure logic: entries made by hand).
-import { test } from 'node:test';
+// The startup difference as a merge-join of a record and a scan (entries made by hand, read back from files).
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { diffRecord } from '../../src/state/diff.js';
+import { EntryReader, EntryWriter } from '../../src/state/files.js';
 import { comparePaths, unknownEntry, type Entry, type EntryKind } from '../../src/state/entry.js';
 
 function entry(path: string, kind: EntryKind = 'file', change: Partial<Entry> = {}): Entry {
   return { path: Buffer.from(path), kind, mode: kind === 'dir' ? 0o40755 : 0o100644, uid: 0, gid: 0, size: 4n, mtimeNs: 1n, ctimeNs: 1n, ino: BigInt(path.length + 1), ...change };
 }
 
-async function* stream(entries: Entry[]): AsyncGenerator<Entry> {
-  yield* [...entries].sort((a, b) => comparePaths(a.path, b.path));
+const dir = mkdtempSync(join(tmpdir(), 'inosync-diff-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+/** The entries in record order, as an entry file read back. */
+async function stream(entries: Entry[]): Promise<EntryReader> {
+  const path = join(dir, `entries-${files++}`);
+  const writer = new EntryWriter(path, { kind: 'scan' });
+  for (const e of [...entries].sort((a, b) => comparePaths(a.path, b.path))) writer.add(e);
+  writer.close();
+  return EntryReader.open(path);
 }
 
 async function marks(record: Entry[], source: Entry[], limit = 1000): Promise<string[] | undefined> {
-  const set = await diffRecord(stream(record), stream(source), limit);
+  const [was, now] = [await stream(record), await stream(source)];
+  const set = await diffRecord(was.cursor(), now.cursor(), limit);
+  await Promise.all([was.close(), now.close()]);
   return set?.entries().map((e) => `${e.mark} ${e.path.toString()}`).sort();
 }
 

@@ -4,14 +4,18 @@ import assert from 'node:assert/strict';
 import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanTree } from '../../src/state/scan.js';
-import { comparePaths, type Entry } from '../../src/state/entry.js';
+import { comparePaths, decodeEntry, type Entry } from '../../src/state/entry.js';
 import { excludeFn } from '../../src/sync/exclude.js';
 import { tempDir } from '../helpers/tmp.js';
 
 async function collect(root: string, patterns: string[] = [], now?: () => bigint): Promise<Entry[]> {
   const exclude = excludeFn(patterns);
   const entries: Entry[] = [];
-  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (entry) => entries.push(entry));
+  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (bytes, end, count) => {
+    const before = entries.length;
+    for (let at = 0, decoded; (decoded = decodeEntry(bytes.subarray(0, end), at)) !== undefined; at = decoded.next) entries.push(decoded.entry);
+    assert.equal(entries.length - before, count, 'the count handed on is the entries encoded');
+  });
   return entries;
 }
 
@@ -55,4 +59,18 @@ test('a file changed within the racy window is recorded unknown, an older one wi
   const later = new Map((await collect(root, [], LATER)).map((e) => [e.path.toString(), e]));
   assert.equal(later.get('old')?.kind, 'file');
   assert.equal(later.get('old')?.mtimeNs, 1_000_000_000_000n);
+});
+
+test('a stat is racy by the clock as read before its own listing, not a later one (listings are fetched ahead)', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'd'));
+  writeFileSync(join(root, 'd', 'below'), 'z');
+  writeFileSync(join(root, 'fresh'), 'x');
+  const fresh = statSync(join(root, 'fresh'), { bigint: true }).mtimeNs;
+  // The root's listing reads the clock first; 'd' (listed on its own, before 'fresh' is encoded) an hour later.
+  let reads = 0;
+  const byName = new Map((await collect(root, [], () => (reads++ === 0 ? fresh + 1_000_000n : LATER()))).map((e) => [e.path.toString(), e]));
+  assert.ok(reads >= 2, 'the subdirectory was listed by a call of its own');
+  assert.equal(byName.get('fresh')?.kind, 'unknown');
+  assert.equal(byName.get('d/below')?.kind, 'file');
 });

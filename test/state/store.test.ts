@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../src/log/logger.js';
 import { privateDirectory } from '../../src/safety/state-dir.js';
 import { EntryWriter } from '../../src/state/files.js';
-import { comparePaths, type Entry } from '../../src/state/entry.js';
+import { comparePaths, decodeEntry, type Entry } from '../../src/state/entry.js';
 import { TargetState, type Identity, type TrustedRecord } from '../../src/state/store.js';
 import { InosyncError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -33,7 +33,10 @@ async function recorded(dir: string, paths: string[], who: Identity = identity):
 async function read(record: TrustedRecord | string): Promise<string[]> {
   assert.notEqual(typeof record, 'string', `trusted: ${String(record)}`);
   const seen: string[] = [];
-  for await (const e of (record as TrustedRecord).entries()) seen.push(`${e.kind} ${e.path.toString()}`);
+  for (const c = (record as TrustedRecord).cursor(); !c.done; c.next()) {
+    const e = decodeEntry(c.bytes.subarray(0, c.end), c.at)!.entry;
+    seen.push(`${e.kind} ${e.path.toString()}`);
+  }
   await (record as TrustedRecord).close();
   return seen;
 }
