@@ -48,11 +48,19 @@ const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData
 // so an idle agent wakes for nothing; ordinary GCs still collect. Set after the cache is checked and not in
 // the run that writes the cache: a cache carries the flags it was made under, and V8 rejects it under others.
 const REDUCER_NEVER = `--gc-memory-reducer-start-delay-ms=${2 ** 31 - 1}`;
+// V8's young generation starts at 1 MiB per semi-space and doubles while what it holds survives, up to
+// 16 MiB; without the memory reducer nothing shrinks it again. Loading the bundle and parsing the command
+// line grew it to 4 MiB (8 MiB committed, touched), and an idle agent kept that, and the garbage Buffers its
+// rarer scavenges had not freed (up to 5 MiB of malloc): a growth factor of 1 keeps the start size. Set before
+// the bundle runs, as that is what grows it. Measured: idle sync agent 65.8 -> 60.8 MiB RSS; arming 20k
+// directories (`watch -r`) took no more CPU and peaked 16 MiB lower.
+const YOUNG_GENERATION_FIXED = '--semi-space-growth-factor=1';
 // The build runs one `watch` with this set, so that the cache holds the functions a walk compiles.
 if (process.env.INOSYNC_WRITE_CODE_CACHE === '1') {
   process.on('exit', () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${stamp}\n`), script.createCachedData()])));
 } else {
   setFlagsFromString(REDUCER_NEVER);
+  setFlagsFromString(YOUNG_GENERATION_FIXED);
 }
 const bundleModule = new Module(bundle, module);
 const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;

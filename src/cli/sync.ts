@@ -1,5 +1,4 @@
 // `inosync sync`: keep one or more targets identical to a source tree, live.
-import { setFlagsFromString } from 'node:v8';
 import type { Argv, CommandModule } from 'yargs';
 import { createLogger, type Logger } from '../log/logger.js';
 import { defaultBackoff } from '../sync/backoff.js';
@@ -13,17 +12,6 @@ import { withTargetOptions, type SyncArgs } from './sync-options.js';
 import { withExamples, type Example } from './examples.js';
 
 type SyncCommandArgs = SyncArgs & AgentArgs;
-
-/**
- * V8's young generation starts at 1 MiB per semi-space and doubles under load up to 16 MiB, and an idle agent
- * keeps what it grew to: 9 to 12 MiB of its RSS, measured (npm run bench -- footprint). A growth factor of 1
- * keeps it at the start size; the churn row measured no more CPU. Set here, at run time, not on the command
- * line: a V8 flag there would reject the launcher's code cache (src/cli/launcher.cts), and `watch` keeps
- * V8's default.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
-}
 
 function logUnsynced(logger: Logger, left: Unsynced[]): void {
   if (left.length === 0) {
@@ -47,7 +35,6 @@ function logUnsynced(logger: Logger, left: Unsynced[]): void {
  * asked for while the plan is made or the agent starts takes effect as soon as it can.
  */
 export async function runSync(args: SyncCommandArgs): Promise<void> {
-  keepYoungGenerationSmall();
   const logger = createLogger({ level: args['log-level'] });
   let agent: Agent | null = null;
   let signals = 0;
