@@ -11,7 +11,7 @@ import { stderrLine } from '../log/terminal-line.js';
 import { checkWatchBudget, WatchBudgetError } from '../limits/budget.js';
 import { chooseUnwatched } from '../limits/partial.js';
 import { PostSyncHook } from '../hooks/post-sync.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import type { MetricsServer } from '../metrics/server.js';
 import type { Target } from '../rsync/target.js';
 import { SyncEngine, type Unsynced } from '../sync/engine.js';
 import { hasOwnRules, watchExclude } from '../sync/target-filter.js';
@@ -214,10 +214,11 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.logger.info({ syncs: [...this.running.keys()] }, 'SIGHUP: config reloaded');
   }
 
-  /** The /metrics endpoint, when the plan asks for one: prom-client is loaded only then. */
+  /** The /metrics endpoint, when the plan asks for one: prom-client and node:http are loaded only then. */
   private async openMetrics(plan: AgentPlan): Promise<MetricsServer | null> {
     if (!plan.metrics) return null;
     const { createMetricsRegistry } = await import('../metrics/registry.js');
+    const { startMetricsServer } = await import('../metrics/server.js');
     return startMetricsServer(plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
   }
 
