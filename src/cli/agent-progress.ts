@@ -15,8 +15,8 @@ export interface Progress {
   stop(): void;
 }
 
-/** `line` is null off a terminal: then only the closing log line is written. */
-export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine | null, logger: Logger, columns: () => number): Progress {
+/** `line` is null off a terminal: then only the closing log line is written; `whenDone` is called after it. */
+export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine | null, logger: Logger, columns: () => number, whenDone: () => void = () => {}): Progress {
   const started = Date.now();
   let frame = 0;
   const tick = (): void => {
@@ -26,6 +26,7 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
     if (done.length === hosts.length) {
       stop();
       logger.info({ targets: hosts.length, ms: Date.now() - started }, 'startup full sync done on every target');
+      whenDone();
       return;
     }
     if (line === null) return;

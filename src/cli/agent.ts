@@ -20,6 +20,7 @@ import { SocketBusyError, startStatusServer, type StatusServer } from '../status
 import type { AgentStatus } from '../status/types.js';
 import { onSignal } from '../safety/signals.cjs';
 import { showStartupProgress, type Progress } from './agent-progress.js';
+import { releaseStartupMemory } from './release-memory.js';
 import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync-options.js';
 
@@ -116,7 +117,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.metrics = await this.openMetrics(this.plan);
     const started = Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
     // From the first moment: the startup scans run inside start().
-    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
+    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80, releaseStartupMemory);
     this.progress = progress;
     try {
       await started;
