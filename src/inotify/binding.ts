@@ -65,6 +65,7 @@ type AddonInotify = Omit<NativeInotify, 'addWatch' | 'ref' | 'unref'> & { setRef
 interface Addon {
   Inotify: new (onRecords: (error: InotifySyscallError | null, records?: Buffer) => void) => AddonInotify;
   anyHardLinked: (paths: Buffer) => boolean;
+  trimMalloc: () => boolean;
   constants: InotifyConstants;
 }
 
@@ -170,4 +171,9 @@ function nulTerminated(paths: readonly Buffer[]): Buffer {
  */
 export function anyHardLinked(paths: readonly Buffer[]): boolean {
   return paths.length > 0 && addon.anyHardLinked(nulTerminated(paths));
+}
+
+/** Hands the kernel back the free pages glibc's malloc keeps (malloc_trim); false where there is none to call. */
+export function trimMalloc(): boolean {
+  return addon.trimMalloc();
 }
