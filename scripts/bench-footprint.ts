@@ -1,13 +1,16 @@
 // What the agent costs around the hot path, beside lsyncd on the same two loopback ssh hosts in the same run:
 // - idle: RSS and process count of the whole process tree (agent, rsync and ssh children, detached ssh
-//   masters) after IDLE_S seconds with nothing to do, and the CPU it used meanwhile;
+//   masters) after IDLE_S seconds with nothing to do, and the CPU it used meanwhile; the same for a second
+//   inosync run with the systemd unit's Environment= lines (scripts/inosync.service), as it runs in service;
+//   and where each tree's RSS is (by process, file-backed pages apart from anonymous ones);
 // - churn: CHURN_OPS random operations (bench-workload.ts) spread over CHURN_S seconds: CPU of the tree from
 //   the first operation until every host holds the source, and how long after the last operation that was.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareTrees } from '../test/helpers/compare.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
-import type { TreeUsage } from './bench-proc.js';
+import { unitEnvironment } from '../test/helpers/unit-env.js';
+import { benchEnv, type TreeUsage } from './bench-proc.js';
 import { startInosync, startLsyncd, type Agent, type Setup } from './bench-sync.js';
 import { ratio, type Row } from './bench-table.js';
 import { paced, Workload } from './bench-workload.js';
@@ -86,11 +89,17 @@ export async function footprintBenchmarks(work: string, log: (line: string) => v
     cleanups.push(() => ours.stop());
     const theirs = await startLsyncd(work, setups.lsyncd);
     cleanups.push(() => theirs.stop());
-    log(`footprint: both agents up on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}, idle ${IDLE_S} s once each is down to its own process (${SETTLE_CAP_S} s at most)`);
-    const [ourIdle, theirIdle] = await idle([ours, theirs]);
-    if (!ourIdle || !theirIdle) throw new Error('idle: no figures');
+    // Its own directory, for a status socket of its own (named after the bench's pid).
+    mkdirSync(join(work, 'service'));
+    const service = await startInosync(join(work, 'service'), emptySetup(work, 'service', hosts), [], { ...benchEnv, ...unitEnvironment() });
+    cleanups.push(() => service.stop());
+    log(`footprint: the agents up on ${hosts.map((h) => `${h.address}:${h.port}`).join(', ')}, idle ${IDLE_S} s once each is down to its own process (${SETTLE_CAP_S} s at most)`);
+    const [ourIdle, theirIdle, serviceIdle] = await idle([ours, theirs, service]);
+    if (!ourIdle || !theirIdle || !serviceIdle) throw new Error('idle: no figures');
     const show = (x: Idle): string => `${x.end.rssMiB.toFixed(1)} MiB in ${x.end.processes} processes, ${x.cpuPercent.toFixed(3)} % CPU`;
-    log(`footprint: idle, inosync ${show(ourIdle)}; lsyncd ${show(theirIdle)}`);
+    log(`footprint: idle, inosync ${show(ourIdle)}; under the unit's environment ${show(serviceIdle)}; lsyncd ${show(theirIdle)}`);
+    log(`footprint: idle RSS (MiB) by process, inosync ${ours.breakdown()}; under the unit's environment ${service.breakdown()}; lsyncd ${theirs.breakdown()}`);
+    await service.stop();
     const ourChurn = await churn(ours, setups.inosync);
     const theirChurn = await churn(theirs, setups.lsyncd);
     const shown = (x: Churn): string => `${x.cpu.toFixed(2)} CPU s, ${x.converged ? `converged ${x.afterLastS.toFixed(2)} s after the last op` : `not converged ${CONVERGE_CAP_S} s after the last op`}`;
@@ -100,6 +109,7 @@ export async function footprintBenchmarks(work: string, log: (line: string) => v
     const ops = `${CHURN_OPS.toLocaleString('en-US')} random ops in ${CHURN_S} s`;
     return [
       { metric: `${quiet}: RSS of the process tree`, unit: 'MiB', inosync: ourIdle.end.rssMiB, anchor: theirIdle.end.rssMiB, anchorName: lsync, target: { text: '<= 64 MiB', met: (row) => row.inosync <= 64 } },
+      { metric: `${quiet}: RSS of the process tree, with the systemd unit's environment`, unit: 'MiB', inosync: serviceIdle.end.rssMiB, anchor: theirIdle.end.rssMiB, anchorName: lsync },
       { metric: `${quiet}: processes`, unit: 'processes', inosync: ourIdle.end.processes, anchor: theirIdle.end.processes, anchorName: lsync },
       // A tick of the clock is 10 ms: 0.034 % over 30 s is one tick, the resolution of this figure.
       { metric: `${quiet}: CPU of the tree`, unit: '%', inosync: ourIdle.cpuPercent, anchor: theirIdle.cpuPercent, anchorName: lsync, target: { text: `< 1 tick (${(1 / IDLE_S).toFixed(3)} %)`, met: (row) => row.inosync < 1 / IDLE_S } },

@@ -110,6 +110,8 @@ export interface ReadyOptions {
   timeoutMs?: number;
   /** Its own process group, so that stopGroup() ends its children with it. */
   detached?: boolean;
+  /** Its environment; benchEnv by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -125,7 +127,7 @@ export function spawnReady(argv: readonly string[], options: ReadyOptions): Prom
   const [command, ...args] = argv;
   if (command === undefined) throw new Error('spawnReady: empty argv');
   const started = performance.now();
-  const child = spawn(command, args, { env: benchEnv, stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'], detached: options.detached ?? false });
+  const child = spawn(command, args, { env: options.env ?? benchEnv, stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'], detached: options.detached ?? false });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`${command} not ready within ${options.timeoutMs ?? 120_000} ms`)), options.timeoutMs ?? 120_000);
@@ -259,4 +261,26 @@ export function treeUsage(root: number, marker?: string, tree = true): TreeUsage
     cpu += (utime ?? 0) + (stime ?? 0) + (pid === root ? (cutime ?? 0) + (cstime ?? 0) : 0);
   }
   return { rssMiB: rssKiB / 1024, processes, cpu };
+}
+
+/**
+ * Where a process tree's resident set is, for a bench's log: each process's RSS split into file-backed pages
+ * (program code and read-only data, shared with every process that runs the same binary) and anonymous ones
+ * (heaps, stacks), e.g. "node 60.8 (file 43.4 + anon 17.4)". Processes with the same name are summed.
+ */
+export function treeBreakdown(root: number, marker?: string): string {
+  const byName = new Map<string, { count: number; file: number; anon: number }>();
+  for (const pid of processTree(root, marker)) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0);
+    const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
+    const entry = byName.get(name) ?? { count: 0, file: 0, anon: 0 };
+    byName.set(name, { count: entry.count + 1, file: entry.file + (kib('RssFile') + kib('RssShmem')) / 1024, anon: entry.anon + kib('RssAnon') / 1024 });
+  }
+  return [...byName].map(([name, { count, file, anon }]) => `${count > 1 ? `${count} ${name}` : name} ${(file + anon).toFixed(1)} (file ${file.toFixed(1)} + anon ${anon.toFixed(1)})`).join(', ');
 }

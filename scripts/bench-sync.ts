@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../test/helpers/run-cli.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
-import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, sampleMax, spawnReady, stop, stopGroup, treeRssMiB, treeUsage, type TreeUsage } from './bench-proc.js';
+import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, sampleMax, spawnReady, stop, stopGroup, treeBreakdown, treeRssMiB, treeUsage, type TreeUsage } from './bench-proc.js';
 import { ratio, type Row } from './bench-table.js';
 
 const LATENCY_CHANGES = 20;
@@ -40,6 +40,8 @@ export interface Agent {
   usage(): TreeUsage;
   /** RSS (MiB) now of the same processes: the agent, its children, its helpers. */
   rss(): number;
+  /** The same processes' RSS by process name, file-backed and anonymous apart (treeBreakdown). */
+  breakdown(): string;
 }
 
 export interface Setup { src: string; targets: Target[] }
@@ -64,7 +66,8 @@ function sshOptions(host: SshHost): string[] {
   return ['-p', String(host.port), '-i', host.identity, ...host.sshOptions, '-o', 'BatchMode=yes'];
 }
 
-export async function startInosync(work: string, setup: Setup, extraArgs: readonly string[] = []): Promise<Agent> {
+/** `env`: the agent's environment (benchEnv by default), e.g. with a systemd unit's Environment= lines. */
+export async function startInosync(work: string, setup: Setup, extraArgs: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<Agent> {
   const args = ['sync', '--source', setup.src, '--socket', join(work, `inosync-${process.pid}.sock`), ...extraArgs];
   // Kept for a look at where the time goes (bench-recovery.ts): every rsync and ssh master it starts.
   if (process.env.INOSYNC_BENCH_LOG) args.push('--log-level', 'debug');
@@ -81,7 +84,7 @@ export async function startInosync(work: string, setup: Setup, extraArgs: readon
       return false; // a partial line, or not JSON
     }
   };
-  const { child } = await spawnReady([process.execPath, cliPath, ...args], { stream: 'stderr', ready: fullSyncDone, count: setup.targets.length, timeoutMs: 60_000 });
+  const { child } = await spawnReady([process.execPath, cliPath, ...args], { stream: 'stderr', ready: fullSyncDone, count: setup.targets.length, timeoutMs: 60_000, env });
   const pid = child.pid ?? 0;
   return {
     child,
@@ -92,6 +95,7 @@ export async function startInosync(work: string, setup: Setup, extraArgs: readon
     },
     usage: () => treeUsage(pid, `inosync-ssh-${pid}-`),
     rss: () => treeRssMiB(pid, `inosync-ssh-${pid}-`),
+    breakdown: () => treeBreakdown(pid, `inosync-ssh-${pid}-`),
   };
 }
 
@@ -116,6 +120,7 @@ export async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
     cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; },
     usage: () => treeUsage(pid),
     rss: () => treeRssMiB(pid),
+    breakdown: () => treeBreakdown(pid),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Logger, LogLevel } from '../log/logger.js';
 import { requireDurationMs } from '../config/duration.js';
 import type { InosyncConfig, SyncConfig } from '../config/schema.js';
 import { splitWords } from '../hooks/words.js';
-import { parseListenAddress, type ListenAddress } from '../metrics/server.js';
+import { parseListenAddress, type ListenAddress } from '../metrics/listen-address.js';
 import { parseTarget, type Target } from '../rsync/target.js';
 import { checkRsyncOptions, rsyncOptionsFromFlag } from '../safety/rsync-options.js';
 import { BOUNDS, rangeOf } from '../safety/bounds.js';

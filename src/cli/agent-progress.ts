@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { TerminalLine } from '../log/terminal-line.js';
 import { formatDuration, shownTotal } from '../status/render.js';
 import type { AgentStatus, PassProgress } from '../status/types.js';
+import { thousands as n } from '../log/thousands.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const REFRESH_MS = 200;
@@ -14,8 +15,8 @@ export interface Progress {
   stop(): void;
 }
 
-/** `line` is null off a terminal: then only the closing log line is written. */
-export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine | null, logger: Logger, columns: () => number): Progress {
+/** `line` is null off a terminal: then only the closing log line is written; `whenDone` is called after it. */
+export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalLine | null, logger: Logger, columns: () => number, whenDone: () => void = () => {}): Progress {
   const started = Date.now();
   let frame = 0;
   const tick = (): void => {
@@ -25,6 +26,7 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
     if (done.length === hosts.length) {
       stop();
       logger.info({ targets: hosts.length, ms: Date.now() - started }, 'startup full sync done on every target');
+      whenDone();
       return;
     }
     if (line === null) return;
@@ -50,7 +52,6 @@ export function showStartupProgress(snapshot: () => AgentStatus, line: TerminalL
 
 /** "1,234/~40,101 checked, 56 sent, 1m20s left": a pass in a few words. */
 function short(p: PassProgress): string {
-  const n = (value: number): string => value.toLocaleString('en-US');
   const of = p.total === null ? '' : `/${shownTotal(p)}`;
   const sent = p.phase === 'scanning' ? 'scanned' : `checked, ${n(p.sent)} sent`;
   return `${n(p.checked)}${of} ${sent}${p.etaMs === null ? '' : `, ${formatDuration(p.etaMs)} left`}`;

@@ -11,7 +11,7 @@ import { stderrLine } from '../log/terminal-line.js';
 import { checkWatchBudget, WatchBudgetError } from '../limits/budget.js';
 import { chooseUnwatched } from '../limits/partial.js';
 import { PostSyncHook } from '../hooks/post-sync.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import type { MetricsServer } from '../metrics/server.js';
 import type { Target } from '../rsync/target.js';
 import { SyncEngine, type Unsynced } from '../sync/engine.js';
 import { hasOwnRules, watchExclude } from '../sync/target-filter.js';
@@ -20,6 +20,7 @@ import { SocketBusyError, startStatusServer, type StatusServer } from '../status
 import type { AgentStatus } from '../status/types.js';
 import { onSignal } from '../safety/signals.cjs';
 import { showStartupProgress, type Progress } from './agent-progress.js';
+import { releaseStartupMemory } from './release-memory.js';
 import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync-options.js';
 
@@ -116,7 +117,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.metrics = await this.openMetrics(this.plan);
     const started = Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
     // From the first moment: the startup scans run inside start().
-    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80);
+    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80, releaseStartupMemory);
     this.progress = progress;
     try {
       await started;
@@ -214,10 +215,11 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.logger.info({ syncs: [...this.running.keys()] }, 'SIGHUP: config reloaded');
   }
 
-  /** The /metrics endpoint, when the plan asks for one: prom-client is loaded only then. */
+  /** The /metrics endpoint, when the plan asks for one: prom-client and node:http are loaded only then. */
   private async openMetrics(plan: AgentPlan): Promise<MetricsServer | null> {
     if (!plan.metrics) return null;
     const { createMetricsRegistry } = await import('../metrics/registry.js');
+    const { startMetricsServer } = await import('../metrics/server.js');
     return startMetricsServer(plan.metrics, createMetricsRegistry(() => this.snapshot()), this.logger);
   }
 

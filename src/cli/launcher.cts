@@ -38,21 +38,34 @@ function bundleSource(): string {
   }
 }
 
+// V8's memory reducer: armed once the old generation has grown 1 MiB past its size after V8's bootstrap (as
+// the code cache is read), it looks at the heap this flag's delay later, and every 8 s after that until it
+// measures a low allocation rate, then runs two or three mark-compacts. Left at V8's 8 s it woke an idle agent
+// every 8 s (strace: epoll_wait timeouts of 8100 ms, for minutes) and ran its GCs anywhere from 17 to 100 s
+// after the start, 60-90 ms of CPU in an agent already idle. At the longest delay a timer holds its first look
+// never comes, and while it waits, later mark-compacts arm no timer of theirs: an idle agent wakes for
+// nothing. Ordinary GCs still collect, and the agent runs one full GC itself when its startup is over
+// (src/cli/release-memory.ts), with the gc() that --expose-gc gives new contexts (not this one's global).
+const REDUCER_NEVER = `--gc-memory-reducer-start-delay-ms=${2 ** 31 - 1}`;
+const GC_FOR_NEW_CONTEXTS = '--expose-gc';
+// V8's young generation starts at 1 MiB per semi-space and doubles while what it holds survives, up to
+// 16 MiB; with the memory reducer asleep nothing shrinks it again. Loading the bundle and parsing the command
+// line grew it to 4 MiB (8 MiB committed, touched), and an idle agent kept that, and the garbage Buffers its
+// rarer scavenges had not freed (up to 5 MiB of malloc): a growth factor of 1 keeps the start size. Measured:
+// idle sync agent 65.8 -> 60.8 MiB RSS; arming 20k directories (`watch -r`) took no more CPU and peaked
+// 16 MiB lower.
+const YOUNG_GENERATION_FIXED = '--semi-space-growth-factor=1';
+// Set before the bundle is compiled, in every run, the one that writes the cache (the build runs one `watch`)
+// included: a cache carries the flags it was made under, and V8 rejects it under others.
+setFlagsFromString(REDUCER_NEVER);
+setFlagsFromString(GC_FOR_NEW_CONTEXTS);
+setFlagsFromString(YOUNG_GENERATION_FIXED);
 const source = bundleSource();
 const stamp = source.slice(0, source.indexOf('\n'));
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cacheFor(stamp) });
-// V8's memory reducer, once any mark-compact has run (running the bundle runs some), wakes the process every
-// 8 s until it measures a low allocation rate, which an idle process, doing no GC, keeps failing to measure:
-// strace on an idle agent showed epoll_wait timeouts of 8100 ms for minutes, then a watchdog GC every 100 s.
-// Its first delay is read from this flag each time it is armed: at the longest a timer holds it never fires,
-// so an idle agent wakes for nothing; ordinary GCs still collect. Set after the cache is checked and not in
-// the run that writes the cache: a cache carries the flags it was made under, and V8 rejects it under others.
-const REDUCER_NEVER = `--gc-memory-reducer-start-delay-ms=${2 ** 31 - 1}`;
 // The build runs one `watch` with this set, so that the cache holds the functions a walk compiles.
 if (process.env.INOSYNC_WRITE_CODE_CACHE === '1') {
   process.on('exit', () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${stamp}\n`), script.createCachedData()])));
-} else {
-  setFlagsFromString(REDUCER_NEVER);
 }
 const bundleModule = new Module(bundle, module);
 const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;

@@ -10,6 +10,7 @@ import { InosyncError } from '../errors.js';
 import { excludeFn, readPatternFile } from '../sync/exclude.js';
 import { withExamples } from './examples.js';
 import { withBoundedOptions } from './bounded-option.js';
+import { thousands as n } from '../log/thousands.js';
 
 interface LimitsArgs {
   dirs: string[];
@@ -24,7 +25,6 @@ interface LimitsArgs {
   json: boolean;
 }
 
-const n = (value: number): string => value.toLocaleString('en-US');
 
 /** What --apply and --persist write: the recommendation, or the value the user asked for instead. */
 function chosenSettings(survey: InotifySurvey, args: LimitsArgs): LimitSetting[] {

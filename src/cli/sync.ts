@@ -10,7 +10,6 @@ import { withAgentOptions, type AgentArgs } from './agent-plan.js';
 import { withBoundedOptions } from './bounded-option.js';
 import { withTargetOptions, type SyncArgs } from './sync-options.js';
 import { withExamples, type Example } from './examples.js';
-import { keepYoungGenerationSmall } from './young-generation.js';
 
 type SyncCommandArgs = SyncArgs & AgentArgs;
 
@@ -36,7 +35,6 @@ function logUnsynced(logger: Logger, left: Unsynced[]): void {
  * asked for while the plan is made or the agent starts takes effect as soon as it can.
  */
 export async function runSync(args: SyncCommandArgs): Promise<void> {
-  keepYoungGenerationSmall();
   const logger = createLogger({ level: args['log-level'] });
   let agent: Agent | null = null;
   let signals = 0;

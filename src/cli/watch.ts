@@ -9,7 +9,6 @@ import { runStats, runWait, type MonitorIo } from '../monitor/monitor.js';
 import { parseWatchCommand, type StatsOptions, type WaitOptions } from '../monitor/options.js';
 import { descriptorSink } from '../monitor/sinks.js';
 import { endBySignal, onSignal, type GuardedSignal } from '../safety/signals.cjs';
-import { keepYoungGenerationSmall } from './young-generation.js';
 
 const invokedAs = basename(process.argv[1] ?? '');
 const program = invokedAs === 'inotifywait' || invokedAs === 'inotifywatch' ? invokedAs : 'inosync watch';
@@ -83,6 +82,5 @@ export async function runWatch(args: string[]): Promise<number> {
   // inotifywait ends on SIGHUP, as on SIGTERM and SIGINT (which end a process that did not subscribe to
   // them); SIGUSR1, which would end inotifywait, is ignored here: see src/safety/signals.cts.
   onSignal('SIGHUP', () => endBySignal('SIGHUP'));
-  keepYoungGenerationSmall();
   return runInForeground(command);
 }

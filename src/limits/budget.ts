@@ -4,6 +4,7 @@ import type { TreeToCount } from './count-dirs.js';
 import { effectiveWatchLimit, SYSCTL } from './read.js';
 import { raiseCommands } from './recommend.js';
 import { surveyInotify, type InotifySurvey } from './survey.js';
+import { thousands } from '../log/thousands.js';
 
 export interface WatchBudget {
   survey: InotifySurvey;
@@ -21,9 +22,9 @@ export class WatchBudgetError extends InosyncError {
   constructor(budget: WatchBudget, fix: string) {
     const limit = effectiveWatchLimit(budget.survey.limits);
     super(
-      `the source trees need ${budget.needed.toLocaleString('en-US')} inotify watches (one per directory) but only ` +
-        `${Math.max(0, budget.available).toLocaleString('en-US')} are left for this user ` +
-        `(${limit.sysctl}=${limit.value.toLocaleString('en-US')}, ${held(budget).toLocaleString('en-US')} held already)`,
+      `the source trees need ${thousands(budget.needed)} inotify watches (one per directory) but only ` +
+        `${thousands(Math.max(0, budget.available))} are left for this user ` +
+        `(${limit.sysctl}=${thousands(limit.value)}, ${thousands(held(budget))} held already)`,
       fix,
       { exitCode: 1 },
     );

@@ -1,6 +1,7 @@
 // Recommended inotify limits for a set of trees, each with the reasoning a user can check.
 import { effectiveInstanceLimit, effectiveWatchLimit, SYSCTL, type InotifyLimits, type KernelLimit } from './read.js';
 import type { InotifyUsage } from './usage.js';
+import { thousands as n } from '../log/thousands.js';
 
 export interface Recommendation {
   sysctl: string;
@@ -34,7 +35,6 @@ function mebibytes(bytes: number): string {
   return `${Math.max(1, Math.round(bytes / 1_048_576))} MiB`;
 }
 
-const n = (value: number): string => value.toLocaleString('en-US');
 
 export interface AdviceInput {
   limits: InotifyLimits;

@@ -151,7 +151,7 @@ export const DEFAULT_RSYNC_OPTIONS: readonly string[] = ['-a', '-H', '-A', '-X',
 const RECURSE = ['-r', '--no-inc-recursive'] as const;
 
 /** How long an unused standby waits before it is ended (measured: see the header). */
-const STANDBY_IDLE_MS = 10_000;
+export const STANDBY_IDLE_MS = 10_000;
 
 /** A probe's connect timeout: long enough for any working link's handshake, short enough to try again soon. */
 const PROBE_TIMEOUT_MS = 1000;

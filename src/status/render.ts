@@ -1,6 +1,7 @@
 // The human form of an agent's status: one block per sync, one line per host (plus its last error).
 import { shownPath } from '../safety/deep-paths.js';
 import type { AgentStatus, HostStatus, PassProgress } from './types.js';
+import { thousands as n } from '../log/thousands.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -11,7 +12,6 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-const n = (value: number): string => value.toLocaleString('en-US');
 
 function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${formatDuration(now - Date.parse(iso))} ago`;

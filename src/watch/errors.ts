@@ -6,6 +6,7 @@ import type { TreeToCount } from '../limits/count-dirs.js';
 import { effectiveInstanceLimit, effectiveWatchLimit, readInotifyLimits, SYSCTL } from '../limits/read.js';
 import { raiseCommands } from '../limits/recommend.js';
 import type { InotifySurvey } from '../limits/survey.js';
+import { thousands as n } from '../log/thousands.js';
 
 /**
  * The survey behind a limit error, loaded when a limit is hit: it reads /proc through fs/promises, which every
@@ -16,7 +17,6 @@ async function survey(trees: readonly TreeToCount[]): Promise<InotifySurvey | un
   return surveyInotify(trees).catch(() => undefined);
 }
 
-const n = (value: number): string => value.toLocaleString('en-US');
 const shown = (path: Buffer): string => JSON.stringify(path.toString());
 
 /** The part of a message that says which per-user-namespace limit bites, if it is lower than the sysctl. */

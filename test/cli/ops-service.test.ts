@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cliPath } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { unitEnvironment, unitPath } from '../helpers/unit-env.js';
 
-const unitPath = fileURLToPath(new URL('../../../scripts/inosync.service', import.meta.url));
 const INSTALLED = '/usr/local/bin/inosync';
 
 function directive(unit: string, name: string): string | undefined {
@@ -24,6 +23,14 @@ test('the unit runs the agent as root from the config, reloads on HUP, restarts 
   assert.equal(directive(unit, 'KillSignal'), 'SIGTERM');
   // well beyond the default drain timeout (10 s), so a graceful stop is never cut short by SIGKILL
   assert.ok(Number(directive(unit, 'TimeoutStopSec')) > 30);
+});
+
+test('the unit keeps glibc to two malloc arenas, and gives node no V8 flag (it would refuse the code cache)', () => {
+  const env = unitEnvironment();
+  assert.equal(env.MALLOC_ARENA_MAX, '2');
+  // Node options only: a V8 flag on the command line changes V8's flag hash, and the launcher's code cache,
+  // made without it, is then rejected (src/cli/launcher.cts); the young generation is kept small there.
+  assert.deepEqual(env.NODE_OPTIONS?.split(' '), ['--inspect-port=192.0.2.1:9229']);
 });
 
 test('systemd-analyze verify accepts the unit', (t) => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitWords } from '../../src/hooks/words.js';
-import { parseListenAddress } from '../../src/metrics/server.js';
+import { parseListenAddress } from '../../src/metrics/listen-address.js';
 
 test('quotes group words, backslashes escape, and $(...), globs and variables stay literal', () => {
   assert.deepEqual(splitWords(`/usr/bin/notify --msg 'a b' "c \\"d\\"" e\\ f $(touch x) *.log $HOME`),
