@@ -20,6 +20,7 @@ import { SocketBusyError, startStatusServer, type StatusServer } from '../status
 import type { AgentStatus } from '../status/types.js';
 import { onSignal } from '../safety/signals.cjs';
 import { showStartupProgress, type Progress } from './agent-progress.js';
+import { HeapTrim } from './heap-trim.js';
 import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync-options.js';
 
@@ -75,6 +76,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private metrics: MetricsServer | null = null;
   private stopping = false;
   private progress: Progress | null = null;
+  /** A collection after large batches (heap-trim.ts). */
+  private readonly heapTrim = new HeapTrim();
   private reloading: Promise<void> = Promise.resolve();
   /** start() in flight: stop() waits for it, so that nothing it opens outlives the agent. */
   private startup: Promise<void> = Promise.resolve();
@@ -147,6 +150,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.running.clear();
     const left = (await Promise.all(syncs.map((sync) => this.stopSync(sync, drainMs)))).flat();
     await Promise.all([this.status?.close(), this.metrics?.close()]);
+    this.heapTrim.close();
     this.status = null;
     this.metrics = null;
     // Kept until here: a SIGHUP or SIGUSR1 during the drain is logged as ignored, never left to Node.
@@ -310,6 +314,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   }
 
   private onBatch(sync: RunningSync, report: BatchReport): void {
+    this.heapTrim.afterBatch(report.kind === 'full' ? undefined : report.marks);
     if (report.result.outcome !== 'ok') return;
     if (report.kind === 'full' && sync.verifying.delete(report.host)) {
       const repaired = report.result.files + report.result.deleted;
