@@ -20,7 +20,7 @@ import { SocketBusyError, startStatusServer, type StatusServer } from '../status
 import type { AgentStatus } from '../status/types.js';
 import { onSignal } from '../safety/signals.cjs';
 import { showStartupProgress, type Progress } from './agent-progress.js';
-import { releaseStartupMemory } from './release-memory.js';
+import { HeapTrim } from './heap-trim.js';
 import { planCommandLine, type AgentArgs, type AgentPlan, type PlannedSync } from './agent-plan.js';
 import type { SyncArgs } from './sync-options.js';
 
@@ -76,6 +76,8 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private metrics: MetricsServer | null = null;
   private stopping = false;
   private progress: Progress | null = null;
+  /** A collection after large batches (heap-trim.ts). */
+  private readonly heapTrim = new HeapTrim();
   private reloading: Promise<void> = Promise.resolve();
   /** start() in flight: stop() waits for it, so that nothing it opens outlives the agent. */
   private startup: Promise<void> = Promise.resolve();
@@ -117,7 +119,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.metrics = await this.openMetrics(this.plan);
     const started = Promise.all(this.plan.syncs.map((planned) => this.startSync(planned)));
     // From the first moment: the startup scans run inside start().
-    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80, releaseStartupMemory);
+    const progress = showStartupProgress(() => this.snapshot(), process.stderr.isTTY ? stderrLine : null, this.logger, () => process.stderr.columns ?? 80, () => this.heapTrim.afterStartup());
     this.progress = progress;
     try {
       await started;
@@ -148,6 +150,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
     this.running.clear();
     const left = (await Promise.all(syncs.map((sync) => this.stopSync(sync, drainMs)))).flat();
     await Promise.all([this.status?.close(), this.metrics?.close()]);
+    this.heapTrim.close();
     this.status = null;
     this.metrics = null;
     // Kept until here: a SIGHUP or SIGUSR1 during the drain is logged as ignored, never left to Node.
@@ -312,6 +315,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   }
 
   private onBatch(sync: RunningSync, report: BatchReport): void {
+    this.heapTrim.afterBatch(report.kind === 'full' ? undefined : report.marks);
     if (report.result.outcome !== 'ok') return;
     if (report.kind === 'full' && sync.verifying.delete(report.host)) {
       const repaired = report.result.files + report.result.deleted;

@@ -45,7 +45,7 @@ function bundleSource(): string {
 // after the start, 60-90 ms of CPU in an agent already idle. At the longest delay a timer holds its first look
 // never comes, and while it waits, later mark-compacts arm no timer of theirs: an idle agent wakes for
 // nothing. Ordinary GCs still collect, and the agent runs one full GC itself when its startup is over
-// (src/cli/release-memory.ts), with the gc() that --expose-gc gives new contexts (not this one's global).
+// (src/cli/heap-trim.ts), with the gc() that --expose-gc gives new contexts (not this one's global).
 const REDUCER_NEVER = `--gc-memory-reducer-start-delay-ms=${2 ** 31 - 1}`;
 const GC_FOR_NEW_CONTEXTS = '--expose-gc';
 // V8's young generation starts at 1 MiB per semi-space and doubles while what it holds survives, up to

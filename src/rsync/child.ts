@@ -90,8 +90,8 @@ export interface PreparedChild {
   readonly waiting: boolean;
   /** Gives it its stdin and waits for its end, under the watchdog from now on. */
   run(stdin: Buffer, signal?: AbortSignal): Promise<ChildResult>;
-  /** Kills it unused. */
-  discard(): void;
+  /** Kills it unused; resolves once it has exited. */
+  discard(): Promise<void>;
 }
 
 export async function runChild(spec: ChildSpec): Promise<ChildResult> {
@@ -141,6 +141,8 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
   let termTimer: NodeJS.Timeout | undefined;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let onExit: (() => void) | undefined;
+  /** Resolves discard()'s promises. */
+  const gone: Array<() => void> = [];
 
   const kill = (why: NonNullable<ChildResult['killed']>): void => {
     const pid = child?.pid;
@@ -158,6 +160,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
     exit = { code, signal };
     clearTimeout(termTimer);
     onExit?.();
+    for (const resolve of gone.splice(0)) resolve();
   };
 
   if (child?.stdout && child.stderr && child.stdin) {
@@ -218,6 +221,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
     discard() {
       kill('aborted');
       termTimer?.unref();
+      return exit === undefined ? new Promise((resolve) => { gone.push(resolve); }) : Promise.resolve();
     },
   };
 }

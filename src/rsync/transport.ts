@@ -20,13 +20,17 @@
 // full sync without --delete, and directory renames are not replayed (sent the plain way, which keeps the
 // old name). --force stays: a directory the source replaced by a file is replaced on the target too.
 //
-// The paths run of the next batch is started ahead (a standby): spawned and connected while the current batch
-// runs, fed its list once that batch has ended, so a change costs its transfer and not a process start and a
-// session setup. The startup sync starts the first; later ones only once the receiver has taken
-// --delete-missing-args (a standby carries it). A standby left unused for STANDBY_IDLE_MS is ended: it costs
-// two local processes (about 14 MiB) and a session on the host, and without it the ssh master, too, closes
-// after its ControlPersist (ssh-master.ts). The next change then pays a fresh rsync start (and an ssh
-// handshake if the master has closed), and the standby behind it is started again.
+// The paths run of the next batch is started ahead (a standby): spawned and connected once a batch has ended,
+// fed the next batch's list, so a change costs its transfer and not a process start and a session setup.
+// Not beside a live batch: a host has one rsync at a time, so a storm's peak memory is one rsync and its ssh
+// per host, not twice that (measured: 36 MiB of children instead of 64 for two hosts; a waiting standby is
+// ended before a tree run, which cannot use it). One started beside a batch saved only the next batch its
+// start, a small share of what a batch that gathered while another ran costs. The startup sync starts the
+// first, beside it; later ones only once the receiver has taken --delete-missing-args (a standby carries it).
+// A standby left unused for STANDBY_IDLE_MS is ended: it costs two local processes (about 14 MiB) and a
+// session on the host, and without it the ssh master, too, closes after its ControlPersist (ssh-master.ts).
+// The next change then pays a fresh rsync start (and an ssh handshake if the master has closed), and the
+// standby behind it is started again.
 //
 // Names only ever travel NUL-separated on stdin; argv holds options, the source root and the target.
 // ATTRS is `-aHAX` (+ `--numeric-ids` as root) unless `rsyncOptions` replaces it, and those are checked here
@@ -199,6 +203,8 @@ export class Transport {
   private readonly stopping = new AbortController();
   private deleteMethod: DeleteMethod = 'missing-args';
   private standby: Launched | undefined;
+  /** A standby to be started after this turn of the loop (prepareStandby). */
+  private standbySoon: NodeJS.Immediate | undefined;
   /** Ends an unused standby: one shot, armed when a standby is started, so nothing ticks while idle. */
   private standbyIdle: NodeJS.Timeout | undefined;
   /** Where ssh connects (probe.ts), looked up once; undefined inside when it goes through a proxy. */
@@ -370,7 +376,8 @@ export class Transport {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearTimeout(this.standbyIdle);
-    this.standby?.prepared.discard();
+    this.cancelStandby();
+    void this.standby?.prepared.discard();
     await this.master?.stop();
   }
 
@@ -409,8 +416,6 @@ export class Transport {
       const launched = standby ?? fresh();
       this.batchPass?.watch(launched.live);
       const running = launched.complete(list, signal);
-      // The next batch's rsync connects while this one works: it is fed once this one has ended.
-      this.prepareStandby();
       let run = await running;
       // A standby may have died with its connection a moment before it was fed (its end not yet seen): that
       // is no verdict on the batch, which gets one fresh rsync at once. A rejected flag is one, though, and so
@@ -421,8 +426,11 @@ export class Transport {
       runs.push(run);
     }
     if (batch.trees.length > 0 && runs.every(succeeded)) {
+      await this.endStandby();
       runs.push(await this.rsync([...RECURSE, ...this.treeDeletes, '--force', '--files-from=-', '--from0', ...missingArgs], nulList(batch.trees), signal, undefined, false, this.batchPass));
     }
+    // The next batch's rsync: it connects while this batch's results are taken and the next one gathers.
+    this.prepareStandby();
     return runs;
   }
 
@@ -510,7 +518,10 @@ export class Transport {
    */
   private prepareStandby(beforeProof = false): void {
     // After this turn of the loop: spawning takes milliseconds, which the other hosts' batches must not wait for.
-    setImmediate(() => {
+    // A batch that starts first cancels it (cancelStandby): it would run beside that batch.
+    clearImmediate(this.standbySoon);
+    this.standbySoon = setImmediate(() => {
+      this.standbySoon = undefined;
       if (this.standby?.prepared.waiting || !(this.missingArgsWork || beforeProof) || this.deleteMethod !== 'missing-args' || this.stopping.signal.aborted) return;
       const standby = this.launch(pathsMechanism(this.pathsArgs));
       this.standby = standby;
@@ -518,7 +529,7 @@ export class Transport {
       this.standbyIdle = setTimeout(() => {
         if (this.standby !== standby) return;
         this.standby = undefined;
-        standby.prepared.discard();
+        void standby.prepared.discard();
       }, STANDBY_IDLE_MS);
       this.standbyIdle.unref();
     });
@@ -531,9 +542,24 @@ export class Transport {
   private takeStandby(missingArgs: readonly string[]): Launched | undefined {
     const standby = this.standby;
     this.standby = undefined;
+    this.cancelStandby();
     if (missingArgs === this.pathsArgs && standby) return standby;
-    standby?.prepared.discard();
+    void standby?.prepared.discard();
     return undefined;
+  }
+
+  /** Ends the standby, if one waits (or is about to be started); resolves once it has exited. */
+  private async endStandby(): Promise<void> {
+    const standby = this.standby;
+    this.standby = undefined;
+    this.cancelStandby();
+    await standby?.prepared.discard();
+  }
+
+  /** A standby not started yet never will be: a batch that runs now would have it beside it. */
+  private cancelStandby(): void {
+    clearImmediate(this.standbySoon);
+    this.standbySoon = undefined;
   }
 
   private finish(started: number, runs: Run[]): TransferResult {

@@ -373,7 +373,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.counters.events += 1;
     const change = this.skipped.admit(seen);
     if (change === undefined) return;
-    this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
+    // Asked first: a storm brings thousands of changes, whose fields would be built for nothing.
+    if (this.logger.isLevelEnabled('trace')) this.logger.trace({ kind: change.kind, path: change.path.toString(), from: change.from?.toString(), isDir: change.isDir }, 'change');
     if (change.kind === 'rescan') this.counters.rescans += 1;
     this.records?.note(change);
     if (change.kind === 'moved' && change.isDir && change.from && this.options.remoteMoves && this.replayable(change.from, change.path)) {

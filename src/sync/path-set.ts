@@ -49,6 +49,39 @@ function cloneNode(node: Node): Node {
   return copy;
 }
 
+/**
+ * Adds `source`'s marks to `target` (the same place in two sets), as add() would one by one: a tree covers
+ * what is below it, a path mark on a path mark is one. Returns how many marks `target`'s subtree gained.
+ */
+function mergeNode(target: Node, source: Node): number {
+  if (target.mark === 'tree') return 0;
+  if (source.mark === 'tree') {
+    const delta = 1 - target.count;
+    target.mark = 'tree';
+    target.children = undefined;
+    target.count = 1;
+    return delta;
+  }
+  let delta = 0;
+  if (source.mark === 'path' && target.mark === undefined) {
+    target.mark = 'path';
+    delta += 1;
+  }
+  if (source.children) {
+    target.children ??= new Map();
+    for (const [name, child] of source.children) {
+      let into = target.children.get(name);
+      if (!into) {
+        into = newNode();
+        target.children.set(name, into);
+      }
+      delta += mergeNode(into, child);
+    }
+  }
+  target.count += delta;
+  return delta;
+}
+
 export class PathSet {
   private root: Node = newNode();
 
@@ -59,34 +92,10 @@ export class PathSet {
 
   /** Adds a mark; returns false when an ancestor (or the path itself) is already a tree, which covers it. */
   add(path: Buffer, mark: Mark): boolean {
-    return this.addParts(components(path), mark);
-  }
-
-  private addParts(parts: string[], mark: Mark): boolean {
-    const trail: Node[] = [];
-    let node = this.root;
-    for (const part of parts) {
-      if (node.mark === 'tree') return false;
-      trail.push(node);
-      node.children ??= new Map();
-      let child = node.children.get(part);
-      if (!child) {
-        child = newNode();
-        node.children.set(part, child);
-      }
-      node = child;
-    }
-    if (node.mark === 'tree' || (node.mark === 'path' && mark === 'path')) return false;
-    const before = node.count;
-    if (mark === 'tree') {
-      node.children = undefined;
-      node.count = 1;
-    } else {
-      node.count += 1;
-    }
-    node.mark = mark;
-    const delta = node.count - before;
-    for (const ancestor of trail) ancestor.count += delta;
+    const place = this.place(components(path));
+    if (place === undefined || place.node.mark === 'tree' || (place.node.mark === 'path' && mark === 'path')) return false;
+    const delta = mergeNode(place.node, { mark, children: undefined, count: 1 });
+    for (const ancestor of place.trail) ancestor.count += delta;
     return true;
   }
 
@@ -160,10 +169,16 @@ export class PathSet {
     return copy;
   }
 
-  /** Merges `other` into this set with its root placed at `at` (default: this set's root). */
+  /**
+   * Merges `other` into this set with its root placed at `at` (default: this set's root), node by node:
+   * what it holds is copied, never shared, and no path is spelled out (a storm's sets hold thousands).
+   */
   merge(other: PathSet, at: Buffer = Buffer.alloc(0)): void {
-    const base = components(at);
-    for (const { parts, mark } of other.walk()) this.addParts([...base, ...parts], mark);
+    if (other.root.count === 0) return;
+    const place = this.place(components(at));
+    if (place === undefined) return;
+    const delta = mergeNode(place.node, other.root);
+    for (const ancestor of place.trail) ancestor.count += delta;
   }
 
   clear(): void {
@@ -173,7 +188,7 @@ export class PathSet {
   /** Every mark, parents before children. */
   entries(): MarkedPath[] {
     const out: MarkedPath[] = [];
-    for (const { parts, mark } of this.walk()) out.push({ path: Buffer.from(parts.join('/'), 'latin1'), mark });
+    for (const { path, mark } of this.walk()) out.push({ path: Buffer.from(path, 'latin1'), mark });
     return out;
   }
 
@@ -205,13 +220,35 @@ export class PathSet {
     return { paths, trees };
   }
 
-  private *walk(): Generator<{ parts: string[]; mark: Mark }> {
-    const stack: Array<{ node: Node; parts: string[] }> = [{ node: this.root, parts: [] }];
+  /** Every mark with its path (latin1, '/'-joined), parents before children. */
+  private *walk(): Generator<{ path: string; mark: Mark }> {
+    const stack: Array<{ node: Node; path: string }> = [{ node: this.root, path: '' }];
     while (stack.length > 0) {
-      const { node, parts } = stack.pop()!;
-      if (node.mark) yield { parts, mark: node.mark };
-      if (node.children) for (const [name, child] of node.children) stack.push({ node: child, parts: [...parts, name] });
+      const { node, path } = stack.pop()!;
+      if (node.mark) yield { path, mark: node.mark };
+      if (node.children) for (const [name, child] of node.children) stack.push({ node: child, path: path === '' ? name : `${path}/${name}` });
     }
+  }
+
+  /**
+   * The node at `parts`, made where missing, and the nodes above it from the root down; undefined when a
+   * directory above it is a tree (which covers it).
+   */
+  private place(parts: string[]): { node: Node; trail: Node[] } | undefined {
+    const trail: Node[] = [];
+    let node = this.root;
+    for (const part of parts) {
+      if (node.mark === 'tree') return undefined;
+      trail.push(node);
+      node.children ??= new Map();
+      let child = node.children.get(part);
+      if (!child) {
+        child = newNode();
+        node.children.set(part, child);
+      }
+      node = child;
+    }
+    return { node, trail };
   }
 
   private find(parts: string[]): Node | undefined {

@@ -95,3 +95,33 @@ test('markedAbove: a mark of its own on the parent, a directory higher up or the
   assert.equal(set.markedAbove(b('z/y')), true, 'the root is above everything');
   assert.equal(set.markedAbove(Buffer.alloc(0)), false);
 });
+
+test('merge gives the same set as adding the other set\'s marks one by one, at the root or at a place, and copies them', () => {
+  // A small deterministic generator: the same sets on every run.
+  let seed = 13;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const names = ['a', 'b', 'c'];
+  const randomPath = (): string => Array.from({ length: 1 + next(3) }, () => names[next(names.length)]).join('/');
+  const randomSet = (): PathSet => {
+    const set = new PathSet();
+    for (let i = next(8); i > 0; i--) set.add(b(randomPath()), next(4) === 0 ? 'tree' : 'path');
+    return set;
+  };
+  for (let round = 0; round < 300; round++) {
+    const [into, other] = [randomSet(), randomSet()];
+    const at = next(3) === 0 ? randomPath() : '';
+    const expected = new PathSet();
+    for (const { path, mark } of into.entries()) expected.add(path, mark);
+    for (const { path, mark } of other.entries()) expected.add(at === '' ? path : Buffer.concat([b(`${at}/`), path]), mark);
+    into.merge(other, b(at));
+    assert.deepEqual(listed(into), listed(expected), `round ${round}`);
+    assert.equal(into.size, expected.size, `round ${round}: size`);
+    const before = listed(other);
+    into.add(b(`${at === '' ? '' : `${at}/`}c/new`), 'path');
+    into.clear();
+    assert.deepEqual(listed(other), before, 'the merged set is left as it was');
+  }
+});
