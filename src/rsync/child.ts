@@ -79,6 +79,12 @@ const PID_NAMESPACE = UNSHARE === undefined ? [] : [UNSHARE, '--pid', '--fork', 
 let pidNamespace: Promise<readonly string[]> | undefined;
 /** How long a contained child's stdout and stderr may stay open after it exited, held by what it left. */
 const PIPE_GRACE_MS = 500;
+/**
+ * The same for any other child. An ssh master holds the stdio of every client riding it (passed over its
+ * control socket) until the host acknowledges the session's end, which a black-holed host never does: an
+ * rsync's stderr pipe then stays open long after the rsync and its ssh client died.
+ */
+const HELD_PIPE_GRACE_MS = 2000;
 
 const TAIL_BYTES = 4096;
 const TERM_GRACE_MS = 2000;
@@ -179,17 +185,15 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
     const started = child;
     started.on('error', (error) => { spawnError = error; ended(null, null); });
     started.on('close', (code, signal) => ended(code, signal));
-    if (spec.contained) {
-      started.on('exit', (code, signal) => {
-        if (started.pid !== undefined) signalGroup(started.pid, 'SIGKILL'); // what it left in its process group
-        setTimeout(() => {
-          // Still held open by a process that left the group: the run is over all the same.
-          started.stdout?.destroy();
-          started.stderr?.destroy();
-          ended(code, signal);
-        }, PIPE_GRACE_MS).unref();
-      });
-    }
+    started.on('exit', (code, signal) => {
+      if (spec.contained && started.pid !== undefined) signalGroup(started.pid, 'SIGKILL'); // what it left in its process group
+      setTimeout(() => {
+        // Still held open by a process that left the group: the run is over all the same.
+        started.stdout?.destroy();
+        started.stderr?.destroy();
+        ended(code, signal);
+      }, spec.contained ? PIPE_GRACE_MS : HELD_PIPE_GRACE_MS).unref();
+    });
   }
   const pid = child?.pid;
 
