@@ -76,7 +76,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private metrics: MetricsServer | null = null;
   private stopping = false;
   private progress: Progress | null = null;
-  /** A collection after large batches (heap-trim.ts). */
+  /** Full collections after the startup and after large batches (heap-trim.ts). */
   private readonly heapTrim = new HeapTrim();
   private reloading: Promise<void> = Promise.resolve();
   /** start() in flight: stop() waits for it, so that nothing it opens outlives the agent. */
