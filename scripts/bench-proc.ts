@@ -46,6 +46,24 @@ export function treeRssMiB(pid: number, marker?: string): number {
   return pages * PAGE_MIB;
 }
 
+/**
+ * Proportional set size (MiB) of processTree(pid, marker) now: each shared page divided among the processes
+ * that map it, so a library or program text that several of the tree's processes (or the machine's other
+ * processes) map is counted once in all, not once per process as in treeRssMiB. What the tree costs the
+ * machine; reads smaps_rollup, so sample it less often than the RSS.
+ */
+export function treePssMiB(pid: number, marker?: string): number {
+  let kib = 0;
+  for (const p of processTree(pid, marker)) {
+    try {
+      kib += Number(/^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kib / 1024;
+}
+
 /** Samples `measure` every `intervalMs` until stopped; stop() returns the largest value seen. */
 export function sampleMax(measure: () => number, intervalMs = 25): { stop(): number } {
   let max = measure();

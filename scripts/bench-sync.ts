@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../test/helpers/run-cli.js';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
-import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, sampleMax, spawnReady, stop, stopGroup, treeBreakdown, treeRssMiB, treeUsage, type TreeUsage } from './bench-proc.js';
+import { cpuSeconds, cpuSecondsOfMarked, peakRssMiB, pollUntil, sampleMax, spawnReady, stop, stopGroup, treeBreakdown, treePssMiB, treeRssMiB, treeUsage, type TreeUsage } from './bench-proc.js';
 import { ratio, type Row } from './bench-table.js';
 
 const LATENCY_CHANGES = 20;
@@ -40,6 +40,8 @@ export interface Agent {
   usage(): TreeUsage;
   /** RSS (MiB) now of the same processes: the agent, its children, its helpers. */
   rss(): number;
+  /** Their proportional set size (MiB) now: shared pages counted once in all (treePssMiB). */
+  pss(): number;
   /** The same processes' RSS by process name, file-backed and anonymous apart (treeBreakdown). */
   breakdown(): string;
 }
@@ -95,6 +97,7 @@ export async function startInosync(work: string, setup: Setup, extraArgs: readon
     },
     usage: () => treeUsage(pid, `inosync-ssh-${pid}-`),
     rss: () => treeRssMiB(pid, `inosync-ssh-${pid}-`),
+    pss: () => treePssMiB(pid, `inosync-ssh-${pid}-`),
     breakdown: () => treeBreakdown(pid, `inosync-ssh-${pid}-`),
   };
 }
@@ -120,6 +123,7 @@ export async function startLsyncd(work: string, setup: Setup): Promise<Agent> {
     cpu: () => { const { own, children } = cpuSeconds(pid); return own + children; },
     usage: () => treeUsage(pid),
     rss: () => treeRssMiB(pid),
+    pss: () => treePssMiB(pid),
     breakdown: () => treeBreakdown(pid),
   };
 }
@@ -225,17 +229,32 @@ export function holdsStorm(dir: string, size = STORM): boolean {
   return files === size.files;
 }
 
-interface Storm { seconds: number; cpu: number; capped: boolean; rss: number }
+interface Storm {
+  seconds: number;
+  cpu: number;
+  capped: boolean;
+  rss: number;
+  pss: number;
+  /** Where the tree's RSS was at its peak, by process name (treeBreakdown), for the log. */
+  atPeak: string;
+}
 
 async function stormWith(agent: Agent, setup: Setup, round: number): Promise<Storm> {
   const cpu0 = agent.cpu();
-  const rss = sampleMax(() => agent.rss(), 50);
+  let top = 0;
+  let atPeak = '';
+  const rss = sampleMax(() => {
+    const now = agent.rss();
+    if (now > top) [top, atPeak] = [now, agent.breakdown()];
+    return now;
+  }, 50);
+  const pss = sampleMax(() => agent.pss(), 100);
   const t0 = performance.now();
   await writeStorm(join(setup.src, stormDir(round)));
   const deadline = t0 + STORM_CAP_S * 1000;
   const arrived = (): boolean => setup.targets.every(({ dir }) => holdsStorm(join(dir, stormDir(round))));
   const t1 = await pollUntil(() => arrived() || performance.now() > deadline, 'every host to hold the storm', STORM_CAP_S * 2000, 20);
-  return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline, rss: rss.stop() };
+  return { seconds: (Math.min(t1, deadline) - t0) / 1000, cpu: agent.cpu() - cpu0, capped: t1 > deadline, rss: rss.stop(), pss: pss.stop(), atPeak };
 }
 
 /** Writing the storm, then one plain `rsync -a` (own ssh connection) to every host at once. */
@@ -288,6 +307,9 @@ function stormRows(ours: Measured, lsyncd: Measured, floorStorm: number, plan: S
       metric: `${storm}: peak RSS of the tree`, unit: 'MiB', inosync: ours.storm.rss, anchor: lsyncd.storm.rss, anchorName: LSYNCD,
       target: { text: `<= ${STORM_RSS_TARGET_MIB} MiB`, met: (row) => row.inosync <= STORM_RSS_TARGET_MIB },
     },
+    // Beside the RSS row: the sum of RSS counts the node, rsync and ssh program text and libraries once per
+    // process that maps them (a mux client's 7.6 MiB is 6.6 of them), PSS counts them once.
+    { metric: `${storm}: peak PSS of the tree`, unit: 'MiB', inosync: ours.storm.pss, anchor: lsyncd.storm.pss, anchorName: LSYNCD },
     { metric: 'agent peak RSS (node process alone, since its start)', unit: 'MiB', inosync: ours.rss, anchor: lsyncd.rss, anchorName: LSYNCD },
   ];
 }
@@ -322,13 +344,14 @@ export async function syncBenchmarks(work: string, log: (line: string) => void, 
     for (let round = 0; round < Math.min(plan.rounds, STORM_ROUNDS); round++) {
       floorStorms.push(await stormFloor(setups.floor, round));
       ourStorms.push(await stormWith(ours, setups.inosync, round));
+      say(`storm ${round}: inosync's tree at its RSS peak: ${ourStorms[round]?.atPeak ?? ''}`);
     }
     const theirStorm = await stormWith(theirs, setups.lsyncd, 0);
     const seconds = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
-    say(`storms, inosync ${seconds(ourStorms.map((x) => x.seconds))} s using ${seconds(ourStorms.map((x) => x.cpu))} CPU s, tree peak ${milliseconds(ourStorms.map((x) => x.rss))} MiB; floor ${seconds(floorStorms)} s`);
-    say(`lsyncd storm ${theirStorm.capped ? 'not converged, stopped after ' : ''}${theirStorm.seconds.toFixed(2)} s, ${theirStorm.cpu.toFixed(2)} CPU s, tree peak ${theirStorm.rss.toFixed(0)} MiB`);
+    say(`storms, inosync ${seconds(ourStorms.map((x) => x.seconds))} s using ${seconds(ourStorms.map((x) => x.cpu))} CPU s, tree peak ${milliseconds(ourStorms.map((x) => x.rss))} MiB RSS, ${milliseconds(ourStorms.map((x) => x.pss))} MiB PSS; floor ${seconds(floorStorms)} s`);
+    say(`lsyncd storm ${theirStorm.capped ? 'not converged, stopped after ' : ''}${theirStorm.seconds.toFixed(2)} s, ${theirStorm.cpu.toFixed(2)} CPU s, tree peak ${theirStorm.rss.toFixed(0)} MiB RSS, ${theirStorm.pss.toFixed(0)} MiB PSS`);
     const median = (pick: (x: Storm) => number): number => percentile(ourStorms.map(pick), 50);
-    const ourStorm = { seconds: median((x) => x.seconds), cpu: median((x) => x.cpu), rss: median((x) => x.rss), capped: false };
+    const ourStorm = { seconds: median((x) => x.seconds), cpu: median((x) => x.cpu), rss: median((x) => x.rss), pss: median((x) => x.pss), capped: false, atPeak: '' };
     const ourFigures = { lat: lat.inosync, storm: ourStorm, rss: peakRssMiB(ours.child.pid ?? 0) };
     const theirFigures = { lat: lat.lsyncd, storm: theirStorm, rss: peakRssMiB(theirs.child.pid ?? 0) };
     if (plan.latency) rows.push(...latencyRows(ourFigures, theirFigures, lat));

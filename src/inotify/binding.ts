@@ -129,42 +129,61 @@ export function syscallError(errno: number, syscall: string, path: Buffer): Inot
   return error;
 }
 
-/** Splits one drain's buffer into records. Names stay bytes (NUL padding stripped), views into the drain. */
+/** The fixed part of a record (struct inotify_event: wd, mask, cookie, len), before its name. */
+const RECORD_HEADER = 16;
+
+/** The offset of the record after the one at `offset` in a drain's buffer. */
+export function nextRecord(buffer: Buffer, offset: number): number {
+  return offset + RECORD_HEADER + buffer.readUInt32LE(offset + 12);
+}
+
+/** Whether a whole record's fixed part starts at `offset`. */
+export function hasRecord(buffer: Buffer, offset: number): boolean {
+  return offset + RECORD_HEADER <= buffer.length;
+}
+
+/** The record at `offset` of a drain's buffer. Its name stays bytes (NUL padding stripped), a view into the drain. */
+export function decodeRecord(buffer: Buffer, offset: number): RawEvent {
+  // The name is padded with NUL bytes to `len` and holds none itself: its end is found from the back, in a
+  // few steps and one view, where indexOf() and a second view cost a tenth of a burst's ingest.
+  let end = nextRecord(buffer, offset);
+  while (end > offset + RECORD_HEADER && buffer[end - 1] === 0) end--;
+  return { wd: buffer.readInt32LE(offset), mask: buffer.readUInt32LE(offset + 4), cookie: buffer.readUInt32LE(offset + 8), name: buffer.subarray(offset + RECORD_HEADER, end) };
+}
+
+/** Splits one drain's buffer into records. */
 export function decodeRecords(buffer: Buffer): RawEvent[] {
   const events: RawEvent[] = [];
-  let offset = 0;
-  while (offset + 16 <= buffer.length) {
-    const wd = buffer.readInt32LE(offset);
-    const mask = buffer.readUInt32LE(offset + 4);
-    const cookie = buffer.readUInt32LE(offset + 8);
-    const len = buffer.readUInt32LE(offset + 12);
-    // The name is padded with NUL bytes to `len` and holds none itself: its end is found from the back, in a
-    // few steps and one view, where indexOf() and a second view cost a tenth of a burst's ingest.
-    let end = offset + 16 + len;
-    while (end > offset + 16 && buffer[end - 1] === 0) end--;
-    events.push({ wd, mask, cookie, name: buffer.subarray(offset + 16, end) });
-    offset += 16 + len;
-  }
+  for (let offset = 0; hasRecord(buffer, offset); offset = nextRecord(buffer, offset)) events.push(decodeRecord(buffer, offset));
   return events;
 }
 
 /**
- * Opens an inotify instance (IN_NONBLOCK|IN_CLOEXEC). `onBatch` runs once per drain of the fd
- * with every record read in it; `onError` for a failing read (rare: the fd is gone).
+ * Opens an inotify instance (IN_NONBLOCK|IN_CLOEXEC). `onRecords` runs once per drain of the fd with the
+ * records read in it, as the kernel wrote them (decodeRecord reads one); `onError` for a failing read (rare:
+ * the fd is gone).
  */
-export function openInotify(
-  onBatch: (events: RawEvent[]) => void,
+export function openInotifyRecords(
+  onRecords: (records: Buffer) => void,
   onError: (error: InotifySyscallError) => void = (error) => { throw error; },
 ): NativeInotify {
   const native = new addon.Inotify((error, records) => {
     if (error) onError(error);
-    else if (records) onBatch(decodeRecords(records));
+    else if (records) onRecords(records);
   });
   return Object.assign(native, {
     addWatch: (path: string | Buffer, mask: number) => addWatch(native, path, mask),
     ref: () => native.setRef(true),
     unref: () => native.setRef(false),
   });
+}
+
+/** openInotifyRecords with each drain's records decoded: `onBatch` gets every record read in one drain. */
+export function openInotify(
+  onBatch: (events: RawEvent[]) => void,
+  onError?: (error: InotifySyscallError) => void,
+): NativeInotify {
+  return openInotifyRecords((records) => onBatch(decodeRecords(records)), onError);
 }
 
 /** One watch: a batch of one that lists nothing. Throws like node:fs (`code`, `errno`, `syscall`, `path`). */

@@ -623,24 +623,43 @@ function hasFlag(attrs: readonly string[], short: string, long: string): boolean
   return attrs.some((arg) => arg === long || (/^-[^-]/.test(arg) && arg.includes(short)));
 }
 
-/** The --files-from list: relative paths, NUL-terminated; the root is '.'. */
+/**
+ * The --files-from list: relative paths, NUL-terminated; the root is '.'. Written into one Buffer sized
+ * first: a storm's list of 10,000 paths made an array of 20,000 parts and a view per path to concat.
+ */
 function nulList(paths: Buffer[]): Buffer {
-  return Buffer.concat(paths.flatMap((p) => {
-    const relative = trimSlashes(p);
-    return [relative.length === 0 ? DOT : relative, NUL];
-  }));
+  let size = 0;
+  for (const path of paths) {
+    const [start, end] = trimmedBounds(path);
+    size += Math.max(1, end - start) + 1;
+  }
+  const list = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const path of paths) {
+    const [start, end] = trimmedBounds(path);
+    at = end > start ? at + path.copy(list, at, start, end) : list.writeUInt8(DOT_BYTE, at);
+    at = list.writeUInt8(0, at);
+  }
+  return list;
 }
 
+const DOT_BYTE = 0x2e;
+
 const NUL = Buffer.from([0]);
-const DOT = Buffer.from('.');
 
 /** 'a/b/' would mean "the contents of a/b" to rsync, '/a' nothing relative: neither is what a path means here. */
 function trimSlashes(path: Buffer): Buffer {
+  const [start, end] = trimmedBounds(path);
+  return path.subarray(start, end);
+}
+
+/** Where `path` starts and ends without its leading and trailing slashes (see trimSlashes). */
+function trimmedBounds(path: Buffer): [number, number] {
   let start = 0;
   let end = path.length;
   while (start < end && path[start] === 0x2f) start++;
   while (end > start && path[end - 1] === 0x2f) end--;
-  return path.subarray(start, end);
+  return [start, end];
 }
 
 async function existsOnSource(source: string, path: Buffer): Promise<boolean> {

@@ -216,7 +216,8 @@ export class PathSet {
   toBatch(): { paths: Buffer[]; trees: Buffer[] } {
     const paths: Buffer[] = [];
     const trees: Buffer[] = [];
-    for (const { path, mark } of this.entries()) (mark === 'tree' ? trees : paths).push(path);
+    // From the walk itself, not entries(): a storm's batch is 10,000 paths, and a wrapper object each.
+    for (const { path, mark } of this.walk()) (mark === 'tree' ? trees : paths).push(Buffer.from(path, 'latin1'));
     return { paths, trees };
   }
 

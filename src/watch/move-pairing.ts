@@ -10,7 +10,10 @@
 // handled, not while a whole read is, and a storm that the handling lags behind is read on time instead of
 // overflowing. What waits is bounded too: past `maxBacklog` events it is dropped and an overflow delivered,
 // as the kernel itself would.
-import { constants as C, type RawEvent } from '../inotify/binding.js';
+// What waits is kept as the drains' own buffers, read record by record as it leaves: a storm the handling
+// lags behind held tens of thousands of decoded events (an object and a Buffer view each, ~160 bytes), which
+// lived long enough to be promoted to V8's old generation. Only the halves of renames are decoded on arrival.
+import { constants as C, decodeRecord, hasRecord, nextRecord, type RawEvent } from '../inotify/binding.js';
 
 export type Sequenced =
   | { kind: 'event'; event: RawEvent }
@@ -35,22 +38,34 @@ export interface MovePairingOptions {
 const SLICE = 1024;
 const MAX_BACKLOG = 1 << 20;
 /** What a backlog past its bound becomes: the kernel's own overflow record (the roots are then rescanned). */
-const OVERFLOW: RawEvent = { wd: -1, mask: C.IN_Q_OVERFLOW, cookie: 0, name: Buffer.alloc(0) };
+const OVERFLOW = overflowRecord();
+
+/** struct inotify_event { wd -1, mask IN_Q_OVERFLOW, cookie 0, len 0 }. */
+function overflowRecord(): Buffer {
+  const record = Buffer.alloc(16);
+  record.writeInt32LE(-1, 0);
+  record.writeUInt32LE(C.IN_Q_OVERFLOW, 4);
+  return record;
+}
 
 export class MovePairing {
   private readonly options: MovePairingOptions;
   private readonly now: () => number;
-  private queue: RawEvent[] = [];
-  private head = 0;
+  /** The drains not yet delivered whole, each with the offset of its next record; those before `first` are done. */
+  private drains: Array<{ records: Buffer; at: number }> = [];
+  private first = 0;
+  /** Records are numbered in kernel order as they are pushed: the next to deliver, and how many were pushed. */
+  private next = 0;
+  private pushed = 0;
   /**
-   * When each queued MOVED_FROM was read: its window counts from then. Kept for those alone, not for every
-   * event: a burst is nearly all other events.
+   * When each queued MOVED_FROM was read (by number): its window counts from then. Kept for those alone, not
+   * for every event: a burst is nearly all other events.
    */
-  private readonly readAt = new Map<RawEvent, number>();
-  /** MOVED_TO events waiting in the queue, by cookie (cookies are unique per rename). */
-  private readonly movedTo = new Map<number, RawEvent>();
-  /** MOVED_TO events already delivered with their MOVED_FROM: skipped when reached. */
-  private readonly paired = new Set<RawEvent>();
+  private readonly readAt = new Map<number, number>();
+  /** MOVED_TO events waiting in the queue, by cookie (cookies are unique per rename), decoded on arrival. */
+  private readonly movedTo = new Map<number, { seq: number; event: RawEvent }>();
+  /** The numbers of MOVED_TO events already delivered with their MOVED_FROM: skipped when reached. */
+  private readonly paired = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   /** The rest of a pass, after the loop has read the fd again, and the windows it may end. */
@@ -66,23 +81,28 @@ export class MovePairing {
 
   /** Events waiting behind an unpaired MOVED_FROM. */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.pushed - this.next;
   }
 
-  /** Adds one read's events and delivers what can be delivered. */
-  push(events: readonly RawEvent[]): void {
+  /** Adds one read's records (a drain's buffer, as the kernel wrote them) and delivers what can be delivered. */
+  push(records: Buffer): void {
     const now = this.now();
-    if (this.waiting + events.length > (this.options.maxBacklog ?? MAX_BACKLOG)) {
-      this.queue = [OVERFLOW];
-      this.head = 0;
+    let count = 0;
+    for (let at = 0; hasRecord(records, at); at = nextRecord(records, at)) count++;
+    if (this.waiting + count > (this.options.maxBacklog ?? MAX_BACKLOG)) {
+      this.drains = [{ records: OVERFLOW, at: 0 }];
+      this.first = 0;
+      this.next = this.pushed;
+      this.pushed += 1;
       this.movedTo.clear();
       this.paired.clear();
       this.readAt.clear();
-    } else {
-      for (const event of events) {
-        this.queue.push(event);
-        if (event.mask & C.IN_MOVED_TO) this.movedTo.set(event.cookie, event);
-        else if (event.mask & C.IN_MOVED_FROM) this.readAt.set(event, now);
+    } else if (count > 0) {
+      this.drains.push({ records, at: 0 });
+      for (let at = 0; hasRecord(records, at); at = nextRecord(records, at), this.pushed++) {
+        const mask = records.readUInt32LE(at + 4);
+        if (mask & C.IN_MOVED_TO) this.movedTo.set(records.readUInt32LE(at + 8), { seq: this.pushed, event: decodeRecord(records, at) });
+        else if (mask & C.IN_MOVED_FROM) this.readAt.set(this.pushed, now);
       }
     }
     if (this.resume === undefined) this.drain(Number.NEGATIVE_INFINITY);
@@ -99,7 +119,7 @@ export class MovePairing {
   /** Delivers in order until the queue is empty or a MOVED_FROM must still wait. */
   private drain(expireUpTo: number): void {
     let left = this.options.slice ?? SLICE;
-    while (!this.stopped && this.head < this.queue.length) {
+    while (!this.stopped && this.next < this.pushed) {
       if (left-- === 0) {
         this.resumeExpiry = Math.max(this.resumeExpiry, expireUpTo);
         if (this.resume === undefined) {
@@ -113,30 +133,35 @@ export class MovePairing {
         }
         return;
       }
-      const event = this.queue[this.head] as RawEvent;
-      if (this.paired.size > 0 && this.paired.delete(event)) {
-        this.head++;
+      const seq = this.next;
+      const drain = this.drains[this.first]!;
+      const { records, at } = drain;
+      if (this.paired.size > 0 && this.paired.delete(seq)) {
+        this.advance(drain);
         continue;
       }
-      if (event.mask & C.IN_MOVED_FROM) {
-        const to = this.movedTo.get(event.cookie);
+      const mask = records.readUInt32LE(at + 4);
+      if (mask & C.IN_MOVED_FROM) {
+        const cookie = records.readUInt32LE(at + 8);
+        const to = this.movedTo.get(cookie);
         if (to === undefined) {
-          const deadline = (this.readAt.get(event) ?? Number.NEGATIVE_INFINITY) + this.options.windowMs;
+          const deadline = (this.readAt.get(seq) ?? Number.NEGATIVE_INFINITY) + this.options.windowMs;
           if (deadline > expireUpTo) {
             this.wake(deadline - this.now());
             break;
           }
         } else {
-          this.movedTo.delete(event.cookie);
-          this.paired.add(to);
+          this.movedTo.delete(cookie);
+          this.paired.add(to.seq);
         }
-        this.head++;
-        this.readAt.delete(event);
-        this.options.deliver({ kind: 'move', from: event, to });
+        this.advance(drain);
+        this.readAt.delete(seq);
+        this.options.deliver({ kind: 'move', from: decodeRecord(records, at), to: to?.event });
         continue;
       }
-      this.head++;
-      if (event.mask & C.IN_MOVED_TO && this.movedTo.get(event.cookie) === event) this.movedTo.delete(event.cookie);
+      this.advance(drain);
+      const event = decodeRecord(records, at);
+      if (mask & C.IN_MOVED_TO && this.movedTo.get(event.cookie)?.seq === seq) this.movedTo.delete(event.cookie);
       this.options.deliver({ kind: 'event', event });
     }
     this.compact();
@@ -149,8 +174,9 @@ export class MovePairing {
     clearTimeout(this.timer);
     clearImmediate(this.immediate);
     clearImmediate(this.resume);
-    this.queue = [];
-    this.head = 0;
+    this.drains = [];
+    this.first = 0;
+    this.next = this.pushed;
     this.movedTo.clear();
     this.paired.clear();
     this.readAt.clear();
@@ -185,13 +211,20 @@ export class MovePairing {
     if (!this.refed) this.timer.unref();
   }
 
+  /** Past the record `drain` is at (the next to deliver), and past the drain when that was its last. */
+  private advance(drain: { records: Buffer; at: number }): void {
+    drain.at = nextRecord(drain.records, drain.at);
+    this.next++;
+    if (!hasRecord(drain.records, drain.at)) this.first++;
+  }
+
   private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+    if (this.first === this.drains.length) {
+      this.drains = [];
+      this.first = 0;
+    } else if (this.first > 64) {
+      this.drains = this.drains.slice(this.first);
+      this.first = 0;
     }
   }
 }

@@ -31,7 +31,7 @@
 //   (EACCES) is skipped with a warning.
 // - Overlapping roots (one inside another): a directory is watched once, under the root that reached it first.
 import { EventEmitter } from 'node:events';
-import { openInotify, type InotifySyscallError, type NativeInotify, type RawEvent } from '../inotify/binding.js';
+import { openInotifyRecords, type InotifySyscallError, type NativeInotify } from '../inotify/binding.js';
 import { InosyncError } from '../errors.js';
 import { EventDispatch } from './dispatch.js';
 import { errnoCode, instanceLimitError } from './errors.js';
@@ -125,7 +125,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
   async start(): Promise<void> {
     if (this.inotify || this.closed) throw new Error('WatchTree.start: already started');
     try {
-      this.inotify = openInotify((events) => this.onBatch(events), (error) => this.onReadError(error));
+      this.inotify = openInotifyRecords((records) => this.onRecords(records), (error) => this.onReadError(error));
     } catch (error) {
       this.closed = true;
       throw errnoCode(error) === 'EMFILE' ? await instanceLimitError(error) : error;
@@ -169,8 +169,8 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     return this.inotify;
   }
 
-  private onBatch(events: RawEvent[]): void {
-    if (!this.closed) this.pairing.push(events);
+  private onRecords(records: Buffer): void {
+    if (!this.closed) this.pairing.push(records);
   }
 
   private onReadError(error: InotifySyscallError): void {
