@@ -12,6 +12,7 @@ import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPS = ['t0', 't1', 't2', 't3', 't4', 't5'];
 const SUBS = ['s0', 's1', 's2'];
@@ -190,3 +191,21 @@ function linkKeeping(t: TestContext, src: string, dst: string): { transport: Tra
   t.after(() => transport.stop());
   return { transport, lines };
 }
+
+test('the standby of the next batch starts once a full sync has ended, not beside it', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  const lines: Array<{ msg?: string; args?: string[] }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string; args?: string[] }); } });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, logger });
+  t.after(() => transport.stop());
+  const standbys = (): number => lines.filter((line) => line.msg === 'rsync' && line.args?.includes('--delete-missing-args') === true).length;
+
+  const result = await transport.fullSync(undefined, ['start']);
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(lines.some((line) => line.msg === SPLIT), 'several runs');
+  assert.equal(standbys(), 0, 'no standby while the full sync ran');
+  await waitFor(() => standbys() === 1, { timeoutMs: 10_000 });
+});
