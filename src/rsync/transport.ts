@@ -137,6 +137,8 @@ export interface FullSyncOptions extends PassOption {
   lowPriority?: boolean;
   /** Where the hard links are, from a scan taken just before: with -H, a large tree is split only with it. */
   links?: LinkedNames;
+  /** The entries that scan counted: a large tree goes in more, smaller parts (full-sync-plan.ts). */
+  entries?: number;
 }
 
 /** Nothing to keep together: without -H a split breaks no link. */
@@ -256,7 +258,7 @@ export class Transport {
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
     const common = [...this.attrsNotHeld(), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
     const links = this.keepsHardLinks ? options.links : NO_LINKS;
-    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links });
+    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links, ...(options.entries === undefined ? {} : { entries: options.entries }) });
     if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
     const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, signal, options.lowPriority, pass);
     try {

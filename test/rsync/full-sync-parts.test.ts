@@ -6,7 +6,7 @@ import { existsSync, linkSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transport, type TransportOptions } from '../../src/rsync/transport.js';
 import { pino } from 'pino';
-import { planFullSync } from '../../src/rsync/full-sync-plan.js';
+import { MAX_PART_ENTRIES, planFullSync } from '../../src/rsync/full-sync-plan.js';
 import { LinkFinder, type LinkedNames } from '../../src/rsync/hard-links.js';
 import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
@@ -55,6 +55,19 @@ test('with filters only the root is shallow: each top-level directory is judged 
   assert.ok(plan);
   assert.deepEqual(plan.shallow.map(String), ['./']);
   assert.deepEqual(plan.parts.flat().map(String).sort(), TOPS);
+});
+
+test('a tree the scan counted large is cut into more parts, so that no run holds more than its share of the file list', async (t) => {
+  const src = tempDir(t);
+  wideTree(src);
+  const subtrees = TOPS.length * SUBS.length;
+  const fixed = await planFullSync(src, { procs: 2, filtered: false, links: [] });
+  assert.equal(fixed?.parts.length, 8, 'two runs, four groups each');
+  const cut = await planFullSync(src, { procs: 2, filtered: false, links: [], entries: subtrees * MAX_PART_ENTRIES });
+  assert.equal(cut?.parts.length, subtrees, 'a part per subtree');
+  assert.deepEqual(cut.parts.flat().map(String).sort(), fixed!.parts.flat().map(String).sort(), 'the same subtrees, only cut finer');
+  const small = await planFullSync(src, { procs: 2, filtered: false, links: [], entries: MAX_PART_ENTRIES });
+  assert.equal(small?.parts.length, 8, 'a small tree keeps the fixed number of parts');
 });
 
 test('a narrow tree goes as one run', async (t) => {
