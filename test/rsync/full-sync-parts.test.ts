@@ -222,3 +222,15 @@ test('the standby of the next batch starts once a full sync has ended, not besid
   assert.equal(standbys(), 0, 'no standby while the full sync ran');
   await waitFor(() => standbys() === 1, { timeoutMs: 10_000 });
 });
+
+test('a level of more subtrees than are weighed one by one is shared out by count, every subtree in one part', async (t) => {
+  const src = tempDir(t);
+  const subtrees = ['a', 'b'].flatMap((top) => Array.from({ length: 520 }, (_, i) => `${top}/s${i}`));
+  makeTree(src, subtrees.map((path) => ({ path: `${path}/f`, content: 'x' })));
+  const plan = await planFullSync(src, { procs: 4, filtered: false, links: [] });
+  assert.ok(plan);
+  assert.deepEqual(plan.shallow.map(String).sort(), ['./', 'a/', 'b/']);
+  assert.deepEqual(plan.parts.flat().map(String).sort(), [...subtrees].sort());
+  assert.equal(plan.parts.length, 16);
+  for (const part of plan.parts) assert.ok(part.length >= 65 && part.length <= 66, `${part.length} subtrees in a part`);
+});
