@@ -41,10 +41,22 @@ export interface PlanOptions {
   filtered: boolean;
   /** The names of each inode to keep in one run (none without -H). */
   links: LinkedNames;
+  /** Entries in the tree, when a scan just counted them: a large tree is cut into more parts (MAX_PART_ENTRIES). */
+  entries?: number;
 }
 
 /** Subtrees per run to share out: enough that one large subtree does not leave the other runs idle. */
 const GROUPS_PER_PROC = 4;
+/**
+ * Entries a part is cut for at most, on average. Each part is one rsync with --no-inc-recursive, whose sender
+ * and generator both hold its whole file list: measured with -aHAX, the three processes of one run were about
+ * 15 MiB at 11k entries, 17 at 22k, 22 at 44k (a fixed ~13 MiB, then ~0.2 KiB an entry). With a fixed number
+ * of parts a 1M-file tree made parts of 70k entries (~27 MiB each, four at once); cut by size, the runs at
+ * once weigh the same at any size of tree, for one more rsync start (a few ms) every MAX_PART_ENTRIES entries.
+ */
+export const MAX_PART_ENTRIES = 25_000;
+/** Parts at most, whatever the size of the tree: each is a process start and, over ssh, a session. */
+const MAX_PARTS = 1024;
 /** Listings the plan may make below the root before it settles for what it found. */
 const MAX_LISTINGS = 64;
 /** How deep below the root shallow directories may go. */
@@ -53,7 +65,7 @@ const MAX_DEPTH = 3;
 /** The split, or undefined when the tree goes as one run (one proc, or too narrow to share out). */
 export async function planFullSync(source: string, options: PlanOptions): Promise<FullSyncPlan | undefined> {
   if (options.procs < 2) return undefined;
-  const wanted = options.procs * GROUPS_PER_PROC;
+  const wanted = Math.min(MAX_PARTS, Math.max(options.procs * GROUPS_PER_PROC, Math.ceil((options.entries ?? 0) / MAX_PART_ENTRIES)));
   const root = Buffer.from(`${source}/`);
   const shallow: Buffer[] = [];
   let frontier: Buffer[] = [Buffer.alloc(0)];
@@ -120,6 +132,9 @@ function subtreeOf(name: Buffer, index: ReadonlyMap<string, number>): number | u
 }
 
 const SLASH = Buffer.from('/');
+/** Units weighed at once, and units past which none is (see groupByWeight). */
+const WEIGH_AT_ONCE = 64;
+const MAX_WEIGHED = 1024;
 
 /** The subdirectories (not symlinks) of `dir` (relative to `root`), relative; none when it vanished. */
 async function subdirectories(root: Buffer, dir: Buffer): Promise<Buffer[]> {
@@ -137,9 +152,15 @@ async function subdirectories(root: Buffer, dir: Buffer): Promise<Buffer[]> {
  * keeps a big subtree from being grouped with other big ones; a unit weighs what its subtrees do.
  */
 async function groupByWeight(root: Buffer, units: Buffer[][], count: number): Promise<Buffer[][]> {
-  const weighed = await Promise.all(units.map(async (paths) => ({
-    paths, weight: (await Promise.all(paths.map((path) => weight(Buffer.concat([root, path]))))).reduce((a, b) => a + b, 0),
-  })));
+  const weighed: Array<{ paths: Buffer[]; weight: number }> = [];
+  // A level below the root may hold tens of thousands of subtrees: an lstat each, all at once, took the agent
+  // 137 MiB over its size and 2.7 s for 20,000 (a loaded 2-core machine). So a few at a time, and past
+  // MAX_WEIGHED none: so many subtrees share out evenly enough by count.
+  for (let from = 0; from < units.length; from += WEIGH_AT_ONCE) {
+    weighed.push(...await Promise.all(units.slice(from, from + WEIGH_AT_ONCE).map(async (paths) => ({
+      paths, weight: units.length > MAX_WEIGHED ? paths.length : (await Promise.all(paths.map((path) => weight(Buffer.concat([root, path]))))).reduce((a, b) => a + b, 0),
+    }))));
+  }
   weighed.sort((a, b) => b.weight - a.weight);
   const groups = Array.from({ length: count }, () => ({ weight: 0, paths: [] as Buffer[] }));
   for (const item of weighed) {

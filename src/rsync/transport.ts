@@ -25,8 +25,9 @@
 // Not beside a live batch: a host has one rsync at a time, so a storm's peak memory is one rsync and its ssh
 // per host, not twice that (measured: 36 MiB of children instead of 64 for two hosts; a waiting standby is
 // ended before a tree run, which cannot use it). One started beside a batch saved only the next batch its
-// start, a small share of what a batch that gathered while another ran costs. The startup sync starts the
-// first, beside it; later ones only once the receiver has taken --delete-missing-args (a standby carries it).
+// start, a small share of what a batch that gathered while another ran costs. A full sync starts the first
+// once it has ended (beside it, it added to the peak); later ones only once the receiver has taken
+// --delete-missing-args (a standby carries it).
 // A standby left unused for STANDBY_IDLE_MS is ended: it costs two local processes (about 14 MiB) and a
 // session on the host, and without it the ssh master, too, closes after its ControlPersist (ssh-master.ts).
 // The next change then pays a fresh rsync start (and an ssh handshake if the master has closed), and the
@@ -136,6 +137,8 @@ export interface FullSyncOptions extends PassOption {
   lowPriority?: boolean;
   /** Where the hard links are, from a scan taken just before: with -H, a large tree is split only with it. */
   links?: LinkedNames;
+  /** The entries that scan counted: a large tree goes in more, smaller parts (full-sync-plan.ts). */
+  entries?: number;
 }
 
 /** Nothing to keep together: without -H a split breaks no link. */
@@ -255,13 +258,18 @@ export class Transport {
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
     const common = [...this.attrsNotHeld(), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
     const links = this.keepsHardLinks ? options.links : NO_LINKS;
-    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links });
+    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links, ...(options.entries === undefined ? {} : { entries: options.entries }) });
     if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
     const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, signal, options.lowPriority, pass);
-    // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
-    // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby.
-    this.prepareStandby(true);
-    return runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
+    try {
+      return await runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
+    } finally {
+      // Ahead of any proof that the receiver takes --delete-missing-args: the first change after startup then
+      // costs its transfer alone, and a receiver that rejects the flag does so once, in this standby. Once the
+      // full sync has ended, not beside it: its two processes (about 11 MiB) added to the full sync's peak,
+      // and it ended unused anyway when the full sync took longer than STANDBY_IDLE_MS.
+      this.prepareStandby(true);
+    }
   }
 
   /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */

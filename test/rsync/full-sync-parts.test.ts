@@ -6,12 +6,13 @@ import { existsSync, linkSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transport, type TransportOptions } from '../../src/rsync/transport.js';
 import { pino } from 'pino';
-import { planFullSync } from '../../src/rsync/full-sync-plan.js';
+import { MAX_PART_ENTRIES, planFullSync } from '../../src/rsync/full-sync-plan.js';
 import { LinkFinder, type LinkedNames } from '../../src/rsync/hard-links.js';
 import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPS = ['t0', 't1', 't2', 't3', 't4', 't5'];
 const SUBS = ['s0', 's1', 's2'];
@@ -54,6 +55,19 @@ test('with filters only the root is shallow: each top-level directory is judged 
   assert.ok(plan);
   assert.deepEqual(plan.shallow.map(String), ['./']);
   assert.deepEqual(plan.parts.flat().map(String).sort(), TOPS);
+});
+
+test('a tree the scan counted large is cut into more parts, so that no run holds more than its share of the file list', async (t) => {
+  const src = tempDir(t);
+  wideTree(src);
+  const subtrees = TOPS.length * SUBS.length;
+  const fixed = await planFullSync(src, { procs: 2, filtered: false, links: [] });
+  assert.equal(fixed?.parts.length, 8, 'two runs, four groups each');
+  const cut = await planFullSync(src, { procs: 2, filtered: false, links: [], entries: subtrees * MAX_PART_ENTRIES });
+  assert.equal(cut?.parts.length, subtrees, 'a part per subtree');
+  assert.deepEqual(cut.parts.flat().map(String).sort(), fixed!.parts.flat().map(String).sort(), 'the same subtrees, only cut finer');
+  const small = await planFullSync(src, { procs: 2, filtered: false, links: [], entries: MAX_PART_ENTRIES });
+  assert.equal(small?.parts.length, 8, 'a small tree keeps the fixed number of parts');
 });
 
 test('a narrow tree goes as one run', async (t) => {
@@ -190,3 +204,33 @@ function linkKeeping(t: TestContext, src: string, dst: string): { transport: Tra
   t.after(() => transport.stop());
   return { transport, lines };
 }
+
+test('the standby of the next batch starts once a full sync has ended, not beside it', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  const lines: Array<{ msg?: string; args?: string[] }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string; args?: string[] }); } });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, logger });
+  t.after(() => transport.stop());
+  const standbys = (): number => lines.filter((line) => line.msg === 'rsync' && line.args?.includes('--delete-missing-args') === true).length;
+
+  const result = await transport.fullSync(undefined, ['start']);
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(lines.some((line) => line.msg === SPLIT), 'several runs');
+  assert.equal(standbys(), 0, 'no standby while the full sync ran');
+  await waitFor(() => standbys() === 1, { timeoutMs: 10_000 });
+});
+
+test('a level of more subtrees than are weighed one by one is shared out by count, every subtree in one part', async (t) => {
+  const src = tempDir(t);
+  const subtrees = ['a', 'b'].flatMap((top) => Array.from({ length: 520 }, (_, i) => `${top}/s${i}`));
+  makeTree(src, subtrees.map((path) => ({ path: `${path}/f`, content: 'x' })));
+  const plan = await planFullSync(src, { procs: 4, filtered: false, links: [] });
+  assert.ok(plan);
+  assert.deepEqual(plan.shallow.map(String).sort(), ['./', 'a/', 'b/']);
+  assert.deepEqual(plan.parts.flat().map(String).sort(), [...subtrees].sort());
+  assert.equal(plan.parts.length, 16);
+  for (const part of plan.parts) assert.ok(part.length >= 65 && part.length <= 66, `${part.length} subtrees in a part`);
+});

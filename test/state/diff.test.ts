@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffRecord } from '../../src/state/diff.js';
 import { EntryReader, EntryWriter } from '../../src/state/files.js';
-import { comparePaths, unknownEntry, type Entry, type EntryKind } from '../../src/state/entry.js';
+import { comparePaths, decodeEntry, unknownEntry, type Entry, type EntryKind } from '../../src/state/entry.js';
 
 function entry(path: string, kind: EntryKind = 'file', change: Partial<Entry> = {}): Entry {
   return { path: Buffer.from(path), kind, mode: kind === 'dir' ? 0o40755 : 0o100644, uid: 0, gid: 0, size: 4n, mtimeNs: 1n, ctimeNs: 1n, ino: BigInt(path.length + 1), ...change };
@@ -79,4 +79,17 @@ test('a difference past the limit is given up (a full sync is cheaper)', async (
 test('names that sort around the slash keep subtrees together ("a" < "a/x" < "a-b")', async () => {
   const source = [...base, entry('a-b'), entry('a.b', 'dir'), entry('a.b/c')];
   assert.deepEqual(await marks(base, source), ['path a-b', 'tree a.b']);
+});
+
+test('a record of many chunks, with entries of the longest paths across the chunk boundaries, reads back whole', async () => {
+  // Paths of 1 to 4096 bytes: about 8 MiB, eight chunks, entries cut at every boundary.
+  const long = (i: number): string => `d${i % 7}/${String(i).padStart(4, '0')}${'x'.repeat((i * 997) % 4090)}`.slice(0, 4096);
+  const entries = [entry('', 'dir'), ...Array.from({ length: 7 }, (_, d) => entry(`d${d}`, 'dir')), ...Array.from({ length: 4000 }, (_, i) => entry(long(i)))];
+  const reader = await stream(entries);
+  const read: string[] = [];
+  for (const c = reader.cursor(); !c.done; c.next()) read.push(decodeEntry(c.bytes, c.at)!.entry.path.toString());
+  await reader.close();
+  assert.deepEqual(read, entries.map((e) => e.path).sort(comparePaths).map(String));
+  const changed = entries.map((e, i) => (i === 2500 ? { ...e, size: 5n } : e));
+  assert.deepEqual(await marks(entries, changed, 10), [`path ${long(2500 - 8)}`]);
 });
