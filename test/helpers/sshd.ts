@@ -15,6 +15,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { CleanupContext } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export interface SshHost {
   /** 127.0.0.N */
@@ -107,10 +108,14 @@ export async function startSshd(t: CleanupContext, options: { startTimeoutMs?: n
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       // Connection handlers are sshd's children in their own sessions: end them too, like a host going down.
+      // The listener is frozen first: a connection it forks between the listing and its own end would
+      // outlive the "host" (a client connecting just then got its files through).
+      child.kill('SIGSTOP');
+      await waitFor(() => (['T', undefined].includes(processState(child.pid!)) ? true : undefined), { what: 'sshd to be frozen', timeoutMs: 5000, intervalMs: 1 });
       for (const pid of childrenOf(child.pid!)) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }
-      child.kill('SIGTERM');
+      child.kill('SIGKILL');
       await gone;
     },
     async block() {
@@ -167,6 +172,16 @@ export function greetsWith(address: string, port: number, banner: string): Promi
     socket.once('error', () => done(false));
     socket.once('data', (chunk: Buffer) => done(chunk.toString('latin1').startsWith(banner)));
   });
+}
+
+/** The state letter of /proc/PID/stat (T: stopped); undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
 }
 
 function childrenOf(parent: number): number[] {
