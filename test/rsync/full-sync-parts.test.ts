@@ -190,3 +190,17 @@ function linkKeeping(t: TestContext, src: string, dst: string): { transport: Tra
   t.after(() => transport.stop());
   return { transport, lines };
 }
+
+test('a verification (whole) of a wide tree goes as one run, and its deletes are as exact', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  wideTree(dst, [{ path: 'gone-top/x/y', content: 'old' }, ...TOPS.map((top) => ({ path: `${top}/s0/stale`, content: 'old' }))]);
+  const { transport, lines } = linkKeeping(t, src, dst);
+
+  const result = await transport.fullSync(undefined, ['start'], { links: await scannedLinks(src), whole: true });
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(!lines.some((line) => line.msg === SPLIT), 'one run');
+  assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
+});
