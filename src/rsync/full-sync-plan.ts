@@ -43,6 +43,13 @@ export interface PlanOptions {
   links: LinkedNames;
   /** Entries in the tree, when a scan just counted them: a large tree is cut into more parts (MAX_PART_ENTRIES). */
   entries?: number;
+  /**
+   * Parts only as the size needs (MAX_PART_ENTRIES each), to run one after another: a verification, which has
+   * next to nothing to send. Parts pay for sending; for checking, parts side by side only compete for the
+   * cores (200k files, 2 cores, nothing to send: -a 4.1 s of CPU in 16 parts, 2.3 s in one), while one run of
+   * a very large tree holds its whole file list.
+   */
+  serial?: boolean;
 }
 
 /** Subtrees per run to share out: enough that one large subtree does not leave the other runs idle. */
@@ -64,8 +71,9 @@ const MAX_DEPTH = 3;
 
 /** The split, or undefined when the tree goes as one run (one proc, or too narrow to share out). */
 export async function planFullSync(source: string, options: PlanOptions): Promise<FullSyncPlan | undefined> {
-  if (options.procs < 2) return undefined;
-  const wanted = Math.min(MAX_PARTS, Math.max(options.procs * GROUPS_PER_PROC, Math.ceil((options.entries ?? 0) / MAX_PART_ENTRIES)));
+  const bySize = Math.ceil((options.entries ?? 0) / MAX_PART_ENTRIES);
+  if (options.serial === true ? bySize < 2 : options.procs < 2) return undefined;
+  const wanted = Math.min(MAX_PARTS, options.serial === true ? bySize : Math.max(options.procs * GROUPS_PER_PROC, bySize));
   const root = Buffer.from(`${source}/`);
   const shallow: Buffer[] = [];
   let frontier: Buffer[] = [Buffer.alloc(0)];
@@ -84,7 +92,7 @@ export async function planFullSync(source: string, options: PlanOptions): Promis
     frontier = below;
   }
   const units = keepLinksTogether(subtrees, options.links);
-  if (units === undefined || units.length < options.procs) return undefined;
+  if (units === undefined || units.length < (options.serial === true ? 2 : options.procs)) return undefined;
   return {
     shallow: shallow.map((dir) => (dir.length === 0 ? Buffer.from('./') : Buffer.concat([dir, SLASH]))),
     parts: await groupByWeight(root, units, Math.min(wanted, units.length)),

@@ -12,8 +12,9 @@
 //   fullSync: `rsync ATTRS -r --delete --force SRC/ DST/`; a large tree is split into runs side by side,
 //             deletes still exact (full-sync-plan.ts, up to fullSyncProcs at once); with -H in ATTRS only
 //             when the caller's scan says where the hard links are (hard-links.ts), and each inode's names
-//             then go in one run. On a source that cannot hold ACLs or xattrs (bare-source.ts) it leaves
-//             out -A and -X, which cost as much as the scan itself.
+//             then go in one run. A verification (`serial`) is split only as its size needs, one part at a time.
+//             On a source that cannot hold ACLs or xattrs (bare-source.ts) it leaves out -A and -X, which
+//             cost as much as the scan itself.
 //
 // The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
 // then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
@@ -139,6 +140,8 @@ export interface FullSyncOptions extends PassOption {
   links?: LinkedNames;
   /** The entries that scan counted: a large tree goes in more, smaller parts (full-sync-plan.ts). */
   entries?: number;
+  /** A verification: split only as its size needs, the parts one after another (full-sync-plan.ts `serial`). */
+  serial?: boolean;
 }
 
 /** Nothing to keep together: without -H a split breaks no link. */
@@ -258,9 +261,10 @@ export class Transport {
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
     const common = [...this.attrsNotHeld(), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
     const links = this.keepsHardLinks ? options.links : NO_LINKS;
-    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links, ...(options.entries === undefined ? {} : { entries: options.entries }) });
+    const serial = options.serial === true;
+    const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: this.fullSyncProcs, filtered: this.filtered(), links, serial, ...(options.entries === undefined ? {} : { entries: options.entries }) });
     if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
-    const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, signal, options.lowPriority, pass);
+    const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, serial ? 1 : this.fullSyncProcs, signal, options.lowPriority, pass);
     try {
       return await runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
     } finally {
@@ -272,8 +276,8 @@ export class Transport {
     }
   }
 
-  /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `fullSyncProcs` at a time. */
-  private async runParts(plan: FullSyncPlan, common: string[], signal?: AbortSignal, lowPriority = false, pass?: Pass): Promise<Run[]> {
+  /** A split full sync (full-sync-plan.ts): the shallow run, then the parts, `procs` at a time. */
+  private async runParts(plan: FullSyncPlan, common: string[], procs: number, signal?: AbortSignal, lowPriority = false, pass?: Pass): Promise<Run[]> {
     const shallow = await this.rsync(['--no-recursive', '-d', ...common, '--force', '--files-from=-', '--from0'], Buffer.concat(plan.shallow.flatMap((dir) => [dir, NUL])), signal, undefined, lowPriority, pass);
     if (!succeeded(shallow)) return [shallow];
     const runs: Run[] = [shallow];
@@ -285,7 +289,7 @@ export class Transport {
         if (!succeeded(run)) waiting.length = 0; // the result is that failure: the rest would be redone anyway
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.fullSyncProcs, plan.parts.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(procs, plan.parts.length) }, worker));
     // The first failure (finish() stops at it) is what the result reports.
     return [...runs.filter(succeeded), ...runs.filter((run) => !succeeded(run))];
   }

@@ -41,7 +41,7 @@ export interface StateOptions {
  * runs report into a pass of ours (the scan before a full sync, the startup difference: src/status/progress.ts).
  */
 export interface PrioritizedTransport extends SyncTransport {
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; pass?: Pass; links?: LinkedNames; entries?: number }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -213,7 +213,7 @@ class RecordingTransport implements SyncTransport {
     pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
-      const result = await this.inner.fullSync(signal, causes, { lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(taken ? { entries: taken.entries } : {}) });
+      const result = await this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(taken ? { entries: taken.entries } : {}) });
       outcome = result.outcome;
       if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
         await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));

@@ -1,6 +1,6 @@
 // Hard links through whole agents with the default -aHAX: a full sync split into parts (full-sync-plan.ts)
 // keeps every inode's names in one run, at the first start and at a restart after links were made while the
-// agent was down, to local and ssh targets.
+// agent was down, to local and ssh targets; a verification goes as one run, links and all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -41,10 +41,19 @@ test('a split full sync keeps hard links within and across directories, at the f
   await stop(first);
 
   link('t0/s1/f', 't3/s0/made-while-down');
-  link('t4/s0/f', 't5/s1/deep/too');
-  const again = await startAgent(t, mirror, extra);
-  await again.waitForLog((l) => synced('full')(l) && l.host === mirror.dirs[0], 'the verification of the local target', 30_000);
-  await again.waitForLog((l) => synced('full')(l) && l.host !== mirror.dirs[0], 'the verification of the ssh target', 30_000);
+  // Without trusting the record: a full sync, split on its own scan's finding.
+  const again = await startAgent(t, mirror, [...extra, '--no-trust-state']);
+  await again.waitForLog((l) => synced('full')(l) && l.host === mirror.dirs[0], 'the full sync of the local target', 30_000);
+  await again.waitForLog((l) => synced('full')(l) && l.host !== mirror.dirs[0], 'the full sync of the ssh target', 30_000);
   await converged(mirror);
-  assert.equal(again.logs().filter(split).length, 2, 'each verification was split, on the startup scan\'s finding');
+  assert.equal(again.logs().filter(split).length, 2, 'each full sync was split, on its scan\'s finding');
+  await stop(again);
+
+  link('t4/s0/f', 't5/s1/deep/too');
+  // Trusting it: the difference, and a verification in one run (it checks; parts pay for sending).
+  const third = await startAgent(t, mirror, extra);
+  await third.waitForLog((l) => synced('full')(l) && l.host === mirror.dirs[0], 'the verification of the local target', 30_000);
+  await third.waitForLog((l) => synced('full')(l) && l.host !== mirror.dirs[0], 'the verification of the ssh target', 30_000);
+  await converged(mirror);
+  assert.equal(third.logs().filter(split).length, 0, 'no verification was split');
 });

@@ -234,3 +234,31 @@ test('a level of more subtrees than are weighed one by one is shared out by coun
   assert.equal(plan.parts.length, 16);
   for (const part of plan.parts) assert.ok(part.length >= 65 && part.length <= 66, `${part.length} subtrees in a part`);
 });
+
+test('a verification (serial) of a wide tree with no count from a scan goes as one run, deletes as exact', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  wideTree(dst, [{ path: 'gone-top/x/y', content: 'old' }, ...TOPS.map((top) => ({ path: `${top}/s0/stale`, content: 'old' }))]);
+  const { transport, lines } = linkKeeping(t, src, dst);
+
+  const result = await transport.fullSync(undefined, ['start'], { links: await scannedLinks(src), serial: true });
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.ok(!lines.some((line) => line.msg === SPLIT), 'one run');
+  assert.deepEqual(await compareTrees(src, dst, { hardLinks: true }), []);
+});
+
+test('a verification of a tree counted large is cut only as its size needs, however many procs', async (t) => {
+  const src = tempDir(t);
+  wideTree(src);
+
+  const small = await planFullSync(src, { procs: 4, filtered: false, links: [], serial: true, entries: MAX_PART_ENTRIES });
+  const large = await planFullSync(src, { procs: 4, filtered: false, links: [], serial: true, entries: 3 * MAX_PART_ENTRIES });
+
+  assert.equal(small, undefined);
+  assert.ok(large);
+  assert.equal(large.parts.length, 3);
+  const listed = large.parts.flat().map(String);
+  assert.equal(new Set(listed).size, listed.length, 'each subtree in one part');
+});
