@@ -2,11 +2,16 @@
 // model tells it from the id (a wd, or a parent and a name), so a slot is one Int32. Linear probing; a removal
 // shifts the entries behind it back (no tombstones, so a table with churn never fills with them).
 
+import { column } from './columns.js';
+
 /** Smallest table: slots, a power of two. */
 const FIRST_SLOTS = 1024;
 
+/** A table's slots, in pages of their own (see columns.ts): the old ones of a resize go back to the system. */
+const slotsOf = (size: number): Int32Array => column(Int32Array, 4, size, size);
+
 export class IdTable {
-  private slots = new Int32Array(FIRST_SLOTS);
+  private slots = slotsOf(FIRST_SLOTS);
   private shift = 32 - Math.log2(FIRST_SLOTS);
   private count = 0;
 
@@ -52,7 +57,7 @@ export class IdTable {
   }
 
   clear(): void {
-    this.slots = new Int32Array(FIRST_SLOTS);
+    this.slots = slotsOf(FIRST_SLOTS);
     this.shift = 32 - Math.log2(FIRST_SLOTS);
     this.count = 0;
   }
@@ -66,7 +71,7 @@ export class IdTable {
 
   private resize(size: number): void {
     const old = this.slots;
-    this.slots = new Int32Array(size);
+    this.slots = slotsOf(size);
     this.shift = 32 - Math.log2(size);
     for (let i = 0; i < old.length; i++) {
       const id = old[i] as number;

@@ -11,6 +11,7 @@
 // happened a moment ago. When a listing finds another directory under a name than the model holds, the old
 // one is not dropped (its watch and its pending events are real) but kept as a past occupant of that name:
 // the queued events that name it (MOVED_FROM, DELETE) refer to it, first in, first out.
+import { column, grown, type Resizable } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface WatchRoot {
@@ -74,41 +75,10 @@ const PAST = 16;
 
 /** Nodes in the first columns; they grow by half. */
 const FIRST_CAPACITY = 1024;
-/**
- * Nodes a column grows to in place: its buffer is a resizable ArrayBuffer that reserves address space for this
- * many and is given pages as it grows, so growing copies nothing and leaves no garbage (copying columns left
- * their old copies in malloc's heap: 100,000 directories armed in 72 MiB of RSS instead of 68). Past it, the
- * column is copied into one that reserves eight times as much.
- */
+/** Nodes a column grows to in place (see columns.ts); past it, it is copied into one that reserves 8 times more. */
 const RESERVED = 2 ** 22;
 /** Bytes of names (and their lengths) a node reserves in the buffer of names. */
 const NAME_BYTES = 16;
-
-/** ES2024's resizable ArrayBuffer: Node 20 has it, this TypeScript's lib does not yet. */
-interface Resizable extends ArrayBuffer {
-  readonly maxByteLength: number;
-  resize(byteLength: number): void;
-}
-const ResizableBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => Resizable;
-
-type Column = Int32Array | Uint8Array;
-
-function column<A extends Column>(make: new (buffer: ArrayBuffer) => A, bytesEach: number, entries: number, reserved: number): A {
-  return new make(new ResizableBuffer(bytesEach * entries, { maxByteLength: bytesEach * reserved }));
-}
-
-/** The column with room for `entries`: the same one grown in place (it tracks its buffer's length), or a copy. */
-function grown<A extends Column>(array: A, entries: number): A {
-  const buffer = array.buffer as Resizable;
-  const size = entries * array.BYTES_PER_ELEMENT;
-  if (size <= buffer.maxByteLength) {
-    buffer.resize(size);
-    return array;
-  }
-  const copy = column(array.constructor as new (buffer: ArrayBuffer) => A, array.BYTES_PER_ELEMENT, entries, 8 * buffer.maxByteLength / array.BYTES_PER_ELEMENT);
-  copy.set(array);
-  return copy;
-}
 /** Cached paths (relative, and as events show them) kept at most: the directories events come from now. */
 const PATH_CACHE = 4096;
 
