@@ -77,3 +77,30 @@ test('wds far apart (the kernel\'s count near INT_MAX) are found, listed and for
   assert.equal(m.get(2 ** 30), undefined);
   assert.deepEqual(m.nodes(), [top, high]);
 });
+
+test('a forgotten node\'s id serves the next new one, and nothing below or beside it names it', () => {
+  const { m, root, top } = model();
+  const a = m.add(2, root, top, 'a', true);
+  const b = m.add(3, root, a, 'b', true);
+  m.forget(a);
+  assert.equal(m.get(2), undefined);
+  assert.equal(m.child(top, 'a'), undefined);
+  const c = m.add(4, root, top, 'c', true);
+  assert.equal(c, a, 'the id is used again');
+  assert.deepEqual(m.subtree(c), [c], 'the old children are not the new node\'s');
+  assert.equal(m.child(c, 'b'), undefined);
+  m.place(b, c, 'b2');
+  assert.equal(m.absolutePath(b).toString(), '/r/c/b2');
+});
+
+test('names stay exact through many renames (the buffer of names is compacted)', () => {
+  const { m, root, top } = model();
+  const nodes = Array.from({ length: 200 }, (_, i) => m.add(10 + i, root, top, `n${i}`, true));
+  for (let round = 0; round < 400; round++) {
+    for (const [i, n] of nodes.entries()) m.place(n, top, `${'x'.repeat(round % 50)}-${i}-${round}`);
+  }
+  for (const [i, n] of nodes.entries()) {
+    assert.equal(m.name(n), `${'x'.repeat(399 % 50)}-${i}-399`);
+    assert.equal(m.child(top, m.name(n)), n);
+  }
+});
