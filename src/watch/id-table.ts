@@ -4,8 +4,10 @@
 
 import { column } from './columns.js';
 
-/** Smallest table: slots, a power of two. */
-const FIRST_SLOTS = 1024;
+/** Smallest table: slots, a power of two (64 KiB: a small tree's table never grows). */
+const FIRST_SLOTS = 16384;
+/** A full table grows fourfold: each growth rehashes every id (through the model's hash of its key). */
+const GROWTH = 4;
 
 /** A table's slots, in pages of their own (see columns.ts): the old ones of a resize go back to the system. */
 const slotsOf = (size: number): Int32Array => column(Int32Array, 4, size, size);
@@ -30,7 +32,7 @@ export class IdTable {
   /** Stores an id; `hash` is its key's hash. */
   insert(id: number, hash: number): void {
     // At most half full: probes stay short.
-    if (2 * (this.count + 1) > this.slots.length) this.resize(this.slots.length * 2);
+    if (2 * (this.count + 1) > this.slots.length) this.resize(this.slots.length * GROWTH);
     this.put(id, hash);
     this.count++;
   }
@@ -53,7 +55,7 @@ export class IdTable {
     }
     this.slots[i] = 0;
     this.count--;
-    if (this.slots.length > FIRST_SLOTS && 8 * this.count < this.slots.length) this.resize(this.slots.length / 2);
+    if (this.slots.length > FIRST_SLOTS && 4 * GROWTH * this.count < this.slots.length) this.resize(this.slots.length / GROWTH);
   }
 
   clear(): void {

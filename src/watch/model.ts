@@ -165,8 +165,12 @@ export class WatchModel {
   }
 
   child(parent: WatchNode, name: Latin1): WatchNode | undefined {
+    return this.childByHash(parent, name, nameHash(parent, name));
+  }
+
+  private childByHash(parent: WatchNode, name: Latin1, hash: number): WatchNode | undefined {
     this.lookingUnder = parent;
-    const id = this.byName.find(nameHash(parent, name), name, this.hasName);
+    const id = this.byName.find(hash, name, this.hasName);
     return id === 0 ? undefined : (id as WatchNode);
   }
 
@@ -225,10 +229,11 @@ export class WatchModel {
     this.byWd.insert(node, wdHash(wd));
     this.live++;
     if (parent !== undefined) {
-      const occupant = this.child(parent, name);
+      const hash = nameHash(parent, name);
+      const occupant = this.childByHash(parent, name, hash);
       if (occupant !== undefined && this.isLive(occupant)) this.pushPast(parent, occupant);
       else if (occupant !== undefined) this.unlink(occupant);
-      this.link(node, parent, false);
+      this.link(node, parent, false, hash);
     }
     return node;
   }
@@ -462,7 +467,8 @@ export class WatchModel {
   }
 
   /** Into its parent's children (as a past occupant, or as what is there now): parent and name are set. */
-  private link(node: WatchNode, parent: WatchNode, past: boolean): void {
+  /** `hash`: the nameHash of parent and the node's name, when the caller has it. */
+  private link(node: WatchNode, parent: WatchNode, past: boolean, hash = this.storedNameHash(node)): void {
     this.parents[node] = parent;
     this.flags[node] = (this.flags[node] as number) | LINKED | (past ? PAST : 0);
     const head = this.first[parent] as number;
@@ -475,7 +481,7 @@ export class WatchModel {
       const list = this.pastOf.get(key);
       if (list) list.push(node);
       else this.pastOf.set(key, [node]);
-    } else this.byName.insert(node, this.storedNameHash(node));
+    } else this.byName.insert(node, hash);
   }
 
   private pushPast(parent: WatchNode, node: WatchNode): void {
