@@ -2,8 +2,6 @@
 // model tells it from the id (a wd, or a parent and a name), so a slot is one Int32. Linear probing; a removal
 // shifts the entries behind it back (no tombstones, so a table with churn never fills with them).
 
-import { column } from './columns.js';
-
 /** Smallest table: slots, a power of two (64 KiB: a small tree's table never grows). */
 const FIRST_SLOTS = 16384;
 /**
@@ -12,8 +10,7 @@ const FIRST_SLOTS = 16384;
  */
 const GROWTH = 2;
 
-/** A table's slots, in pages of their own (see columns.ts): the old ones of a resize go back to the system. */
-const slotsOf = (size: number): Int32Array => column(Int32Array, 4, size, size);
+const slotsOf = (size: number): Int32Array => new Int32Array(size);
 
 export class IdTable {
   private slots = slotsOf(FIRST_SLOTS);

@@ -11,7 +11,7 @@
 // happened a moment ago. When a listing finds another directory under a name than the model holds, the old
 // one is not dropped (its watch and its pending events are real) but kept as a past occupant of that name:
 // the queued events that name it (MOVED_FROM, DELETE) refer to it, first in, first out.
-import { column, grown, type Resizable } from './columns.js';
+import { grown, GROWTH } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface WatchRoot {
@@ -73,10 +73,8 @@ const LINKED = 8;
 /** A past occupant of its name (see the header): in the list of children, not in the table of names. */
 const PAST = 16;
 
-/** Nodes in the first columns; they grow by half. */
-const FIRST_CAPACITY = 1024;
-/** Nodes a column grows to in place (see columns.ts); past it, it is copied into one that reserves 8 times more. */
-const RESERVED = 2 ** 22;
+/** Nodes in the first columns: pages are given to the entries used only (see columns.ts). */
+const FIRST_CAPACITY = 2 ** 17;
 /** Bytes of names (and their lengths) a node reserves in the buffer of names. */
 const NAME_BYTES = 16;
 /** Cached paths (relative, and as events show them) kept at most: the directories events come from now. */
@@ -92,20 +90,20 @@ function nameHash(parent: number, name: Latin1): number {
 }
 
 export class WatchModel {
-  private flags = column(Uint8Array, 1, FIRST_CAPACITY, RESERVED);
-  private wds = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
-  private parents = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
-  private rootOf = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
+  private flags = new Uint8Array(FIRST_CAPACITY);
+  private wds = new Int32Array(FIRST_CAPACITY);
+  private parents = new Int32Array(FIRST_CAPACITY);
+  private rootOf = new Int32Array(FIRST_CAPACITY);
   /** Where the node's name starts in `names`: two bytes of length (little-endian), then the bytes. */
-  private nameAt = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
+  private nameAt = new Int32Array(FIRST_CAPACITY);
   /** Children as a doubly linked list: a node's first child, and each child's siblings. */
-  private first = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
-  private next = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
-  private prev = column(Int32Array, 4, FIRST_CAPACITY, RESERVED);
+  private first = new Int32Array(FIRST_CAPACITY);
+  private next = new Int32Array(FIRST_CAPACITY);
+  private prev = new Int32Array(FIRST_CAPACITY);
   /** Ids handed out so far; id 0 is none. */
   private top = 0;
   private readonly free: number[] = [];
-  private names = column(Uint8Array, NAME_BYTES, FIRST_CAPACITY, RESERVED);
+  private names = new Uint8Array(NAME_BYTES * FIRST_CAPACITY);
   private namesEnd = 0;
   /** Bytes of `names` no node uses any more (renamed, forgotten): compacted once they are half. */
   private namesWasted = 0;
@@ -400,7 +398,7 @@ export class WatchModel {
     const reused = this.free.pop();
     if (reused !== undefined) return reused as WatchNode;
     const id = ++this.top;
-    if (id >= this.flags.length) this.grow(Math.ceil(this.flags.length * 1.5));
+    if (id >= this.flags.length) this.grow(this.flags.length * GROWTH);
     return id as WatchNode;
   }
 
@@ -423,7 +421,7 @@ export class WatchModel {
   private setName(node: WatchNode, name: Latin1): void {
     if (this.namesWasted > 65536 && this.namesWasted * 2 > this.namesEnd) this.compactNames();
     const need = this.namesEnd + 2 + name.length;
-    if (need > this.names.length) this.names = grown(this.names, Math.max(need, Math.ceil(this.names.length * 1.5)));
+    if (need > this.names.length) this.names = grown(this.names, Math.max(need, this.names.length * GROWTH));
     const at = this.namesEnd;
     this.names[at] = name.length & 0xff;
     this.names[at + 1] = name.length >> 8;
@@ -434,7 +432,7 @@ export class WatchModel {
   }
 
   private compactNames(): void {
-    const compact = column(Uint8Array, 1, Math.max(NAME_BYTES * FIRST_CAPACITY, this.namesEnd - this.namesWasted), (this.names.buffer as Resizable).maxByteLength);
+    const compact = new Uint8Array(this.names.length);
     let end = 0;
     for (let id = 1; id <= this.top; id++) {
       if (!((this.flags[id] as number) & USED)) continue;
