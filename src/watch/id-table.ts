@@ -2,8 +2,12 @@
 // model tells it from the id (a wd, or a parent and a name), so a slot is one Int32. Linear probing; a removal
 // shifts the entries behind it back (no tombstones, so a table with churn never fills with them).
 
-/** Smallest table: slots, a power of two (64 KiB: a small tree's table never grows). */
-const FIRST_SLOTS = 16384;
+/**
+ * Smallest table: slots, a power of two (256 KiB, given pages only where written). Growing while a walk is
+ * young costs more than the hashing again: each growth makes the JIT's code for the table's users start over
+ * (arming 20,000 directories: 140 ms of user CPU instead of 170 from 16,384 slots, and 1.7 MiB less RSS).
+ */
+const FIRST_SLOTS = 65536;
 /**
  * A full table doubles. Fourfold would rehash less (each growth hashes every name again), but holds up to 8
  * slots an id: a million directories' two tables took 32 MiB instead of 16.
