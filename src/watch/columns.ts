@@ -10,9 +10,12 @@ export type Column = Int32Array | Uint8Array;
 /** How much larger a column is made when full. */
 export const GROWTH = 4;
 
-/** The column with room for `entries` (zero past the old ones): a copy. */
-export function grown<A extends Column>(array: A, entries: number): A {
+/**
+ * A new column of `entries`, zero past the first `used` of `array`, copied: only they are written, so that a
+ * column made anew (used 0) is given no pages yet.
+ */
+export function grown<A extends Column>(array: A, entries: number, used: number): A {
   const copy = new (array.constructor as new (length: number) => A)(entries);
-  copy.set(entries >= array.length ? array : array.subarray(0, entries));
+  copy.set(array.subarray(0, Math.min(used, entries)));
   return copy;
 }

@@ -297,11 +297,10 @@ export class WatchModel {
     this.free.push(node);
   }
 
-  /** Forgets every node at once (the tree closes): the columns give their pages back. */
+  /** Forgets every node at once (the tree closes): new columns, whose pages are given as written again. */
   clear(): void {
-    this.grow(FIRST_CAPACITY);
-    for (const array of [this.flags, this.wds, this.parents, this.rootOf, this.nameAt, this.first, this.next, this.prev]) array.fill(0);
-    this.names = grown(this.names, NAME_BYTES * FIRST_CAPACITY);
+    this.grow(FIRST_CAPACITY, 0);
+    this.names = grown(this.names, NAME_BYTES * FIRST_CAPACITY, 0);
     this.top = 0;
     this.free.length = 0;
     this.namesEnd = 0;
@@ -398,19 +397,20 @@ export class WatchModel {
     const reused = this.free.pop();
     if (reused !== undefined) return reused as WatchNode;
     const id = ++this.top;
-    if (id >= this.flags.length) this.grow(this.flags.length * GROWTH);
+    if (id >= this.flags.length) this.grow(this.flags.length * GROWTH, id);
     return id as WatchNode;
   }
 
-  private grow(size: number): void {
-    this.flags = grown(this.flags, size);
-    this.wds = grown(this.wds, size);
-    this.parents = grown(this.parents, size);
-    this.rootOf = grown(this.rootOf, size);
-    this.nameAt = grown(this.nameAt, size);
-    this.first = grown(this.first, size);
-    this.next = grown(this.next, size);
-    this.prev = grown(this.prev, size);
+  /** New columns of `size` nodes, with the first `used` (ids 0 to used - 1) copied. */
+  private grow(size: number, used: number): void {
+    this.flags = grown(this.flags, size, used);
+    this.wds = grown(this.wds, size, used);
+    this.parents = grown(this.parents, size, used);
+    this.rootOf = grown(this.rootOf, size, used);
+    this.nameAt = grown(this.nameAt, size, used);
+    this.first = grown(this.first, size, used);
+    this.next = grown(this.next, size, used);
+    this.prev = grown(this.prev, size, used);
   }
 
   private nameLength(at: number): number {
@@ -421,7 +421,7 @@ export class WatchModel {
   private setName(node: WatchNode, name: Latin1): void {
     if (this.namesWasted > 65536 && this.namesWasted * 2 > this.namesEnd) this.compactNames();
     const need = this.namesEnd + 2 + name.length;
-    if (need > this.names.length) this.names = grown(this.names, Math.max(need, this.names.length * GROWTH));
+    if (need > this.names.length) this.names = grown(this.names, Math.max(need, this.names.length * GROWTH), this.namesEnd);
     const at = this.namesEnd;
     this.names[at] = name.length & 0xff;
     this.names[at + 1] = name.length >> 8;
