@@ -223,11 +223,10 @@ export class WatchModel {
     if (r < 0) r = this.roots.push(root) - 1;
     this.rootOf[node] = r;
     this.flags[node] = USED | LIVE | (isDir ? DIR : 0);
-    this.setName(node, name);
+    const hash = this.setName(node, name, parent ?? 0);
     this.byWd.insert(node, wdHash(wd));
     this.live++;
     if (parent !== undefined) {
-      const hash = nameHash(parent, name);
       const occupant = this.childByHash(parent, name, hash);
       if (occupant !== undefined && this.isLive(occupant)) this.pushPast(parent, occupant);
       else if (occupant !== undefined) this.unlink(occupant);
@@ -417,8 +416,12 @@ export class WatchModel {
     return (this.names[at] as number) | ((this.names[at + 1] as number) << 8);
   }
 
-  /** Stores a node's name (one unused before: the caller has taken the node out of the table of names). */
-  private setName(node: WatchNode, name: Latin1): void {
+  /**
+   * Stores a node's name (one unused before: the caller has taken the node out of the table of names).
+   * Returns nameHash(parent, name), made in the same loop: a walk adds a node a directory, mostly before the
+   * JIT has, where each pass over a name costs.
+   */
+  private setName(node: WatchNode, name: Latin1, parent: number): number {
     if (this.namesWasted > 65536 && this.namesWasted * 2 > this.namesEnd) this.compactNames();
     const need = this.namesEnd + 2 + name.length;
     if (need > this.names.length) this.names = grown(this.names, Math.max(need, this.names.length * GROWTH), this.namesEnd);
@@ -426,9 +429,15 @@ export class WatchModel {
     this.names[at] = name.length & 0xff;
     this.names[at + 1] = name.length >> 8;
     // A char a byte, in a loop: Buffer's write() costs a call into C++ for a name of a few bytes.
-    for (let i = 0; i < name.length; i++) this.names[at + 2 + i] = name.charCodeAt(i);
+    let h = Math.imul(parent ^ 0x811c9dc5, 0x01000193);
+    for (let i = 0; i < name.length; i++) {
+      const byte = name.charCodeAt(i);
+      this.names[at + 2 + i] = byte;
+      h = Math.imul(h ^ byte, 0x01000193);
+    }
     this.nameAt[node] = at;
     this.namesEnd = need;
+    return h;
   }
 
   private compactNames(): void {
@@ -452,7 +461,7 @@ export class WatchModel {
     if (!this.isNamed(node, parent, name)) {
       this.namesWasted += 2 + this.nameLength(this.nameAt[node] as number);
       this.parents[node] = parent;
-      this.setName(node, name);
+      this.setName(node, name, parent);
     }
     this.link(node, parent, past);
     const root = this.rootOf[parent] as number;
