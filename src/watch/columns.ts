@@ -1,9 +1,10 @@
 // Columns of the watch model (model.ts): plain typed arrays, made large and grown by copying into one 4 times
-// larger. A large array is zeroed pages from mmap, given memory only where written: a column of room for
-// 131,072 directories holds as much RSS as the entries used. Typed arrays over a resizable ArrayBuffer (which
-// grows in place) read and write 3-4 times slower in Node 20's V8, so do views of a WebAssembly memory: arming
-// 20,000 directories took 260-300 ms of user CPU instead of 190. Growing by small steps left each old copy to
-// the collector, which had not run by the time 100,000 directories were armed (73 MiB of RSS instead of 67).
+// larger. A large array's memory is fresh zero pages (calloc: mmap, or the top of the heap), resident only
+// where written: a column with room for 131,072 directories holds in RSS about the entries used. Typed arrays
+// over a resizable ArrayBuffer (which grows in place) read and write 3-4 times slower in Node 20's V8, and so
+// do views of a WebAssembly memory: arming 20,000 directories took 230-300 ms of user CPU either way, 170 ms
+// so. Growing by small steps (by half, from 1,024) left each old copy to the collector, which had not run by
+// the time 100,000 directories were armed: 73.5 MiB of RSS instead of 66.
 
 export type Column = Int32Array | Uint8Array;
 
