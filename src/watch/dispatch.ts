@@ -7,7 +7,7 @@
 // - A wd is forgotten only on IN_IGNORED. An event on an unknown wd, or IN_Q_OVERFLOW, means a rescan.
 import { constants as C, type RawEvent } from '../inotify/binding.js';
 import { queueOverflowError, RootGoneError, type RootGoneHow } from './errors.js';
-import { childPath, latin1, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { latin1, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import type { Sequenced } from './move-pairing.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ChangeKind } from './types.js';
@@ -42,12 +42,12 @@ export class EventDispatch {
     this.movedOut = undefined;
     const event = item?.kind === 'event' ? item.event : undefined;
     const self = event && event.mask & C.IN_MOVE_SELF ? this.model.get(event.wd) : undefined;
-    if (event && self?.live && self.parent !== undefined) {
+    if (event && self !== undefined && this.model.isLive(self) && this.model.parent(self) !== undefined) {
       this.output.event(self, EMPTY, event.mask, event.cookie, false);
       if (this.model.isNamed(self, source, name)) this.walker.unwatch(self);
       return true;
     }
-    if (guess?.live) this.walker.unwatch(guess);
+    if (guess !== undefined && this.model.isLive(guess)) this.walker.unwatch(guess);
     return false;
   }
 
@@ -68,46 +68,48 @@ export class EventDispatch {
       this.forget(node);
       return;
     }
-    if (!node.live) return;
+    if (!this.model.isLive(node)) return;
     if (event.name.length === 0) this.onSelfEvent(node, event);
     else this.onEntryEvent(node, event);
   }
 
   private onSelfEvent(node: WatchNode, event: RawEvent): void {
     this.output.event(node, EMPTY, event.mask, event.cookie, false);
-    const isRoot = node.parent === undefined;
+    const isRoot = this.model.parent(node) === undefined;
+    const root = this.model.root(node);
     if (event.mask & C.IN_UNMOUNT) {
-      if (isRoot) this.rootGone(node.root, 'unmounted');
+      if (isRoot) this.rootGone(root, 'unmounted');
       else this.walker.announceRescan(0);
       return;
     }
     if (!isRoot) return; // the parent's watch reports what happens to this directory as an entry
     if (event.mask & C.IN_DELETE_SELF) {
-      if (!node.isDir) this.output.change('deleted', node.root, EMPTY, false);
-      this.rootGone(node.root, 'deleted');
+      if (!this.model.isDir(node)) this.output.change('deleted', root, EMPTY, false);
+      this.rootGone(root, 'deleted');
     } else if (event.mask & C.IN_MOVE_SELF) {
-      this.rootGone(node.root, 'moved');
+      this.rootGone(root, 'moved');
     } else {
       const kind = simpleKind(event.mask);
-      if (kind) this.output.change(kind, node.root, EMPTY, node.isDir);
+      if (kind) this.output.change(kind, root, EMPTY, this.model.isDir(node));
     }
   }
 
   private onEntryEvent(node: WatchNode, event: RawEvent): void {
     const isDir = (event.mask & C.IN_ISDIR) !== 0;
-    const rel = childPath(node, event.name);
-    if (this.walker.isExcluded(node.root, rel, isDir)) return;
+    const rel = this.model.childPath(node, event.name);
+    const root = this.model.root(node);
+    if (this.walker.isExcluded(root, rel, isDir)) return;
     this.output.event(node, event.name, event.mask, event.cookie, false);
     if (event.mask & (C.IN_CREATE | C.IN_MOVED_TO)) {
-      this.output.change('created', node.root, rel, isDir);
+      this.output.change('created', root, rel, isDir);
       // A directory moved in is listed even when known: its contents are new to this root.
       const movedIn = (event.mask & C.IN_MOVED_TO) !== 0;
       if (this.recursive && (isDir || this.walker.isDirThroughSymlink(node, event.name))) this.walker.adopt(node, latin1(event.name), movedIn);
     } else if (event.mask & C.IN_DELETE) {
-      this.output.change('deleted', node.root, rel, isDir); // its watch goes with IN_IGNORED, which names it by wd
+      this.output.change('deleted', root, rel, isDir); // its watch goes with IN_IGNORED, which names it by wd
     } else {
       const kind = simpleKind(event.mask);
-      if (kind) this.output.change(kind, node.root, rel, isDir);
+      if (kind) this.output.change(kind, root, rel, isDir);
     }
   }
 
@@ -120,19 +122,20 @@ export class EventDispatch {
       return;
     }
     const isDir = (from.mask & C.IN_ISDIR) !== 0;
-    const fromRel = childPath(source, from.name);
-    const fromIn = source.live && !this.walker.isExcluded(source.root, fromRel, isDir);
-    const toIn = to !== undefined && target !== undefined && target.live &&
-      !this.walker.isExcluded(target.root, childPath(target, to.name), isDir);
+    const { model } = this;
+    const fromRel = model.childPath(source, from.name);
+    const fromIn = model.isLive(source) && !this.walker.isExcluded(model.root(source), fromRel, isDir);
+    const toIn = to !== undefined && target !== undefined && model.isLive(target) &&
+      !this.walker.isExcluded(model.root(target), model.childPath(target, to.name), isDir);
     if (fromIn) this.output.event(source, from.name, from.mask, from.cookie, false);
-    if (fromIn && toIn && source.root === target?.root && to !== undefined) {
+    if (fromIn && toIn && target !== undefined && model.root(source) === model.root(target) && to !== undefined) {
       if (isDir) this.renameDir(source, latin1(from.name), target, latin1(to.name));
       this.output.event(target, to.name, to.mask, to.cookie, false);
-      this.output.change('moved', target.root, childPath(target, to.name), isDir, fromRel);
+      this.output.change('moved', model.root(target), model.childPath(target, to.name), isDir, fromRel);
       return;
     }
     if (fromIn) {
-      this.output.change('deleted', source.root, fromRel, isDir);
+      this.output.change('deleted', model.root(source), fromRel, isDir);
       if (isDir) {
         const name = latin1(from.name);
         this.movedOut = { source, name, guess: this.model.takePast(source, name) };
@@ -150,25 +153,28 @@ export class EventDispatch {
     const moved = this.model.takePast(source, fromName);
     if (!this.recursive) return;
     if (this.walker.leftOut(target, toName)) {
-      if (moved) this.walker.unwatch(moved); // moved too deep: left out, as a walk would leave it
+      if (moved !== undefined) this.walker.unwatch(moved); // moved too deep: left out, as a walk would leave it
       return;
     }
     const found = this.walker.watchDir(target, toName, ADOPT, moved);
-    if (moved && found?.node !== moved && !this.model.isAncestor(moved, target)) this.model.placeAsPast(moved, target, toName); // it went on since
+    if (moved !== undefined && found?.node !== moved && !this.model.isAncestor(moved, target)) this.model.placeAsPast(moved, target, toName); // it went on since
     // Only a subtree whose paths grew can hold something too deep now: a rename in place to a name no
     // longer than the old one (the common case) costs no walk of what lies below it.
     const grew = target !== source || toName.length > fromName.length;
-    if (grew) for (const node of new Set([found?.node, moved])) if (node?.live) this.walker.pruneOverlong(node);
+    if (grew) for (const node of new Set([found?.node, moved])) if (node !== undefined && this.model.isLive(node)) this.walker.pruneOverlong(node);
     if (found && !found.listed) this.walker.expand(found.node, ADOPT);
   }
 
   private forget(node: WatchNode): void {
-    this.model.forget(node);
-    if (!node.live) return;
+    const { model } = this;
+    const live = model.isLive(node);
+    const root = model.root(node);
+    const isRoot = model.parent(node) === undefined;
     // Its directory is gone, so what the model still holds below it should have gone before: any of those the
-    // kernel still watches lives elsewhere, and the model has drifted.
-    if (this.walker.unwatch(node)) this.walker.announceRescan(0);
-    if (node.parent === undefined && !node.root.gone) this.rootGone(node.root, 'deleted');
+    // kernel still watches lives elsewhere, and the model has drifted. (Unwatching it forgets it.)
+    if (live && this.walker.unwatch(node)) this.walker.announceRescan(0);
+    model.forget(node);
+    if (live && isRoot && !root.gone) this.rootGone(root, 'deleted');
   }
 
   private rootGone(root: WatchRoot, how: RootGoneHow): void {

@@ -2,7 +2,7 @@
 // errors. Nothing leaves once the tree is closed (errors excepted: a failing read may come after).
 import type { EventEmitter } from 'node:events';
 import type { InosyncError } from '../errors.js';
-import { absolutePath, eventDir, type WatchNode, type WatchRoot } from './model.js';
+import type { WatchModel, WatchNode, WatchRoot } from './model.js';
 import type { Change, ChangeKind, TreeEvent } from './types.js';
 
 export interface WatchTreeEvents {
@@ -18,6 +18,7 @@ export class TreeOutput {
   constructor(
     private readonly emitter: EventEmitter<WatchTreeEvents>,
     private readonly isClosed: () => boolean,
+    private readonly model: WatchModel,
   ) {}
 
   /**
@@ -45,8 +46,9 @@ export class TreeOutput {
   event(node: WatchNode, name: Buffer, mask: number, cookie: number, synthetic: boolean): void {
     // Building paths is the costly part of an event: skip it when nobody listens.
     if (this.isClosed() || this.emitter.listenerCount('event') === 0) return;
-    const dir = node.isDir ? eventDir(node) : absolutePath(node);
-    this.tell('event', { root: node.root.given, dir, name, mask, cookie, synthetic });
+    const { model } = this;
+    const dir = model.isDir(node) ? model.eventDir(node) : model.absolutePath(node);
+    this.tell('event', { root: model.root(node).given, dir, name, mask, cookie, synthetic });
   }
 
   change(kind: ChangeKind, root: WatchRoot, path: Buffer, isDir: boolean, from?: Buffer): void {

@@ -35,7 +35,7 @@ import { openInotifyRecords, type InotifySyscallError, type NativeInotify } from
 import { InosyncError } from '../errors.js';
 import { EventDispatch } from './dispatch.js';
 import { errnoCode, instanceLimitError } from './errors.js';
-import { absolutePath, latin1, trimSlashes, WatchModel, type WatchRoot } from './model.js';
+import { latin1, trimSlashes, WatchModel, type WatchRoot } from './model.js';
 import { MovePairing } from './move-pairing.js';
 import { TreeOutput, type WatchTreeEvents } from './output.js';
 import type { ExcludeFn } from './types.js';
@@ -82,7 +82,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
     });
     const recursive = options.recursive ?? true;
     const isClosed = (): boolean => this.closed;
-    this.output = new TreeOutput(this, isClosed);
+    this.output = new TreeOutput(this, isClosed, this.model);
     this.walker = new Walker({
       roots: this.roots,
       model: this.model,
@@ -115,7 +115,7 @@ export class WatchTree extends EventEmitter<WatchTreeEvents> {
 
   /** Paths of everything watched now (directories, and roots that are files): root as given, then names. */
   watchedPaths(): Buffer[] {
-    return this.model.nodes().filter((n) => n.live).map(absolutePath);
+    return this.model.nodes().filter((n) => this.model.isLive(n)).map((n) => this.model.absolutePath(n));
   }
 
   /**

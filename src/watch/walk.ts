@@ -10,7 +10,7 @@ import type { InosyncError } from '../errors.js';
 import type { TreeToCount } from '../limits/count-dirs.js';
 import { mayBeOverlong, overlongDirectory } from '../safety/deep-paths.js';
 import { errnoCode, OverlongDirectoryError, RootError, UnwatchableDirectoryError, VANISHED, watchLimitError } from './errors.js';
-import { absolutePath, absoluteText, bytes, dirPrefix, joinPath, joinText, relativeText, SLASH, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
+import { bytes, dirPrefix, joinPath, joinText, SLASH, WatchModel, type Latin1, type WatchNode, type WatchRoot } from './model.js';
 import { EMPTY, type TreeOutput } from './output.js';
 import type { ExcludeFn } from './types.js';
 
@@ -42,9 +42,20 @@ const LIST_RETRY_MS = 10;
 /**
  * The subdirectories one listing found, to watch and list in coming batches. Their paths are made when a batch
  * is sent, one join per group: a walk makes no object and no path string per directory (most are leaves,
- * whose path is never needed as a string), and thousands of them may wait.
+ * whose path is never needed as a string), and thousands of them may wait. Even their names wait as where
+ * they start in the batch's listings, which are kept anyway: a wide tree's walk (100 directories of 1,000)
+ * had all 100,000 names waiting at once, 3 MiB of strings.
  */
 interface Found {
+  parent: WatchNode;
+  parentPath: Latin1;
+  /** The listings of the batch that found them (see listingText). */
+  listings: Latin1;
+  starts: number[];
+}
+
+/** Found directories taken for a batch, with their names. */
+interface Taken {
   parent: WatchNode;
   parentPath: Latin1;
   names: Latin1[];
@@ -80,19 +91,16 @@ export const WALK_BATCH = 4096;
  * Takes the last WALK_BATCH directories of the pending groups, in their order: depth first, so that pending
  * work stays in proportion to the tree's depth, not its width. A group too big for the batch is split.
  */
-function takeBatch(pending: Found[]): Found[] {
-  const batch: Found[] = [];
+function takeBatch(pending: Found[]): Taken[] {
+  const batch: Taken[] = [];
   let room = WALK_BATCH;
   while (room > 0 && pending.length > 0) {
     const last = pending[pending.length - 1] as Found;
-    if (last.names.length <= room) {
-      batch.push(last);
-      pending.pop();
-      room -= last.names.length;
-    } else {
-      batch.push({ parent: last.parent, parentPath: last.parentPath, names: last.names.splice(last.names.length - room) });
-      room = 0;
-    }
+    const starts = last.starts.length <= room ? last.starts : last.starts.splice(last.starts.length - room);
+    if (starts === last.starts) pending.pop();
+    room -= starts.length;
+    const { listings } = last;
+    batch.push({ parent: last.parent, parentPath: last.parentPath, names: starts.map((at) => listings.slice(at, listings.indexOf('\0', at))) });
   }
   return batch.reverse();
 }
@@ -101,7 +109,7 @@ function takeBatch(pending: Found[]): Found[] {
  * A batch's paths as watchAndList takes them, each ended by a NUL byte: a group's names joined with the
  * parent's path between them.
  */
-function batchPaths(batch: readonly Found[]): Buffer {
+function batchPaths(batch: readonly Taken[]): Buffer {
   let text = '';
   for (const { parentPath, names } of batch) {
     const prefix = dirPrefix(parentPath);
@@ -163,7 +171,7 @@ export class Walker {
    * of an ancestor is still in the queue. Listed again after each pass until that rename has been applied.
    */
   private readonly unlisted = new Set<WatchNode>();
-  private readonly listAttempts = new WeakMap<WatchNode, number>();
+  private readonly listAttempts = new Map<WatchNode, number>();
   private retryTimer: NodeJS.Timeout | undefined;
   private refed = true;
   /** Watches added by mistake and removed at once: their last events are not a drifted model. */
@@ -184,6 +192,11 @@ export class Walker {
     this.native = options.inotify;
     this.isClosed = options.isClosed;
     this.guard = options.guard;
+    // A forgotten node's id is used again: nothing here may still name it.
+    this.model.onForget = (node) => {
+      this.unlisted.delete(node);
+      this.listAttempts.delete(node);
+    };
     this.rootDirMask = CHANGE_EVENTS | C.IN_ONLYDIR | C.IN_EXCL_UNLINK;
     this.dirMask = this.rootDirMask | (this.followSymlinks ? 0 : C.IN_DONT_FOLLOW);
     this.fileMask = CHANGE_EVENTS | this.extraEvents;
@@ -220,7 +233,8 @@ export class Walker {
       if (code === 'ENOSPC') throw error;
       throw new RootError(root.given, code, { cause: error });
     }
-    if (this.model.get(wd)?.live) return; // the same directory as another root: watched once
+    const known = this.model.get(wd);
+    if (known !== undefined && this.model.isLive(known)) return; // the same directory as another root: watched once
     const node = this.model.add(wd, root, undefined, root.pathText, isDir);
     root.node = node;
     if (isDir) this.expand(node, START);
@@ -260,7 +274,7 @@ export class Walker {
   }
 
   isDirThroughSymlink(parent: WatchNode, name: Buffer): boolean {
-    return this.followSymlinks && isDirectory(joinPath(absolutePath(parent), name));
+    return this.followSymlinks && isDirectory(joinPath(this.model.absolutePath(parent), name));
   }
 
   /**
@@ -280,14 +294,15 @@ export class Walker {
       // directory, mostly before the JIT has, and the call and its result object cost a tenth of a walk's
       // JavaScript (a replayed 20k-directory walk: 48 ms through placeWatched, 43 ms inline).
       for (let g = 0; g < batch.length; g++) {
-        const { parent, parentPath, names } = batch[g] as Found;
+        const { parent, parentPath, names } = batch[g] as Taken;
+        const root = this.model.root(parent);
         for (let n = 0; n < names.length; n++, i++) {
           const name = names[n] as Latin1;
           const wd = results[2 * i] as number;
           const listError = results[2 * i + 1] as number;
           let node: WatchNode;
           let path: Latin1 | undefined; // made only when needed: most directories are new leaves
-          if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, parent.root, parent, name, true);
+          if (wd >= 0 && this.model.get(wd) === undefined) node = this.model.add(wd, root, parent, name, true);
           else {
             path = joinText(parentPath, name);
             const child = wd < 0
@@ -330,23 +345,25 @@ export class Walker {
     while (at < listings.length && listings.charCodeAt(at) !== 0) {
       const kind = listings.charCodeAt(at);
       const end = listings.indexOf('\0', at + 1);
-      const name = listings.slice(at + 1, end);
+      const start = at + 1;
+      const name = listings.slice(start, end);
       at = end + 1;
       const isDir = kind === ENTRY.directory || (kind === ENTRY.symlink && this.followSymlinks && isDirectory(bytes(joinText(dirPath, name))));
       if (this.exclude !== undefined || mode.report) {
-        const relPath = bytes(joinText(relativeText(dir), name));
-        if (this.isExcluded(dir.root, relPath, isDir)) continue;
+        const relPath = bytes(joinText(this.model.relativeText(dir), name));
+        const root = this.model.root(dir);
+        if (this.isExcluded(root, relPath, isDir)) continue;
         if (mode.report) {
           this.output.event(dir, bytes(name), C.IN_CREATE | (isDir ? C.IN_ISDIR : 0), 0, true);
-          this.output.change('created', dir.root, relPath, isDir);
+          this.output.change('created', root, relPath, isDir);
         }
       }
       if (isDir && this.recursive && !this.leftOut(dir, name, dirPath)) {
         if (found === undefined) {
-          found = { parent: dir, parentPath: dirPath, names: [] };
+          found = { parent: dir, parentPath: dirPath, listings, starts: [] };
           walk.pending.push(found);
         }
-        found.names.push(name);
+        found.starts.push(start);
       }
     }
     return at + 1;
@@ -358,10 +375,10 @@ export class Walker {
    */
   private watchExtraEvents(listings: readonly Visited[]): void {
     for (const { node, path } of listings) {
-      if (!node.live || !node.isDir || this.isClosed()) continue;
+      if (!this.model.isLive(node) || !this.model.isDir(node) || this.isClosed()) continue;
       try {
-        const wd = this.native().addWatch(bytes(path), (node.parent ? this.dirMask : this.rootDirMask) | this.extraEvents);
-        if (wd !== node.wd) this.dropStray(wd);
+        const wd = this.native().addWatch(bytes(path), (this.model.parent(node) !== undefined ? this.dirMask : this.rootDirMask) | this.extraEvents);
+        if (wd !== this.model.wd(node)) this.dropStray(wd);
       } catch {
         // gone meanwhile: its own events tell
       }
@@ -389,19 +406,20 @@ export class Walker {
    * still queued: the listing is retried once it has been applied.
    */
   private listStart(walk: Walk, start: WatchNode): void {
-    const path = absoluteText(start);
-    const mask = (start.parent ? this.dirMask : this.rootDirMask) | C.IN_MASK_ADD;
+    const path = this.model.absoluteText(start);
+    const isRoot = this.model.parent(start) === undefined;
+    const mask = (!isRoot ? this.dirMask : this.rootDirMask) | C.IN_MASK_ADD;
     const { results, records } = this.native().watchAndList(bytes(`${path}\0`), mask, this.kinds(walk.mode));
     const wd = results[0] as number;
     const listError = results[1] as number;
     if (wd < 0 || listError !== 0) {
       const error = wd < 0 ? syscallError(-wd, 'inotify_add_watch', bytes(path)) : syscallError(listError, 'scandir', bytes(path));
-      if (walk.mode.strict && start.parent === undefined) throw new RootError(start.root.given, errnoCode(error), { cause: error });
+      if (walk.mode.strict && isRoot) throw new RootError(this.model.root(start).given, errnoCode(error), { cause: error });
       if (wd >= 0) this.visit(walk, start, path, '');
       this.skipUnreadable(start, error);
       return;
     }
-    if (wd !== start.wd) {
+    if (wd !== this.model.wd(start)) {
       this.dropStray(wd);
       this.unlisted.add(start);
       return;
@@ -417,7 +435,7 @@ export class Walker {
    */
   watchDir(parent: WatchNode, name: Latin1, mode: WalkMode, expected?: WatchNode): Placed | undefined {
     if (this.isClosed()) return undefined;
-    const parentPath = absoluteText(parent);
+    const parentPath = this.model.absoluteText(parent);
     if (this.leftOut(parent, name, parentPath)) return undefined;
     const path = joinText(parentPath, name);
     let wd: number;
@@ -434,13 +452,13 @@ export class Walker {
    * True when parent/name is too deep or its path too long to watch or send (see safety/deep-paths.ts): it is
    * left out, with a warning naming it (once). `parentPath`: the parent's path as the walk has it.
    */
-  leftOut(parent: WatchNode, name: Latin1, parentPath = absoluteText(parent)): boolean {
+  leftOut(parent: WatchNode, name: Latin1, parentPath = this.model.absoluteText(parent)): boolean {
     const length = dirPrefix(parentPath).length + name.length;
     if (!mayBeOverlong(length)) return false;
-    const relative = joinText(relativeText(parent), name);
+    const relative = joinText(this.model.relativeText(parent), name);
     const overlong = overlongDirectory(length, relative);
     if (overlong === undefined) return false;
-    const key = `${parent.root.pathText}\0${relative}`;
+    const key = `${this.model.root(parent).pathText}\0${relative}`;
     if (!this.overlongWarned.has(key)) {
       this.overlongWarned.add(key);
       this.output.warning(new OverlongDirectoryError(bytes(joinText(parentPath, name)), bytes(relative), overlong));
@@ -450,12 +468,13 @@ export class Walker {
 
   /** After a rename: unwatches what lies too deep now in the renamed subtree (its paths grew). */
   pruneOverlong(top: WatchNode): void {
-    const stack: Array<[WatchNode, number]> = [[top, absoluteText(top).length]];
+    const stack: Array<[WatchNode, number]> = [[top, this.model.absoluteText(top).length]];
     while (stack.length > 0) {
       const [node, length] = stack.pop() as [WatchNode, number];
-      for (const child of [...(node.children?.values() ?? [])]) {
-        const childLength = length + 1 + child.name.length;
-        if (mayBeOverlong(childLength) && this.leftOut(node, child.name)) this.unwatch(child);
+      for (const child of this.model.children(node)) {
+        const name = this.model.name(child);
+        const childLength = length + 1 + name.length;
+        if (mayBeOverlong(childLength) && this.leftOut(node, name)) this.unwatch(child);
         else stack.push([child, childLength]);
       }
     }
@@ -464,12 +483,13 @@ export class Walker {
   /** Links the directory the kernel watches as `wd`, just found at parent/name (`path`), into the tree. */
   private placeWatched(parent: WatchNode, name: Latin1, wd: number, expected: WatchNode | undefined, path: Latin1): Placed | undefined {
     const existing = this.model.get(wd);
-    if (existing === undefined) return { node: this.model.add(wd, parent.root, parent, name, true), listed: false };
-    const listed = existing.live && !this.unlisted.has(existing);
-    if (existing.live && this.model.child(parent, name) === existing) return { node: existing, listed };
+    if (existing === undefined) return { node: this.model.add(wd, this.model.root(parent), parent, name, true), listed: false };
+    const live = this.model.isLive(existing);
+    const listed = live && !this.unlisted.has(existing);
+    if (live && this.model.child(parent, name) === existing) return { node: existing, listed };
     const sameName = this.model.isNamed(existing, parent, name);
     // Still where the model has it: the same directory reachable twice (a followed symlink, a bind mount).
-    if (existing.live && existing !== expected && !sameName && !this.isStale(existing, bytes(path))) return undefined;
+    if (live && existing !== expected && !sameName && !this.isStale(existing, bytes(path))) return undefined;
     if (this.model.isAncestor(existing, parent)) {
       // Renames still queued would make the model a loop here: walk the disk again instead.
       this.announceRescan(0);
@@ -482,10 +502,10 @@ export class Walker {
 
   /** True when node's recorded path no longer leads to the directory now found at `path`. */
   private isStale(node: WatchNode, path: Buffer): boolean {
-    if (node.parent === undefined) return false;
+    if (this.model.parent(node) === undefined) return false;
     try {
       const here = statSync(path);
-      const there = statSync(absolutePath(node));
+      const there = statSync(this.model.absolutePath(node));
       return here.ino !== there.ino || here.dev !== there.dev;
     } catch {
       return true;
@@ -521,7 +541,7 @@ export class Walker {
       return;
     }
     if (code === 'EACCES' || code === 'EPERM') {
-      this.output.warning(new UnwatchableDirectoryError(absolutePath(dir), code, { cause: error }));
+      this.output.warning(new UnwatchableDirectoryError(this.model.absolutePath(dir), code, { cause: error }));
       return;
     }
     throw error;
@@ -536,7 +556,7 @@ export class Walker {
     for (const n of this.model.detach(node)) {
       let known = false;
       try {
-        known = !this.isClosed() && this.native().removeWatch(n.wd);
+        known = !this.isClosed() && this.native().removeWatch(this.model.wd(n));
       } catch {
         known = false;
       }
@@ -551,7 +571,7 @@ export class Walker {
     for (const root of this.roots) {
       if (root.gone || !root.node) continue;
       if (mask) this.output.event(root.node, EMPTY, mask, 0, false);
-      this.output.change('rescan', root, EMPTY, root.node.isDir);
+      this.output.change('rescan', root, EMPTY, this.model.isDir(root.node));
     }
     this.rescanDue = true;
   }
@@ -568,7 +588,7 @@ export class Walker {
     for (const root of this.roots) {
       if (root.gone || !root.node) continue;
       visited.add(root.node);
-      if (root.node.isDir) this.expand(root.node, { report: false, strict: false, deep: true, visited });
+      if (this.model.isDir(root.node)) this.expand(root.node, { report: false, strict: false, deep: true, visited });
     }
     for (const node of this.model.nodes()) {
       if (!visited.has(node)) this.unwatch(node);
@@ -579,7 +599,7 @@ export class Walker {
   retryUnlisted(): void {
     for (const node of [...this.unlisted]) {
       this.unlisted.delete(node);
-      if (!node.live || this.isClosed()) continue;
+      if (!this.model.isLive(node) || this.isClosed()) continue;
       const attempts = (this.listAttempts.get(node) ?? 0) + 1;
       this.listAttempts.set(node, attempts);
       if (attempts > MAX_LIST_RETRIES) {
@@ -605,11 +625,12 @@ export class Walker {
    * may lead to another directory now (which is then watched and placed there) or to nothing.
    */
   private listIfStillThere(node: WatchNode): void {
-    if (node.parent === undefined) {
+    const parent = this.model.parent(node);
+    if (parent === undefined) {
       this.expand(node, ADOPT);
       return;
     }
-    const found = this.watchDir(node.parent, node.name, ADOPT);
+    const found = this.watchDir(parent, this.model.name(node), ADOPT);
     if (found?.node === node) this.expand(node, ADOPT);
     else {
       if (found && !found.listed) this.expand(found.node, ADOPT);

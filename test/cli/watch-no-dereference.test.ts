@@ -23,9 +23,10 @@ interface Outcome {
  * Starts both tools on `args` in `cwd`, waits until each holds its watch, does `act`, and returns what each
  * printed and its exit status (the command lines carry -t, so both end by themselves).
  */
-async function bothOn(t: CleanupContext, cwd: string, args: readonly string[], act: () => void): Promise<Record<Tool, Outcome>> {
+/** `watches`: how many each tool holds once armed (all of them, or an act may come before a watch it needs). */
+async function bothOn(t: CleanupContext, cwd: string, args: readonly string[], act: () => void, watches = 1): Promise<Record<Tool, Outcome>> {
   const monitors = TOOLS.map((tool) => startMonitor(t, tool, args, { cwd }));
-  for (const monitor of monitors) await waitWatching(monitor);
+  for (const monitor of monitors) await waitWatching(monitor, watches);
   act();
   const ended = await Promise.all(monitors.map(async (m: Monitor) => ({ code: (await m.exited).code, lines: m.lines() })));
   return { inosync: ended[0] as Outcome, inotifywait: ended[1] as Outcome } as Record<Tool, Outcome>;
@@ -104,7 +105,7 @@ test('a symlink to a directory with -r -P: walked as inotifywait walks it (opend
     writeFileSync(join(root, 'dir/top'), '');
     writeFileSync(join(root, 'dir/sub/deep'), '');
     touchLink(join(root, 'dir-link'));
-  });
+  }, 2);
   assert.deepEqual(got.inosync, got.inotifywait);
   assert.deepEqual(got.inosync, { code: 2, lines: ['dir-link/|top|CREATE', 'dir-link/sub/|deep|CREATE'] });
 });

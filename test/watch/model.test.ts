@@ -1,7 +1,7 @@
 // The node model, as pure logic: names, paths, and past occupants of a name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absolutePath, bytes, relativeText, WatchModel, type WatchNode, type WatchRoot } from '../../src/watch/model.js';
+import { bytes, WatchModel, type WatchNode, type WatchRoot } from '../../src/watch/model.js';
 
 function model(): { m: WatchModel; root: WatchRoot; top: WatchNode } {
   const m = new WatchModel();
@@ -15,9 +15,9 @@ test('paths follow a relink of an ancestor', () => {
   const { m, root, top } = model();
   const a = m.add(2, root, top, 'a', true);
   const b = m.add(3, root, a, 'b', true);
-  assert.equal(absolutePath(b).toString(), '/r/a/b');
+  assert.equal(m.absolutePath(b).toString(), '/r/a/b');
   m.place(a, top, 'z');
-  assert.equal(bytes(relativeText(b)).toString(), 'z/b');
+  assert.equal(bytes(m.relativeText(b)).toString(), 'z/b');
   assert.equal(m.liveCount, 3);
 });
 
@@ -25,7 +25,7 @@ test('names are bytes: a latin1 name comes back as the same bytes', () => {
   const { m, root, top } = model();
   const odd = Buffer.from([0x66, 0xff, 0x0a]);
   const n = m.add(2, root, top, odd.toString('latin1'), true);
-  assert.deepEqual(bytes(relativeText(n)), odd);
+  assert.deepEqual(bytes(m.relativeText(n)), odd);
 });
 
 test('a directory found where another is recorded pushes that one into the past, and events naming the name meet it first', () => {
@@ -44,7 +44,7 @@ test('detaching a node takes its whole subtree out, past occupants included', ()
   m.add(3, root, a, 'x', true);
   m.add(4, root, a, 'x', true);
   const gone = m.detach(a);
-  assert.deepEqual(gone.map((n) => n.wd).sort(), [2, 3, 4]);
+  assert.deepEqual(gone.map((n) => m.wd(n)).sort(), [2, 3, 4]);
   assert.equal(m.liveCount, 1);
   assert.equal(m.child(top, 'a'), undefined);
 });
@@ -76,4 +76,31 @@ test('wds far apart (the kernel\'s count near INT_MAX) are found, listed and for
   m.forget(mid);
   assert.equal(m.get(2 ** 30), undefined);
   assert.deepEqual(m.nodes(), [top, high]);
+});
+
+test('a forgotten node\'s id serves the next new one, and nothing below or beside it names it', () => {
+  const { m, root, top } = model();
+  const a = m.add(2, root, top, 'a', true);
+  const b = m.add(3, root, a, 'b', true);
+  m.forget(a);
+  assert.equal(m.get(2), undefined);
+  assert.equal(m.child(top, 'a'), undefined);
+  const c = m.add(4, root, top, 'c', true);
+  assert.equal(c, a, 'the id is used again');
+  assert.deepEqual(m.subtree(c), [c], 'the old children are not the new node\'s');
+  assert.equal(m.child(c, 'b'), undefined);
+  m.place(b, c, 'b2');
+  assert.equal(m.absolutePath(b).toString(), '/r/c/b2');
+});
+
+test('names stay exact through many renames (the buffer of names is compacted)', () => {
+  const { m, root, top } = model();
+  const nodes = Array.from({ length: 200 }, (_, i) => m.add(10 + i, root, top, `n${i}`, true));
+  for (let round = 0; round < 400; round++) {
+    for (const [i, n] of nodes.entries()) m.place(n, top, `${'x'.repeat(round % 50)}-${i}-${round}`);
+  }
+  for (const [i, n] of nodes.entries()) {
+    assert.equal(m.name(n), `${'x'.repeat(399 % 50)}-${i}-399`);
+    assert.equal(m.child(top, m.name(n)), n);
+  }
 });
