@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshd, type SshHost } from '../test/helpers/sshd.js';
 import { pollUntil } from './bench-proc.js';
-import { holdsStorm, percentile, startInosync, startLsyncd, writeStorm, type Agent, type Setup, type StormSize } from './bench-sync.js';
+import { percentile, startInosync, startLsyncd, stormArrival, writeStorm, type Agent, type Setup, type StormSize } from './bench-sync.js';
 import type { Row } from './bench-table.js';
 
 /** Runs of each outage per agent. */
@@ -77,7 +77,8 @@ async function recover(setup: Setup, outage: Outage, round: number, mark: (what:
   }
   const back = performance.now();
   mark(`${outage.name}: host back`);
-  const arrived = (): boolean => setup.targets.every((target) => holdsStorm(join(target.dir, dir), STORM));
+  const polls = setup.targets.map((target) => stormArrival(join(target.dir, dir), STORM));
+  const arrived = (): boolean => polls.every((holds) => holds());
   const t = await pollUntil(() => arrived() || performance.now() - back > CAP_MS, 'every host to hold the storm', CAP_MS * 2, 10);
   mark(`${outage.name}: converged`);
   return { seconds: (Math.min(t - back, CAP_MS)) / 1000, capped: t - back > CAP_MS };

@@ -149,6 +149,10 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
   let onExit: (() => void) | undefined;
   /** Resolves discard()'s promises. */
   const gone: Array<() => void> = [];
+  /** Whether run() gave it its input; and whether the process itself has exited (its pipes may close later). */
+  let fed = false;
+  let exited = false;
+  const exits: Array<() => void> = [];
 
   const kill = (why: NonNullable<ChildResult['killed']>): void => {
     const pid = child?.pid;
@@ -186,6 +190,8 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
     started.on('error', (error) => { spawnError = error; ended(null, null); });
     started.on('close', (code, signal) => ended(code, signal));
     started.on('exit', (code, signal) => {
+      exited = true;
+      for (const resolve of exits.splice(0)) resolve();
       if (spec.contained && started.pid !== undefined) signalGroup(started.pid, 'SIGKILL'); // what it left in its process group
       setTimeout(() => {
         // Still held open by a process that left the group: the run is over all the same.
@@ -202,6 +208,7 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
       return exit === undefined && killed === undefined;
     },
     run(stdin, signal) {
+      fed = true;
       const started = performance.now();
       return new Promise((resolvePromise) => {
         const onAbort = (): void => kill('aborted');
@@ -223,6 +230,15 @@ function spawnChild(spec: Omit<ChildSpec, 'stdin' | 'signal'>, wrapper: readonly
       });
     },
     discard() {
+      // Never fed, it has read no list and can have done nothing on either side: killed outright, and gone once
+      // it has exited. rsync's handler of SIGTERM sleeps 400 ms before it exits (time for an ssh prompt to restore
+      // the terminal), which a tree run waited for after every standby; a session held by an ssh master would
+      // keep its pipes open ~100 ms longer, for nothing.
+      if (!fed && pid !== undefined && exit === undefined && killed === undefined) {
+        killed = 'aborted';
+        signalGroup(pid, 'SIGKILL');
+        return exited ? Promise.resolve() : new Promise((resolve) => { exits.push(resolve); });
+      }
       kill('aborted');
       termTimer?.unref();
       return exit === undefined ? new Promise((resolve) => { gone.push(resolve); }) : Promise.resolve();

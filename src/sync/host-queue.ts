@@ -113,9 +113,10 @@ export interface HostQueueOptions {
   /** False: no full sync at start (the target is known to be current); default true. */
   initialSync?: boolean;
   /**
-   * Regroups a backlog that built up over several releases (while the host failed) the way one release is
-   * grouped: each release of a storm holds a part of a directory's new files, the backlog nearly all of them,
-   * and rsync walks a directory sent whole faster than it looks up thousands of listed names.
+   * Regroups a backlog that built up over several releases (while a batch ran, or the host failed) the way
+   * one release is grouped: each release of a storm holds a part of a directory's new files, the backlog
+   * nearly all of them, and rsync walks a directory sent whole faster than it looks up thousands of listed
+   * names (rsync 3.5 reads a --files-from list a byte at a time, and walks each listed name's parents).
    */
   regroup?: (marks: PathSet) => void;
   logger: Logger;
@@ -155,6 +156,8 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
   private resend = new PathSet();
   /** When the oldest change not yet taken into a batch arrived (0: none). */
   private pendingSince = 0;
+  /** Releases merged into `pending` since a batch last took it (see regroup). */
+  private releases = 0;
   private inFlight: InFlight | undefined;
   private queued = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -209,6 +212,7 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     if (this.full) return; // the full sync still to come covers it
     this.touchPending();
     this.pending.merge(marks);
+    this.releases += 1;
     this.bound();
     this.kick();
   }
@@ -408,7 +412,9 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       const marks = this.pending;
       this.pending = new PathSet();
       this.pendingSince = this.now();
-      if (this.failures > 0) this.options.regroup?.(marks);
+      // One release was grouped as it was released: only a backlog of several, or a retried one, is regrouped.
+      if (this.failures > 0 || this.releases > 1) this.options.regroup?.(marks);
+      this.releases = 0;
       if (marks.size === 0) {
         this.kick();
         return;

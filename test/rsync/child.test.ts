@@ -4,9 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { once } from 'node:events';
-import { runChild } from '../../src/rsync/child.js';
+import { prepareChild, runChild } from '../../src/rsync/child.js';
 import { childrenNamed, isRunning } from '../helpers/procs.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('stdin is delivered and stdout comes back line by line, bytes intact', async () => {
@@ -67,3 +69,28 @@ function readStat(pid: number): string {
     return ') Z ';
   }
 }
+
+test('a child discarded before it was fed is killed outright; one aborted while it runs is asked to stop first', async (t) => {
+  const dir = tempDir(t);
+  // Leaves a file when asked to stop (SIGTERM), none when killed (SIGKILL); says "ready" once it listens.
+  const spec = (mark: string, ready: () => void): Parameters<typeof prepareChild>[0] => ({
+    command: process.execPath,
+    args: ['-e', `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(mark)}, ''); process.exit(1); }); process.stdin.resume(); setInterval(() => {}, 1000); console.log('ready');`],
+    onStdoutLine: (line) => { if (line.toString() === 'ready') ready(); },
+  });
+  let unfedReady = false;
+  const unfed = prepareChild(spec(join(dir, 'unfed'), () => { unfedReady = true; }));
+  await waitFor(() => unfedReady, { what: 'the unfed child to listen' });
+  await unfed.discard();
+  assert.equal(unfed.waiting, false);
+  assert.equal(existsSync(join(dir, 'unfed')), false);
+
+  let fedReady = false;
+  const fed = prepareChild(spec(join(dir, 'fed'), () => { fedReady = true; }));
+  const aborting = new AbortController();
+  const running = fed.run(Buffer.from('list'), aborting.signal);
+  await waitFor(() => fedReady, { what: 'the fed child to listen' });
+  aborting.abort();
+  assert.equal((await running).killed, 'aborted');
+  assert.equal(existsSync(join(dir, 'fed')), true);
+});

@@ -160,6 +160,29 @@ test('a backlog left by a failure is regrouped before its retry; a batch after a
   ]);
 });
 
+test('a backlog of several releases, gathered while a batch ran, is regrouped; one release is not', async (t) => {
+  const transport = new FakeTransport();
+  const regroup = (set: PathSet): void => { for (const { path } of set.crowdedDirectories(2)) set.add(path, 'tree'); };
+  const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 5, capMs: 20, jitter: 0 }, maxPending: 100, regroup, logger: silentLogger });
+  await synced(t, transport, q);
+  q.add(marks('x'));
+  await waitFor(() => transport.waiting === 1);
+  q.add(marks('d/a'));
+  q.add(marks('d/b'));
+  transport.finish();
+  await waitFor(() => transport.calls.length === 3 && transport.waiting === 1, { what: 'the backlog' });
+  q.add(marks('e/a', 'e/b'));
+  transport.finish();
+  await waitFor(() => transport.calls.length === 4 && transport.waiting === 1, { what: 'the next batch' });
+  transport.finish();
+  await q.whenSettled();
+  assert.deepEqual(transport.calls.slice(1), [
+    { kind: 'batch', paths: ['x'], trees: [] },
+    { kind: 'batch', paths: [], trees: ['d'] },
+    { kind: 'batch', paths: ['e/a', 'e/b'], trees: [] },
+  ]);
+});
+
 test('a host that cannot be reached is reported down, with its last error', async (t) => {
   const transport = new FakeTransport();
   const q = new HostQueue({ name: 'h', transport, limiter: new PQueue({ concurrency: 1 }), backoff: { baseMs: 60_000, capMs: 60_000, jitter: 0 }, maxPending: 10, logger: silentLogger });
