@@ -111,7 +111,8 @@ export async function startSshd(t: CleanupContext, options: { startTimeoutMs?: n
       // The listener is frozen first: a connection it forks between the listing and its own end would
       // outlive the "host" (a client connecting just then got its files through).
       child.kill('SIGSTOP');
-      await waitFor(() => (['T', undefined].includes(processState(child.pid!)) ? true : undefined), { what: 'sshd to be frozen', timeoutMs: 5000, intervalMs: 1 });
+      // Stopped, or dead on its own meanwhile (a zombie, or reaped): either way it forks no more.
+      await waitFor(() => (['T', 'Z', undefined].includes(processState(child.pid!)) ? true : undefined), { what: 'sshd to be frozen', timeoutMs: 5000, intervalMs: 1 });
       for (const pid of childrenOf(child.pid!)) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }
