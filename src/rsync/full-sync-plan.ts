@@ -72,8 +72,11 @@ const MAX_DEPTH = 3;
 /** The split, or undefined when the tree goes as one run (one proc, or too narrow to share out). */
 export async function planFullSync(source: string, options: PlanOptions): Promise<FullSyncPlan | undefined> {
   const bySize = Math.ceil((options.entries ?? 0) / MAX_PART_ENTRIES);
-  if (options.serial === true ? bySize < 2 : options.procs < 2) return undefined;
-  const wanted = Math.min(MAX_PARTS, options.serial === true ? bySize : Math.max(options.procs * GROUPS_PER_PROC, bySize));
+  const serial = options.serial === true;
+  const wanted = Math.min(MAX_PARTS, serial ? bySize : Math.max(options.procs * GROUPS_PER_PROC, bySize));
+  // Parts a split must make to be worth it: side by side, one for each proc.
+  const fewest = serial ? 2 : options.procs;
+  if (fewest < 2 || wanted < 2) return undefined;
   const root = Buffer.from(`${source}/`);
   const shallow: Buffer[] = [];
   let frontier: Buffer[] = [Buffer.alloc(0)];
@@ -92,7 +95,7 @@ export async function planFullSync(source: string, options: PlanOptions): Promis
     frontier = below;
   }
   const units = keepLinksTogether(subtrees, options.links);
-  if (units === undefined || units.length < (options.serial === true ? 2 : options.procs)) return undefined;
+  if (units === undefined || units.length < fewest) return undefined;
   return {
     shallow: shallow.map((dir) => (dir.length === 0 ? Buffer.from('./') : Buffer.concat([dir, SLASH]))),
     parts: await groupByWeight(root, units, Math.min(wanted, units.length)),
