@@ -82,9 +82,19 @@ const PATH_CACHE = 4096;
 
 const wdHash = (wd: number): number => Math.imul(wd, 0x9e3779b1);
 
-/** FNV-1a of a name's chars (bytes), seeded with the parent's id. */
-function nameHash(parent: number, name: Latin1): number {
-  let h = Math.imul(parent ^ 0x811c9dc5, 0x01000193);
+/**
+ * Mixed into every name's hash, drawn anew by each process: names come from whoever may write to the source,
+ * and a fixed hash would let them make thousands of directories whose names share a slot, each new one then
+ * probing past all the others (V8's own Maps are seeded likewise).
+ */
+const NAME_SEED = (Math.random() * 2 ** 32) | 0;
+
+/** Where a name's FNV-1a starts: the process's seed and the parent's id. */
+const nameHashStart = (parent: number): number => Math.imul(parent ^ NAME_SEED ^ 0x811c9dc5, 0x01000193);
+
+/** FNV-1a of a name's chars (bytes), from nameHashStart. */
+export function nameHash(parent: number, name: Latin1): number {
+  let h = nameHashStart(parent);
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h;
 }
@@ -380,7 +390,7 @@ export class WatchModel {
   private storedNameHash(node: number): number {
     const at = this.nameAt[node] as number;
     const end = at + 2 + this.nameLength(at);
-    let h = Math.imul((this.parents[node] as number) ^ 0x811c9dc5, 0x01000193);
+    let h = nameHashStart(this.parents[node] as number);
     for (let i = at + 2; i < end; i++) h = Math.imul(h ^ (this.names[i] as number), 0x01000193);
     return h;
   }
@@ -429,7 +439,7 @@ export class WatchModel {
     this.names[at] = name.length & 0xff;
     this.names[at + 1] = name.length >> 8;
     // A char a byte, in a loop: Buffer's write() costs a call into C++ for a name of a few bytes.
-    let h = Math.imul(parent ^ 0x811c9dc5, 0x01000193);
+    let h = nameHashStart(parent);
     for (let i = 0; i < name.length; i++) {
       const byte = name.charCodeAt(i);
       this.names[at + 2 + i] = byte;

@@ -1,6 +1,7 @@
 // The node model, as pure logic: names, paths, and past occupants of a name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { bytes, WatchModel, type WatchNode, type WatchRoot } from '../../src/watch/model.js';
 
 function model(): { m: WatchModel; root: WatchRoot; top: WatchNode } {
@@ -103,4 +104,12 @@ test('names stay exact through many renames (the buffer of names is compacted)',
     assert.equal(m.name(n), `${'x'.repeat(399 % 50)}-${i}-399`);
     assert.equal(m.child(top, m.name(n)), n);
   }
+});
+
+test('a name\'s hash is seeded anew by each process: whoever names directories cannot make them share slots', () => {
+  const model = new URL('../../src/watch/model.js', import.meta.url).href;
+  const hashIn = (): string => execFileSync(process.execPath, ['--input-type=module', '-e', `import { nameHash } from ${JSON.stringify(model)}; process.stdout.write(String(nameHash(1, 'a')))`], { encoding: 'utf8' });
+  const hashes = new Set([hashIn(), hashIn(), hashIn()]);
+
+  assert.ok(hashes.size > 1, `three processes hashed 'a' alike: ${[...hashes].join(', ')}`);
 });
