@@ -10,6 +10,7 @@ import { MAX_PART_ENTRIES, planFullSync } from '../../src/rsync/full-sync-plan.j
 import { LinkFinder, type LinkedNames } from '../../src/rsync/hard-links.js';
 import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
+import { ProgressTracker } from '../../src/status/progress.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -296,5 +297,28 @@ test('on one core a local target\'s full sync is cut only as its size needs, the
 
   assert.equal(result.outcome, 'ok', result.message);
   assert.deepEqual(splits().map((s) => [s.parts, s.atOnce]), [[3, 1]]);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('parts side by side report into the pass by their item lines, without a progress line per file sent', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  const lines: Array<{ msg?: string; args?: string[]; checked?: number; sent?: number }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string }); } });
+  const progress = new ProgressTracker({ logger, fields: {} });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 2, cores: 2, logger, progress });
+  t.after(() => transport.stop());
+
+  const result = await transport.fullSync(undefined, ['start']);
+
+  assert.equal(result.outcome, 'ok', result.message);
+  const runs = lines.filter((line) => line.msg === 'rsync');
+  assert.ok(runs.length > 2, 'split into parts');
+  assert.deepEqual(runs.filter((line) => line.args?.includes('--info=progress2')), []);
+  const done = lines.find((line) => line.msg?.startsWith('full sync done') === true);
+  const files = 1 + TOPS.length * (1 + SUBS.length * 2);
+  assert.equal(done?.sent, files, 'every file sent counted');
+  assert.ok((done?.checked ?? 0) >= files, `${done?.checked} checked`);
   assert.deepEqual(await compareTrees(src, dst), []);
 });
