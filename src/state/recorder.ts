@@ -34,6 +34,12 @@ export interface StateOptions {
   dir: string;
   /** False: the records are kept but not believed at start (a plain full sync, as without them). */
   trust: boolean;
+  /**
+   * A full garbage collection, run once a scan is written: what it read (listings, buffers) is garbage then,
+   * and without V8's memory reducer (src/cli/launcher.cts) it stayed in the agent's RSS through the full
+   * sync that follows (200k files: the process tree's peak 4-5 MiB lower with one collection there).
+   */
+  collect?: () => void;
 }
 
 /**
@@ -157,8 +163,9 @@ export class SourceRecords {
       removeFile(path, 'any');
       throw error;
     }
-    let left = users;
-    return { path, entries, links: links.found(), release: () => { if (--left === 0) removeFile(path, 'any'); } };
+    const file = scanFile(path, entries, links.found(), users);
+    this.options.collect?.();
+    return file;
   }
 }
 
@@ -274,6 +281,12 @@ class RecordingTransport implements SyncTransport {
       this.broken = true;
     }
   }
+}
+
+/** A scan's file, removed once its `users` have let go: made here, so that nothing of the scan's own (its writer's buffer) lives on with it. */
+function scanFile(path: string, entries: number, links: LinkedNames | undefined, users: number): ScanFile {
+  let left = users;
+  return { path, entries, links, release: () => { if (--left === 0) removeFile(path, 'any'); } };
 }
 
 /** The source root's device and inode; a root that cannot be read is the watch tree's to report (it starts first). */
