@@ -200,7 +200,7 @@ export class Transport {
   private readonly fullSyncProcs: number;
   private readonly cores: number;
   /** -H: a full sync is split only when the hard links are known, each inode's names in one run. */
-  private readonly keepsHardLinks: boolean;
+  readonly keepsHardLinks: boolean;
   /** `--no-A`, `--no-X` for those of -A, -X the options have: what a full sync of a bare source leaves out. */
   private readonly aclXattrOff: string[];
   /** What the last full sync found of the source's filesystems (bare-source.ts), for one log line per change. */
