@@ -188,9 +188,10 @@ export class SourceRecords {
       removeFile(path, 'any');
       throw error;
     }
-    const file = scanFile(path, entries, links.found(), users);
-    this.options.collect?.();
-    return file;
+    // A turn later: this frame (the writer, its buffer) is gone by then.
+    const { collect } = this.options;
+    if (collect) setImmediate(collect);
+    return scanFile(path, entries, links.found(), users);
   }
 }
 
