@@ -145,6 +145,8 @@ export interface FullSyncOptions extends PassOption {
   entries?: number;
   /** A verification: split only as its size needs, the parts one after another (full-sync-plan.ts `serial`). */
   serial?: boolean;
+  /** Called once its first rsync is spawned (its split made): work beside it starts then, not in the plan's way. */
+  started?: () => void;
 }
 
 /** Nothing to keep together: without -H a split breaks no link. */
@@ -272,6 +274,7 @@ export class Transport {
     const plan = links === undefined ? undefined : await planFullSync(this.source, { procs: atOnce, filtered: this.filtered(), links, serial, ...(options.entries === undefined ? {} : { entries: options.entries }) });
     if (plan !== undefined) this.logger.debug({ parts: plan.parts.length, atOnce: serial ? 1 : atOnce, shallow: plan.shallow.length, linkedInodes: links?.length }, 'full sync split into parts');
     const runs = plan === undefined ? this.rsync([...RECURSE, ...common, '--force'], undefined, signal, undefined, options.lowPriority, pass).then((run) => [run]) : this.runParts(plan, common, serial ? 1 : atOnce, signal, options.lowPriority, pass);
+    options.started?.();
     try {
       return await runAsPass(options.pass === undefined ? pass : undefined, async () => this.finish(started, await runs));
     } finally {

@@ -59,7 +59,7 @@ export interface StateOptions {
 export interface PrioritizedTransport extends SyncTransport {
   /** -H: its full sync is split only with the scan's finding of the hard links (undefined: taken as true). */
   readonly keepsHardLinks?: boolean;
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number; started?: () => void }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -254,17 +254,17 @@ class RecordingTransport implements SyncTransport {
     pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
+      // Beside the rsyncs (their split cut by a guess of the size), once the first is spawned, measured against
+      // the moment before any started (scan.ts besideSince): what they may have read before it changed is unknown.
       const since = BigInt(Date.now()) * 1_000_000n;
-      const entries = taken?.entries ?? (beside ? this.guess() : undefined);
-      const running = this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(entries === undefined ? {} : { entries }) });
-      // Beside the rsyncs (their split cut by a guess of the size), measured against the moment before they
-      // started (scan.ts besideSince): what they may have read before it changed is recorded unknown.
-      if (beside && generation !== undefined) {
+      const started = (): void => {
         scanning = this.scan(undefined, since).catch((error: unknown) => {
           this.logger.warn({ err: error }, 'could not scan the source for the state record: this full sync is not recorded');
           return undefined;
         });
-      }
+      };
+      const entries = taken?.entries ?? (beside ? this.guess() : undefined);
+      const running = this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(entries === undefined ? {} : { entries }), ...(beside && generation !== undefined ? { started } : {}) });
       let result: BatchResult;
       try {
         result = await running;
