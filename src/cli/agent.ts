@@ -243,7 +243,9 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
 
   /** `initialSync` true: whatever the plan says (an engine that takes over must carry what the old one owed). */
   private async startSync(planned: PlannedSync, initialSync?: true): Promise<void> {
-    const engine = new SyncEngine(initialSync ? { ...planned.options, initialSync } : planned.options);
+    const { state } = planned.options;
+    const options = { ...planned.options, ...(state ? { state: { ...state, collect: () => this.heapTrim.now() } } : {}) };
+    const engine = new SyncEngine(initialSync ? { ...options, initialSync } : options);
     const sync: RunningSync = { plan: planned, engine, hook: null, hookCommand: 'null', verifyTimer: null, verifying: new Set() };
     engine.on('error', (error) => { if (!this.stopping) this.emit('error', error); });
     engine.on('batch', (report) => this.onBatch(sync, report));

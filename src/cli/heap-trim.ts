@@ -1,4 +1,5 @@
-// Full garbage collections at moments the agent chooses: once its startup is over, and after large batches.
+// Full garbage collections at moments the agent chooses: once its startup is over, after large batches, and
+// once a scan of the source is written (src/state/recorder.ts: what it read is garbage then).
 //
 // Why: the launcher keeps V8's memory reducer asleep (an idle agent must not wake every 8 s) and its young
 // generation small (src/cli/launcher.cts). Without the reducer V8 collects the old generation only when it
@@ -45,6 +46,11 @@ export class HeapTrim {
       this.run();
     }, Math.max(0, this.last + TRIM_EVERY_MS - Date.now()));
     this.batchTimer.unref();
+  }
+
+  /** A collection now: the caller knows that much has just become garbage (a scan's). */
+  now(): void {
+    this.run();
   }
 
   close(): void {

@@ -5,6 +5,9 @@
 //
 //   start:        load, rotate every journal ─► scan the source (one file) ─► diff it per target ─► marks
 //   full sync:    [scan, unless the start's scan is still unused] ─► rotate ─► rsync ─► ok: install the scan
+//   beside:       rotate ─► rsync and, beside it, the scan ─► both ok: install the scan
+//                 (a full sync with no scan of the start's to use and no -H; at start, one target with no
+//                 trusted record takes no scan first: it has nothing to diff, and its full sync scans beside)
 //   batch, move:  forget its paths, fsync ─► rsync
 //   a change seen while a full sync runs: forgotten (the scan it will install predates it)
 //
@@ -12,6 +15,13 @@
 // taken before rsync read the path. If the path still had it when read, the target got that content; if not,
 // it differs now (ctime cannot go back), except a directory renamed away and back while rsync ran, whose
 // children keep their stats: the changes seen during the full sync are forgotten for that.
+//
+// A scan beside the rsyncs reads what they may already have read: its stats are racy against the moment
+// before they started (scan.ts besideSince), not against its own clock. An entry unchanged since then is as
+// rsync read it; one changed since is recorded unknown (a directory with its subtree: entries may have come
+// and gone in it behind rsync) and sent whole at the next start. Not with -H: the split needs the scan's
+// hard links before its rsyncs start. What it saves: the scan's time before the first rsync (200k files,
+// about 1 s of the agent's CPU, on the path of a first start).
 import { randomBytes } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +44,12 @@ export interface StateOptions {
   dir: string;
   /** False: the records are kept but not believed at start (a plain full sync, as without them). */
   trust: boolean;
+  /**
+   * A full garbage collection, run once a scan is written: what it read (listings, buffers) is garbage then,
+   * and without V8's memory reducer (src/cli/launcher.cts) it stayed in the agent's RSS through the full
+   * sync that follows (200k files: the process tree's peak 4-5 MiB lower with one collection there).
+   */
+  collect?: () => void;
 }
 
 /**
@@ -41,7 +57,9 @@ export interface StateOptions {
  * runs report into a pass of ours (the scan before a full sync, the startup difference: src/status/progress.ts).
  */
 export interface PrioritizedTransport extends SyncTransport {
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number }): Promise<BatchResult>;
+  /** -H: its full sync is split only with the scan's finding of the hard links (undefined: taken as true). */
+  readonly keepsHardLinks?: boolean;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number; started?: () => void }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -51,6 +69,8 @@ interface SourceRecordOptions extends StateOptions {
   exclude: ExcludeFn | undefined;
   rsyncOptions: readonly string[] | undefined;
   logger: Logger;
+  /** Entries in the source, guessed (from the watches) for a full sync whose scan has not counted them yet. */
+  guess?: () => number;
 }
 
 /** A scan of the source in a file of the state directory, removed once every user has let go of it. */
@@ -77,7 +97,8 @@ export class SourceRecords {
       source: this.options.source, ...this.root, target: spec, excludes: this.options.excludes, rsyncOptions: [...(this.options.rsyncOptions ?? [])],
     };
     const state = TargetState.open(this.options.dir, identity, this.options.logger);
-    const recorder = new RecordingTransport(transport, state, (pass) => this.scan(1, pass), this.options.logger.child({ target: spec }), progress);
+    const guess = (): number | undefined => state.sizeHint() ?? this.options.guess?.();
+    const recorder = new RecordingTransport(transport, state, (pass, besideSince) => this.scan(1, pass, besideSince), guess, this.options.logger.child({ target: spec }), progress);
     this.recorders.set(spec, recorder);
     return recorder;
   }
@@ -94,6 +115,16 @@ export class SourceRecords {
     for (const [spec, recorder] of this.recorders) {
       records.set(spec, await recorder.state.load());
       recorder.state.rotate();
+    }
+    const [only] = this.recorders.values();
+    if (this.recorders.size === 1 && only!.scansBeside() && (!this.options.trust || [...records.values()].every((r) => typeof r === 'string'))) {
+      // A full sync first whatever the scan says: it scans beside its own rsyncs (RecordingTransport.fullSync).
+      for (const [spec, record] of records) {
+        if (typeof record !== 'string') await record.close();
+        this.options.logger.info({ target: spec, reason: typeof record === 'string' ? record : 'started with --no-trust-state' }, 'no trusted state record: a full sync first');
+        result.set(spec, undefined);
+      }
+      return result;
     }
     const last = Math.max(0, ...sizes);
     const pass = progress?.begin('scan', 'scanning', last > 0 ? { count: last, from: 'record' } : undefined);
@@ -140,14 +171,14 @@ export class SourceRecords {
   }
 
   /** Scans the source into a file; `pass` (phase 'scanning') counts the entries as they come. */
-  private async scan(users: number, pass?: Pass): Promise<ScanFile> {
+  private async scan(users: number, pass?: Pass, besideSince?: bigint): Promise<ScanFile> {
     const path = join(this.options.dir, `.scan-${randomBytes(8).toString('hex')}`);
     const writer = new EntryWriter(path, { kind: 'scan', version: FORMAT_VERSION, source: this.options.source });
     let entries = 0;
     const counted = pass ?? { scanned: 0 };
     const links = new LinkFinder();
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
+      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), ...(besideSince === undefined ? {} : { besideSince }), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
         writer.addEncoded(bytes, 0, end, count);
         counted.scanned = entries += count;
       });
@@ -157,8 +188,10 @@ export class SourceRecords {
       removeFile(path, 'any');
       throw error;
     }
-    let left = users;
-    return { path, entries, links: links.found(), release: () => { if (--left === 0) removeFile(path, 'any'); } };
+    // A turn later: this frame (the writer, its buffer) is gone by then.
+    const { collect } = this.options;
+    if (collect) setImmediate(collect);
+    return scanFile(path, entries, links.found(), users);
   }
 }
 
@@ -175,7 +208,8 @@ class RecordingTransport implements SyncTransport {
   constructor(
     private readonly inner: PrioritizedTransport,
     readonly state: TargetState,
-    private readonly scan: (pass?: Pass) => Promise<ScanFile>,
+    private readonly scan: (pass?: Pass, besideSince?: bigint) => Promise<ScanFile>,
+    private readonly guess: () => number | undefined,
     private readonly logger: Logger,
     private readonly progress?: ProgressTracker,
   ) {}
@@ -194,17 +228,24 @@ class RecordingTransport implements SyncTransport {
     if (this.fullRunning) this.guard(() => this.state.forget(change.from === undefined ? [change.path] : [change.path, change.from]));
   }
 
+  /** Whether a full sync's scan may run beside its rsyncs: their split needs no hard links from it (see fullSync). */
+  scansBeside(): boolean {
+    return this.inner.keepsHardLinks === false && !this.broken;
+  }
+
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
     let taken = this.pending;
     this.pending = undefined;
     const lowPriority = this.lowPriority;
     this.lowPriority = false;
     this.difference = false;
-    const pass = this.progress?.begin(lowPriority ? 'verification' : 'full sync', taken === undefined && !this.broken ? 'scanning' : 'sending');
+    const beside = taken === undefined && this.scansBeside();
+    const pass = this.progress?.begin(lowPriority ? 'verification' : 'full sync', taken === undefined && !this.broken && !beside ? 'scanning' : 'sending');
     let outcome: BatchResult['outcome'] = 'retry';
     let generation: number | undefined;
+    let scanning: Promise<ScanFile | undefined> | undefined;
     try {
-      if (taken === undefined && !this.broken) taken = await this.scan(pass);
+      if (taken === undefined && !this.broken && !beside) taken = await this.scan(pass);
       // What is forgotten from here on is kept over the scan: what changes while rsync reads (see the header).
       if (!this.broken) generation = this.state.rotate();
     } catch (error) {
@@ -213,7 +254,23 @@ class RecordingTransport implements SyncTransport {
     pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
-      const result = await this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(taken ? { entries: taken.entries } : {}) });
+      // Beside the rsyncs (their split cut by a guess of the size), once the first is spawned, measured against
+      // the moment before any started (scan.ts besideSince): what they may have read before it changed is unknown.
+      const since = BigInt(Date.now()) * 1_000_000n;
+      const started = (): void => {
+        scanning = this.scan(undefined, since).catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'could not scan the source for the state record: this full sync is not recorded');
+          return undefined;
+        });
+      };
+      const entries = taken?.entries ?? (beside ? this.guess() : undefined);
+      const running = this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(entries === undefined ? {} : { entries }), ...(beside && generation !== undefined ? { started } : {}) });
+      let result: BatchResult;
+      try {
+        result = await running;
+      } finally {
+        taken ??= await scanning; // released below, whatever became of the full sync
+      }
       outcome = result.outcome;
       if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
         await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));
@@ -274,6 +331,12 @@ class RecordingTransport implements SyncTransport {
       this.broken = true;
     }
   }
+}
+
+/** A scan's file, removed once its `users` have let go: made here, so that nothing of the scan's own (its writer's buffer) lives on with it. */
+function scanFile(path: string, entries: number, links: LinkedNames | undefined, users: number): ScanFile {
+  let left = users;
+  return { path, entries, links, release: () => { if (--left === 0) removeFile(path, 'any'); } };
 }
 
 /** The source root's device and inode; a root that cannot be read is the watch tree's to report (it starts first). */

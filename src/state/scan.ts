@@ -43,6 +43,15 @@ export interface ScanOptions {
   now?: () => bigint;
   /** Told of every regular file with more than one link, by its device and inode (src/rsync/hard-links.ts). */
   linked?: (path: Buffer, dev: bigint, ino: bigint) => void;
+  /**
+   * The scan runs beside an rsync that reads the same tree, started just after this moment (ns since the
+   * epoch; src/state/recorder.ts). Racy is then measured against it, not against the clock: an entry changed
+   * since (or within RACY_NS before) may have been read by rsync before its change, so a file is recorded
+   * unknown, and a directory below the root too, its subtree not walked (entries may have come or gone in it
+   * after rsync listed it): the next start sends it whole. The root keeps its place (always watched: what
+   * changes in it is seen and forgotten).
+   */
+  besideSince?: bigint;
 }
 
 /**
@@ -88,7 +97,8 @@ class Scan {
 
   constructor(private readonly options: ScanOptions, private readonly sink: ScanSink) {
     this.prefix = Buffer.from(`${options.root.replace(/\/+$/, '')}/`);
-    this.now = options.now ?? wallClockNs;
+    const { besideSince } = options;
+    this.now = besideSince === undefined ? options.now ?? wallClockNs : () => besideSince;
   }
 
   async run(): Promise<void> {
@@ -153,6 +163,10 @@ class Scan {
     this.out.writeUInt16LE(length, start);
     records.copy(this.out, start + AT.mode, at, at + STAT_BYTES);
     const racy = this.racy(start + AT.mtime, level.listing.readAtNs) || this.racy(start + AT.ctime, level.listing.readAtNs);
+    if (racy && isDir && this.options.besideSince !== undefined) {
+      this.writeUnknown(start, end);
+      return undefined;
+    }
     this.out[start + AT.kind] = racy && !isDir ? KIND.unknown : kind;
     this.out[start + 3] = 0;
     if (racy) this.out.fill(0xff, start + AT.mtime, start + AT.mtime + 8); // RACY_MTIME

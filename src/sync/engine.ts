@@ -177,6 +177,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.tree = new WatchTree({ roots: [options.source], ...(exclude ? { exclude } : {}) });
     this.records = options.state && new SourceRecords({
       ...options.state, source: options.source, excludes: options.excludes ?? [], exclude: excluded, rsyncOptions: options.rsyncOptions, logger: this.logger,
+      guess: () => this.tree.watchCount * ENTRIES_PER_WATCH,
     });
     this.changes = new ChangeSet({
       quietMs: options.quietMs ?? syncDefaults.quietMs,

@@ -10,6 +10,7 @@ import { MAX_PART_ENTRIES, planFullSync } from '../../src/rsync/full-sync-plan.j
 import { LinkFinder, type LinkedNames } from '../../src/rsync/hard-links.js';
 import { scanTree } from '../../src/state/scan.js';
 import { parseTarget } from '../../src/rsync/target.js';
+import { ProgressTracker } from '../../src/status/progress.js';
 import { compareTrees } from '../helpers/compare.js';
 import { makeTree, tempDir, type TreeEntry } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -32,7 +33,7 @@ function wideTree(root: string, extra: readonly TreeEntry[] = []): void {
 function setup(t: TestContext, options: Partial<TransportOptions> = {}): { src: string; dst: string; transport: Transport } {
   const src = tempDir(t);
   const dst = tempDir(t);
-  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, ...options });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, cores: 4, ...options });
   t.after(() => transport.stop());
   return { src, dst, transport };
 }
@@ -200,7 +201,7 @@ const SPLIT = 'full sync split into parts';
 function linkKeeping(t: TestContext, src: string, dst: string): { transport: Transport; lines: Array<{ msg?: string }> } {
   const lines: Array<{ msg?: string }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string }); } });
-  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a', '-H'], fullSyncProcs: 4, logger });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a', '-H'], fullSyncProcs: 4, cores: 4, logger });
   t.after(() => transport.stop());
   return { transport, lines };
 }
@@ -211,7 +212,7 @@ test('the standby of the next batch starts once a full sync has ended, not besid
   wideTree(src);
   const lines: Array<{ msg?: string; args?: string[] }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string; args?: string[] }); } });
-  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, logger });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, cores: 4, logger });
   t.after(() => transport.stop());
   const standbys = (): number => lines.filter((line) => line.msg === 'rsync' && line.args?.includes('--delete-missing-args') === true).length;
 
@@ -261,4 +262,63 @@ test('a verification of a tree counted large is cut only as its size needs, howe
   assert.equal(large.parts.length, 3);
   const listed = large.parts.flat().map(String);
   assert.equal(new Set(listed).size, listed.length, 'each subtree in one part');
+});
+
+/**
+ * A wide tree to a local target that holds it with a stale file in each top's `sub`, by a transport on a
+ * machine of `cores` cores whose split lines are kept.
+ */
+function onCores(t: TestContext, cores: number, sub: string): { src: string; dst: string; transport: Transport; splits: () => Array<{ parts?: number; atOnce?: number }> } {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  wideTree(dst, TOPS.map((top) => ({ path: `${top}/${sub}/stale`, content: 'old' })));
+  const lines: Array<{ msg?: string; parts?: number; atOnce?: number }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string }); } });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 4, cores, logger });
+  t.after(() => transport.stop());
+  return { src, dst, transport, splits: () => lines.filter((line) => line.msg === SPLIT) };
+}
+
+test('a local target\'s split full sync runs no more parts side by side than there are cores', async (t) => {
+  const { src, dst, transport, splits } = onCores(t, 2, 's1');
+
+  const result = await transport.fullSync(undefined, ['start']);
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.deepEqual(splits().map((s) => [s.parts, s.atOnce]), [[8, 2]], 'two runs at once, four groups each, as --full-sync-procs 2 would make');
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('on one core a local target\'s full sync is cut only as its size needs, the parts one after another', async (t) => {
+  const { src, dst, transport, splits } = onCores(t, 1, 's2');
+
+  const result = await transport.fullSync(undefined, ['start'], { entries: 3 * MAX_PART_ENTRIES });
+
+  assert.equal(result.outcome, 'ok', result.message);
+  assert.deepEqual(splits().map((s) => [s.parts, s.atOnce]), [[3, 1]]);
+  assert.deepEqual(await compareTrees(src, dst), []);
+});
+
+test('parts side by side report into the pass by their item lines, without a progress line per file sent', async (t) => {
+  const src = tempDir(t);
+  const dst = tempDir(t);
+  wideTree(src);
+  const lines: Array<{ msg?: string; args?: string[]; checked?: number; sent?: number }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string }); } });
+  const progress = new ProgressTracker({ logger, fields: {} });
+  const transport = new Transport({ source: src, target: parseTarget(dst), timeoutSec: 10, rsyncOptions: ['-a'], fullSyncProcs: 2, cores: 2, logger, progress });
+  t.after(() => transport.stop());
+
+  const result = await transport.fullSync(undefined, ['start']);
+
+  assert.equal(result.outcome, 'ok', result.message);
+  const runs = lines.filter((line) => line.msg === 'rsync');
+  assert.ok(runs.length > 2, 'split into parts');
+  assert.deepEqual(runs.filter((line) => line.args?.includes('--info=progress2')), []);
+  const done = lines.find((line) => line.msg?.startsWith('full sync done') === true);
+  const files = 1 + TOPS.length * (1 + SUBS.length * 2);
+  assert.equal(done?.sent, files, 'every file sent counted');
+  assert.ok((done?.checked ?? 0) >= files, `${done?.checked} checked`);
+  assert.deepEqual(await compareTrees(src, dst), []);
 });

@@ -8,10 +8,10 @@ import { comparePaths, decodeEntry, type Entry } from '../../src/state/entry.js'
 import { excludeFn } from '../../src/sync/exclude.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function collect(root: string, patterns: string[] = [], now?: () => bigint): Promise<Entry[]> {
+async function collect(root: string, patterns: string[] = [], now?: () => bigint, besideSince?: bigint): Promise<Entry[]> {
   const exclude = excludeFn(patterns);
   const entries: Entry[] = [];
-  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}) }, (bytes, end, count) => {
+  await scanTree({ root, ...(exclude ? { exclude } : {}), ...(now ? { now } : {}), ...(besideSince === undefined ? {} : { besideSince }) }, (bytes, end, count) => {
     const before = entries.length;
     for (let at = 0, decoded; (decoded = decodeEntry(bytes.subarray(0, end), at)) !== undefined; at = decoded.next) entries.push(decoded.entry);
     assert.equal(entries.length - before, count, 'the count handed on is the entries encoded');
@@ -73,4 +73,21 @@ test('a stat is racy by the clock as read before its own listing, not a later on
   assert.ok(reads >= 2, 'the subdirectory was listed by a call of its own');
   assert.equal(byName.get('fresh')?.kind, 'unknown');
   assert.equal(byName.get('d/below')?.kind, 'file');
+});
+
+test('beside an rsync, what changed since it started is unknown: a file, and a directory with its subtree unwalked', async (t) => {
+  const root = tempDir(t);
+  mkdirSync(join(root, 'dir'));
+  mkdirSync(join(root, 'dir', 'sub'));
+  writeFileSync(join(root, 'dir', 'sub', 'f'), 'z');
+  writeFileSync(join(root, 'file'), 'x');
+  const newest = [join(root, 'file'), join(root, 'dir')].map((p) => statSync(p, { bigint: true }).ctimeNs).reduce((a, b) => (a > b ? a : b));
+
+  // rsync started just before the newest change (the clock read after it does not matter).
+  const started = await collect(root, [], LATER, newest - 1_000_000n);
+  // ...or an hour after all of them: nothing changed since.
+  const before = await collect(root, [], () => newest, newest + 3_600_000_000_000n);
+
+  assert.deepEqual(started.map((e) => [e.path.toString(), e.kind]), [['', 'dir'], ['dir', 'unknown'], ['file', 'unknown']]);
+  assert.deepEqual(before.map((e) => [e.path.toString(), e.kind]), [['', 'dir'], ['dir', 'dir'], ['dir/sub', 'dir'], ['dir/sub/f', 'file'], ['file', 'file']]);
 });
