@@ -188,6 +188,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       quietMs: options.quietMs ?? syncDefaults.quietMs,
       maxDelayMs: options.maxDelayMs ?? syncDefaults.maxDelayMs,
       storm: STORM,
+      // Its crowded directories will likely go whole (sendCrowdedWhole): the hosts that may send them so get ready.
+      onStorm: () => { for (const host of this.hosts.values()) if (!host.view) host.queue.expectTrees(); },
       onReady: (marks) => this.dispatch(marks),
     });
     for (const target of options.targets) this.addHost(target, options.initialSync ?? true);
