@@ -24,11 +24,13 @@
 // The paths run of the next batch is started ahead (a standby): spawned and connected once a batch has ended,
 // fed the next batch's list, so a change costs its transfer and not a process start and a session setup.
 // Not beside a live batch: a host has one rsync at a time, so a storm's peak memory is one rsync and its ssh
-// per host, not twice that (measured: 36 MiB of children instead of 64 for two hosts; a waiting standby is
-// ended before a tree run, which cannot use it). One started beside a batch saved only the next batch its
+// per host, not twice that (measured: 36 MiB of children instead of 64 for two hosts; a waiting standby of
+// the other kind is ended before a run starts). One started beside a batch saved only the next batch its
 // start, a small share of what a batch that gathered while another ran costs. A full sync starts the first
 // once it has ended (beside it, it added to the peak); later ones only once the receiver has taken
-// --delete-missing-args (a standby carries it).
+// --delete-missing-args (a standby carries it). While a storm gathers (expectTrees), the standby is the
+// trees run instead, whose crowded directories the storm's batch will likely send whole; the batch after
+// it is back to a paths standby.
 // A standby left unused for STANDBY_IDLE_MS is ended: it costs two local processes (about 14 MiB) and a
 // session on the host, and without it the ssh master, too, closes after its ControlPersist (ssh-master.ts).
 // The next change then pays a fresh rsync start (and an ssh handshake if the master has closed), and the

@@ -211,9 +211,12 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
     this.kick();
   }
 
-  /** A storm gathers whose directories will likely go whole (the engine's word, passed to the transport). */
+  /**
+   * A storm gathers whose directories will likely go whole (the engine's word, passed to the transport).
+   * Not when a full sync is to come: it covers the storm, and a run started ahead would wait beside it.
+   */
   expectTrees(): void {
-    if (!this.stopped) this.options.transport.expectTrees?.(this.inFlight === undefined);
+    if (!this.stopped && !this.full) this.options.transport.expectTrees?.(this.inFlight === undefined);
   }
 
   /** Adds released marks; the set is copied, so one set may go to every host. */
