@@ -76,8 +76,10 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   private metrics: MetricsServer | null = null;
   private stopping = false;
   private progress: Progress | null = null;
-  /** Full collections after the startup and after large batches (heap-trim.ts). */
-  private readonly heapTrim = new HeapTrim();
+  /** Full collections after the startup and after batches that grew the heap (heap-trim.ts). */
+  private readonly heapTrim = new HeapTrim({
+    collected: (before, after) => this.logger.debug({ heapUsedBefore: before, heapUsedAfter: after }, 'full garbage collection'),
+  });
   private reloading: Promise<void> = Promise.resolve();
   /** start() in flight: stop() waits for it, so that nothing it opens outlives the agent. */
   private startup: Promise<void> = Promise.resolve();
@@ -317,7 +319,7 @@ export class Agent extends EventEmitter<{ error: [InosyncError] }> {
   }
 
   private onBatch(sync: RunningSync, report: BatchReport): void {
-    this.heapTrim.afterBatch(report.kind === 'full' ? undefined : report.marks);
+    this.heapTrim.afterBatch();
     if (report.result.outcome !== 'ok') return;
     if (report.kind === 'full' && sync.verifying.delete(report.host)) {
       const repaired = report.result.files + report.result.deleted;

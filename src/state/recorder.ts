@@ -310,6 +310,10 @@ class RecordingTransport implements SyncTransport {
     return this.inner.reachability?.();
   }
 
+  expectTrees(idle: boolean): void {
+    this.inner.expectTrees?.(idle);
+  }
+
   async stop(): Promise<void> {
     this.pending?.release();
     this.pending = undefined;

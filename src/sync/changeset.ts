@@ -16,6 +16,8 @@ export interface ChangeSetOptions {
    * that comes alone, or a few together, still goes after the short quiet window.
    */
   storm?: { marks: number; quietMs: number };
+  /** Told once per set, when it grows to `storm.marks`: a storm gathers (its directories may go whole). */
+  onStorm?: () => void;
   /** Receives each released set; the set is the receiver's to keep. */
   onReady: (marks: PathSet) => void;
   now?: () => number;
@@ -136,15 +138,24 @@ export class ChangeSet {
 
   private mark(path: Buffer, kind: 'path' | 'tree'): void {
     if (this.ready.size === 0) this.readySince = this.now();
+    const before = this.ready.size;
     this.ready.add(path, kind);
+    this.grew(before);
     this.lastAdd = this.now();
     this.arm();
   }
 
   private markSet(set: PathSet, at: Buffer): void {
     if (this.ready.size === 0) this.readySince = this.now();
+    const before = this.ready.size;
     this.ready.merge(set, at);
+    this.grew(before);
     this.arm();
+  }
+
+  private grew(before: number): void {
+    const marks = this.options.storm?.marks;
+    if (marks !== undefined && before < marks && this.ready.size >= marks) this.options.onStorm?.();
   }
 
   private startWriting(path: Buffer): void {

@@ -52,6 +52,11 @@ export interface TransferPort {
   remoteMove(from: Buffer, to: Buffer): Promise<boolean>;
   /** A cheap check that the host answers, to retry the moment an unreachable host is back (reachability.ts). */
   reachability?(): Promise<Probe | undefined>;
+  /**
+   * The next batch will likely send directories whole: a transport that starts its runs ahead may start
+   * that one; now when `idle` (no run of this host's under way), else once the run under way has ended.
+   */
+  expectTrees?(idle: boolean): void;
 }
 
 export type HostState = 'syncing' | 'idle' | 'retrying' | 'down' | 'stopped';
@@ -204,6 +209,14 @@ export class HostQueue extends EventEmitter<{ batch: [BatchReport]; state: [stri
       this.pending.merge(first);
     }
     this.kick();
+  }
+
+  /**
+   * A storm gathers whose directories will likely go whole (the engine's word, passed to the transport).
+   * Not when a full sync is to come: it covers the storm, and a run started ahead would wait beside it.
+   */
+  expectTrees(): void {
+    if (!this.stopped && !this.full) this.options.transport.expectTrees?.(this.inFlight === undefined);
   }
 
   /** Adds released marks; the set is copied, so one set may go to every host. */
