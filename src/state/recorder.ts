@@ -12,6 +12,15 @@
 // taken before rsync read the path. If the path still had it when read, the target got that content; if not,
 // it differs now (ctime cannot go back), except a directory renamed away and back while rsync ran, whose
 // children keep their stats: the changes seen during the full sync are forgotten for that.
+//
+// A scan that found no xattr or ACL anywhere (scan.ts) lets the full sync after it leave out -A/-X
+// (transport.ts, bare-source.ts). One given an xattr after the scan passed it is an attribute change
+// (IN_ATTRIB), sent by a batch with -A/-X, which the host queue runs after a full sync (or, beside a
+// verification, again after it), and rsync without -X leaves a target's xattrs as they are. Except where the
+// host queue drops a change because a full sync it owes will cover it (not yet started, or a backlog
+// collapsed): so the start's scan is used for that only while nothing that may bring an xattr (an attribute
+// change, a create, a move, a rescan) was seen since it began; else the full sync scans afresh, and what
+// changes during that scan is queued, not dropped (the queue took the full sync first).
 import { randomBytes } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +50,7 @@ export interface StateOptions {
  * runs report into a pass of ours (the scan before a full sync, the startup difference: src/status/progress.ts).
  */
 export interface PrioritizedTransport extends SyncTransport {
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number; noXattrs?: boolean }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -59,12 +68,21 @@ interface ScanFile {
   entries: number;
   /** Where the hard links are (a split full sync keeps each inode's names in one run); undefined: too many. */
   links: LinkedNames | undefined;
+  /** Some entry may hold an xattr or ACL (scan.ts). */
+  xattrs: boolean;
+  /** A change seen since the scan began may have brought an xattr it did not see (see the header). */
+  overtaken(): boolean;
   release(): void;
 }
+
+/** Changes that may bring an xattr where a scan had already passed (see the header). */
+const MAY_BRING_XATTRS: ReadonlySet<Change['kind']> = new Set(['attributes', 'created', 'moved', 'rescan']);
 
 export class SourceRecords {
   private readonly recorders = new Map<string, RecordingTransport>();
   private readonly root: { dev: string; ino: string };
+  /** Changes seen that are in MAY_BRING_XATTRS. */
+  private xattrChanges = 0;
 
   constructor(private readonly options: SourceRecordOptions) {
     privateDirectory(options.dir);
@@ -132,6 +150,7 @@ export class SourceRecords {
 
   /** A change seen by the watch tree: forgotten by every target whose full sync runs. */
   note(change: Change): void {
+    if (MAY_BRING_XATTRS.has(change.kind)) this.xattrChanges++;
     for (const recorder of this.recorders.values()) recorder.note(change);
   }
 
@@ -146,11 +165,13 @@ export class SourceRecords {
     let entries = 0;
     const counted = pass ?? { scanned: 0 };
     const links = new LinkFinder();
+    const since = this.xattrChanges;
+    let xattrs = true;
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
+      ({ xattrs } = await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
         writer.addEncoded(bytes, 0, end, count);
         counted.scanned = entries += count;
-      });
+      }));
       writer.close();
     } catch (error) {
       writer.abandon();
@@ -158,7 +179,7 @@ export class SourceRecords {
       throw error;
     }
     let left = users;
-    return { path, entries, links: links.found(), release: () => { if (--left === 0) removeFile(path, 'any'); } };
+    return { path, entries, links: links.found(), xattrs, overtaken: () => this.xattrChanges !== since, release: () => { if (--left === 0) removeFile(path, 'any'); } };
   }
 }
 
@@ -197,6 +218,10 @@ class RecordingTransport implements SyncTransport {
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
     let taken = this.pending;
     this.pending = undefined;
+    if (taken !== undefined && !taken.xattrs && taken.overtaken()) {
+      taken.release(); // its word on xattrs is out of date (see the header): a fresh scan
+      taken = undefined;
+    }
     const lowPriority = this.lowPriority;
     this.lowPriority = false;
     this.difference = false;
@@ -213,7 +238,7 @@ class RecordingTransport implements SyncTransport {
     pass?.phase('sending', taken === undefined ? undefined : { count: taken.entries, from: 'scan' });
     this.fullRunning = true;
     try {
-      const result = await this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(taken ? { entries: taken.entries } : {}) });
+      const result = await this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(taken ? { entries: taken.entries, noXattrs: !taken.xattrs } : {}) });
       outcome = result.outcome;
       if (result.outcome === 'ok' && taken !== undefined && generation !== undefined && !this.broken) {
         await this.state.install(taken.path, generation).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write the state record: the next start does a full sync'));
