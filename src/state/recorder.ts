@@ -20,7 +20,9 @@
 // host queue drops a change because a full sync it owes will cover it (not yet started, or a backlog
 // collapsed): so the start's scan is used for that only while nothing that may bring an xattr (an attribute
 // change, a create, a move, a rescan) was seen since it began; else the full sync scans afresh, and what
-// changes during that scan is queued, not dropped (the queue took the full sync first).
+// changes during that scan is queued, not dropped (the queue took the full sync first). In a subtree left
+// unwatched (--allow-partial-watch) an xattr given after the scan passed is seen by the next full sync's
+// scan, as a write there after rsync passed is sent by the next full sync.
 import { randomBytes } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
