@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +34,7 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall) {
   error.Set("syscall", Napi::String::New(env, syscall));
   return error;
 }
+template <typename E = Napi::Error> Napi::Value Throw(Napi::Env env, const char* message) { E::New(env, message).ThrowAsJavaScriptException(); return env.Undefined(); }
 
 // A read needs room for at least one record with the longest name (NAME_MAX + 1 + header).
 constexpr size_t kReadChunk = 64 * 1024;
@@ -65,10 +67,13 @@ Napi::Value AnyHardLinked(const Napi::CallbackInfo& info) {
 
 // Entry kinds of a listing: bits of a listing's `kinds` argument, and each record's first byte. kStats (an argument
 // bit only) adds each entry's lstat after its name's NUL, as bytes 4..47 of a state record entry (src/state/entry.ts)
-// are on a little-endian host.
-enum Kind : char { kDirectory = 1, kSymlink = 2, kOther = 4, kStats = 8 };
+// are on a little-endian host. kXattrs (an argument bit only) counts the entries, and listed directories, that may
+// hold an xattr (ACLs are system.posix_acl_* ones): llistxattr's size, not following a symlink; an error but
+// ENOTSUP (none possible there) counts as may.
+enum Kind : char { kDirectory = 1, kSymlink = 2, kOther = 4, kStats = 8, kXattrs = 16 };
 struct __attribute__((packed)) PackedStat { uint32_t mode, uid, gid; uint64_t size; int64_t mtime_ns, ctime_ns; uint64_t ino; uint32_t nlink; };
 int64_t Ns(const struct timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+size_t MayHoldXattrs(const char* path) { ssize_t n = llistxattr(path, nullptr, 0); return n > 0 || (n < 0 && errno != ENOTSUP); }
 
 // An entry's kind, by d_type or (a filesystem without d_type, or kStats) by its lstat, left in *st. With kStats,
 // an entry gone since the listing is of no kind (left out).
@@ -99,10 +104,13 @@ bool IsLeaf(const char* path) {
 
 // Appends the entries of the wanted kinds at path to records (kind byte, name, NUL[, PackedStat]); 0 or the errno
 // of a failed open or getdents64. getdents64 itself, not readdir(3): fdopendir adds an fstat and two fcntl.
-int ListInto(const char* path, uint32_t kinds, std::string* records) {
+int ListInto(const char* path, uint32_t kinds, std::string* records, size_t* xattrs = nullptr) {
   if (kinds == 0 || (kinds == kDirectory && IsLeaf(path))) return 0;
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
+  std::string entry_path = std::string(path) + '/';  // no llistxattrat before Linux 6.13
+  const size_t dir_length = entry_path.size();
+  if (kinds & kXattrs) *xattrs += MayHoldXattrs(path);
   alignas(struct dirent64) char buffer[32 * 1024];
   ssize_t n;
   while ((n = getdents64(fd, buffer, sizeof buffer)) > 0) {
@@ -116,6 +124,7 @@ int ListInto(const char* path, uint32_t kinds, std::string* records) {
       if ((kind & kinds) == 0) continue;
       records->push_back(kind);
       records->append(name, strlen(name) + 1);
+      if (kinds & kXattrs) *xattrs += MayHoldXattrs(entry_path.replace(dir_length, std::string::npos, name).c_str());
       if ((kinds & kStats) == 0) continue;
       PackedStat packed{st.st_mode, st.st_uid, st.st_gid, uint64_t(st.st_size), Ns(st.st_mtim), Ns(st.st_ctim), st.st_ino, uint32_t(st.st_nlink)};
       records->append(reinterpret_cast<const char*>(&packed), sizeof packed);
@@ -126,10 +135,11 @@ int ListInto(const char* path, uint32_t kinds, std::string* records) {
   return err;
 }
 
-Napi::Value Listings(Napi::Env env, Napi::Int32Array results, const std::string& records) {
+Napi::Value Listings(Napi::Env env, Napi::Int32Array results, const std::string& records, size_t xattrs = 0) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("results", results);
   out.Set("records", Napi::Buffer<char>::Copy(env, records.data(), records.size()));
+  out.Set("xattrs", Napi::Number::New(env, double(xattrs)));
   return out;
 }
 
@@ -139,9 +149,10 @@ Napi::Value List(const Napi::CallbackInfo& info) {
   if (!PathsArg(info, 2, "list(paths, kinds)", &paths)) return info.Env().Undefined();
   auto results = Napi::Int32Array::New(info.Env(), paths.size());
   std::string records;
+  size_t xattrs = 0;
   uint32_t kinds = info[1].As<Napi::Number>().Uint32Value();
-  for (size_t i = 0; i < paths.size(); i++, records.push_back('\0')) results[i] = ListInto(paths[i], kinds, &records);
-  return Listings(info.Env(), results, records);
+  for (size_t i = 0; i < paths.size(); i++, records.push_back('\0')) results[i] = ListInto(paths[i], kinds, &records, &xattrs);
+  return Listings(info.Env(), results, records, xattrs);
 }
 
 class Inotify;
@@ -149,11 +160,7 @@ class Inotify;
 // The poll handle lives apart from the Inotify object: uv_close finishes on a later loop turn, maybe
 // after the object is gone. Until it has, an async cleanup hook holds back the environment's teardown,
 // or a worker thread that exits would unload this addon under a pending close callback.
-struct Poll {
-  uv_poll_t handle;
-  Inotify* owner;
-  napi_async_cleanup_hook_handle hook = nullptr;
-};
+struct Poll { uv_poll_t handle; Inotify* owner; napi_async_cleanup_hook_handle hook = nullptr; };
 
 class Inotify : public Napi::ObjectWrap<Inotify> {
  public:
@@ -169,7 +176,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   explicit Inotify(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Inotify>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsFunction()) {
-      Napi::TypeError::New(env, "Inotify(onRecords): onRecords must be a function").ThrowAsJavaScriptException();
+      Throw<Napi::TypeError>(env, "Inotify(onRecords): onRecords must be a function");
       return;
     }
     fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -207,10 +214,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     if (self == nullptr || self->fd_ < 0) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
-    if (status < 0) {
-      self->Deliver(env, SyscallError(env, -status, "uv_poll").Value());
-      return;
-    }
+    if (status < 0) return self->Deliver(env, SyscallError(env, -status, "uv_poll").Value());
     // Read straight into the batch (one copy into the JS Buffer later). The cap keeps a writer
     // that outpaces us from holding the loop here: poll is level-triggered, so the rest of the
     // queue comes on the next wake-up.
@@ -223,10 +227,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       int err = n < 0 ? errno : 0;
       batch.resize(used + (n > 0 ? static_cast<size_t>(n) : 0));
       if (n > 0 || err == EINTR) continue;
-      if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && batch.empty()) {
-        self->Deliver(env, SyscallError(env, err, "read").Value());
-        return;
-      }
+      if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && batch.empty()) return self->Deliver(env, SyscallError(env, err, "read").Value());
       break;
     }
     if (batch.empty()) return;
@@ -265,11 +266,11 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   // 0), records: each directory's entries of the wanted kinds (kind byte, name, NUL), then a 0 byte }.
   Napi::Value WatchAndList(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) return ThrowClosed(env);
+    if (fd_ < 0) return Throw(env, "inotify instance is closed");
     std::vector<const char*> paths;
     if (!PathsArg(info, 3, "watchAndList(paths, mask, kinds)", &paths)) return env.Undefined();
     uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
-    uint32_t kinds = info[2].As<Napi::Number>().Uint32Value();
+    uint32_t kinds = info[2].As<Napi::Number>().Uint32Value() & ~uint32_t(kXattrs);  // list()'s alone
     auto pairs = Napi::Int32Array::New(env, 2 * paths.size());
     int32_t* results = pairs.Data();
     std::string records;
@@ -298,11 +299,8 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
   // Returns false when the kernel no longer knows the wd (already removed or its directory gone).
   Napi::Value RemoveWatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) return ThrowClosed(env);
-    if (info.Length() < 1 || !info[0].IsNumber()) {
-      Napi::TypeError::New(env, "removeWatch(wd): wd must be a number").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    if (fd_ < 0) return Throw(env, "inotify instance is closed");
+    if (info.Length() < 1 || !info[0].IsNumber()) return Throw<Napi::TypeError>(env, "removeWatch(wd): wd must be a number");
     int wd = info[0].As<Napi::Number>().Int32Value();
     if (inotify_rm_watch(fd_, wd) == 0) return Napi::Boolean::New(env, true);
     if (errno == EINVAL) return Napi::Boolean::New(env, false);
@@ -310,10 +308,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     return env.Undefined();
   }
 
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown(true);
-    return info.Env().Undefined();
-  }
+  Napi::Value Close(const Napi::CallbackInfo& info) { Shutdown(true); return info.Env().Undefined(); }
 
   // setRef(on): whether the fd's poll keeps Node's loop alive.
   Napi::Value SetRef(const Napi::CallbackInfo& info) {
@@ -323,36 +318,29 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
-  Napi::Value ThrowClosed(Napi::Env env) {
-    Napi::Error::New(env, "inotify instance is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-
   // Stop polling before closing the fd: libuv must never poll a closed (or reused) descriptor.
   // release: drop the strong self-reference taken while open (not from the destructor, which
   // only runs once that reference is gone or the environment is tearing down).
   void Shutdown(bool release) {
     StopPolling();
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-      callback_.Reset();
-      context_.reset();
-      if (release) Unref();
-    }
+    if (fd_ < 0) return;
+    ::close(fd_);
+    fd_ = -1;
+    callback_.Reset();
+    context_.reset();
+    if (release) Unref();
   }
 
   void StopPolling() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(&poll_->handle);
-      poll_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), [](uv_handle_t* h) {
-        auto* poll = static_cast<Poll*>(h->data);
-        if (poll->hook != nullptr) napi_remove_async_cleanup_hook(poll->hook);
-        delete poll;
-      });
-      poll_ = nullptr;
-    }
+    if (poll_ == nullptr) return;
+    uv_poll_stop(&poll_->handle);
+    poll_->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), [](uv_handle_t* h) {
+      auto* poll = static_cast<Poll*>(h->data);
+      if (poll->hook != nullptr) napi_remove_async_cleanup_hook(poll->hook);
+      delete poll;
+    });
+    poll_ = nullptr;
   }
 
   // The environment is going away with the instance still open: stop polling and close the fd now
@@ -380,14 +368,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #define IN_MASK_CREATE 0x10000000u  // Linux 4.18; older C library headers lack it
 #endif
 #define INOSYNC_CONSTANT(name) constants.Set(#name, Napi::Number::New(env, static_cast<uint32_t>(name)));
-  INOSYNC_CONSTANT(IN_ACCESS) INOSYNC_CONSTANT(IN_MODIFY) INOSYNC_CONSTANT(IN_ATTRIB)
-  INOSYNC_CONSTANT(IN_CLOSE_WRITE) INOSYNC_CONSTANT(IN_CLOSE_NOWRITE) INOSYNC_CONSTANT(IN_CLOSE)
-  INOSYNC_CONSTANT(IN_OPEN) INOSYNC_CONSTANT(IN_MOVED_FROM) INOSYNC_CONSTANT(IN_MOVED_TO)
-  INOSYNC_CONSTANT(IN_MOVE) INOSYNC_CONSTANT(IN_CREATE) INOSYNC_CONSTANT(IN_DELETE)
-  INOSYNC_CONSTANT(IN_DELETE_SELF) INOSYNC_CONSTANT(IN_MOVE_SELF) INOSYNC_CONSTANT(IN_ALL_EVENTS)
-  INOSYNC_CONSTANT(IN_UNMOUNT) INOSYNC_CONSTANT(IN_Q_OVERFLOW) INOSYNC_CONSTANT(IN_IGNORED)
-  INOSYNC_CONSTANT(IN_ONLYDIR) INOSYNC_CONSTANT(IN_DONT_FOLLOW) INOSYNC_CONSTANT(IN_EXCL_UNLINK)
-  INOSYNC_CONSTANT(IN_MASK_ADD) INOSYNC_CONSTANT(IN_ISDIR) INOSYNC_CONSTANT(IN_ONESHOT)
+  INOSYNC_CONSTANT(IN_ACCESS) INOSYNC_CONSTANT(IN_MODIFY) INOSYNC_CONSTANT(IN_ATTRIB) INOSYNC_CONSTANT(IN_CLOSE_WRITE)
+  INOSYNC_CONSTANT(IN_CLOSE_NOWRITE) INOSYNC_CONSTANT(IN_CLOSE) INOSYNC_CONSTANT(IN_OPEN) INOSYNC_CONSTANT(IN_MOVED_FROM)
+  INOSYNC_CONSTANT(IN_MOVED_TO) INOSYNC_CONSTANT(IN_MOVE) INOSYNC_CONSTANT(IN_CREATE) INOSYNC_CONSTANT(IN_DELETE)
+  INOSYNC_CONSTANT(IN_DELETE_SELF) INOSYNC_CONSTANT(IN_MOVE_SELF) INOSYNC_CONSTANT(IN_ALL_EVENTS) INOSYNC_CONSTANT(IN_UNMOUNT)
+  INOSYNC_CONSTANT(IN_Q_OVERFLOW) INOSYNC_CONSTANT(IN_IGNORED) INOSYNC_CONSTANT(IN_ONLYDIR) INOSYNC_CONSTANT(IN_DONT_FOLLOW)
+  INOSYNC_CONSTANT(IN_EXCL_UNLINK) INOSYNC_CONSTANT(IN_MASK_ADD) INOSYNC_CONSTANT(IN_ISDIR) INOSYNC_CONSTANT(IN_ONESHOT)
   INOSYNC_CONSTANT(IN_NONBLOCK) INOSYNC_CONSTANT(IN_CLOEXEC) INOSYNC_CONSTANT(IN_MASK_CREATE)
 #undef INOSYNC_CONSTANT
   exports.Set("constants", constants);

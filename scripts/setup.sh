@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # command:package pairs; a command already present (in PATH or /usr/sbin) is not installed again.
 RUNTIME=(rsync:rsync ssh:openssh-client)
 # sshd for the loopback demo and tests, inotifywait, lsyncd and fpsync as benchmark and test anchors, nft to make a
-# host hang, unshare and ip for per-test limits and namespaces, a C++ toolchain for the addon (node-gyp).
+# host hang, unshare and ip for per-test limits and namespaces, setfattr and setfacl to give test files xattrs and
+# ACLs (Node has no call for either), a C++ toolchain for the addon (node-gyp).
 DEVELOP=(sshd:openssh-server ssh-keygen:openssh-client inotifywait:inotify-tools lsyncd:lsyncd fpsync:fpart \
-         nft:nftables ip:iproute2 unshare:util-linux g++:g++ make:make python3:python3)
+         nft:nftables ip:iproute2 unshare:util-linux setfattr:attr setfacl:acl g++:g++ make:make python3:python3)
 need=()
 for pair in "${RUNTIME[@]}" "${DEVELOP[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair#*:}")

@@ -102,9 +102,10 @@ export const constants: InotifyConstants = addon.constants;
  * Entry kinds of a listing: bits of a listing's `kinds` argument, and each record's first byte. `stats` (an
  * argument bit only, with every kind) puts each entry's lstat after its name's NUL: STAT_BYTES laid out as
  * bytes 4..47 of a state record entry (src/state/entry.ts), then its link count (u32 at STAT_NLINK_AT),
- * STAT_RECORD_BYTES in all. An entry gone before its lstat is left out.
+ * STAT_RECORD_BYTES in all. An entry gone before its lstat is left out. `xattrs` (an argument bit of list()
+ * only) counts, in `xattrs`, the listed entries and directories that may hold an xattr (an ACL is one).
  */
-export const ENTRY = { directory: 1, symlink: 2, other: 4, stats: 8 } as const;
+export const ENTRY = { directory: 1, symlink: 2, other: 4, stats: 8, xattrs: 16 } as const;
 export const STAT_BYTES = 44;
 export const STAT_NLINK_AT = STAT_BYTES;
 export const STAT_RECORD_BYTES = STAT_BYTES + 4;
@@ -114,6 +115,11 @@ export interface Listings {
   /** Per path: 0 or the errno of its listing. */
   results: Int32Array;
   records: Buffer;
+  /**
+   * With ENTRY.xattrs: the listed directories and their listed entries that may hold an xattr (llistxattr, not
+   * following symlinks, found some or failed otherwise than with ENOTSUP); 0 otherwise.
+   */
+  xattrs: number;
 }
 
 /** Lists each NUL-terminated directory of `paths`, as watchAndList does without the watches, on this thread. */

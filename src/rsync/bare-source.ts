@@ -1,17 +1,21 @@
 // Whether -A and -X can matter to a full sync: not on a source whose filesystems cannot hold ACLs or xattrs.
 //
 // Each costs about as much as the scan itself (NOTES.md: 200k files, nothing to send, -a 2.8 s, -aX 5.0 s,
-// -aA 5.3 s, -aHAX 7.3 s), on every file of every full sync, and one rsync is one core. They are left out only
-// where that is proven by the kernel's own account, /proc/self/mountinfo: the filesystem the source is on and
-// every one mounted below it (rsync crosses mount points) is of a type whose Linux driver has no xattr
-// handlers at all, so no file there has an ACL or an xattr to read. Anywhere else they stay, as the classic
-// script has them:
-//   - mount options are no proof: noacl and nouser_xattr are gone from current ext4 (this kernel refuses
-//     them), and nouser_xattr never covered the security.* and trusted.* names root's rsync -X copies;
-//   - a look at the files is no proof either: one file's xattrs say nothing of the next, and a look at every
-//     file (Node has no xattr call; getfattr is not always installed) is the very cost to be saved.
-// What leaving them out gives up: an ACL or xattr set by hand on a target file (none can come from such a
-// source) is no longer pruned by the full sync.
+// -aA 5.3 s, -aHAX 7.3 s), on every file of every full sync, and one rsync is one core. They are left out
+// only where that is proven, one of two ways (transport.ts asks for each full sync):
+//   - by the scan of the whole source that the state record takes before the full sync (src/state/scan.ts):
+//     llistxattr of every entry, symlinks not followed, found none (an ACL is a system.posix_acl_* xattr, an
+//     SELinux label a security.* one: all listed). Cheaper than what it saves (about 2 µs an entry against
+//     ~20 for -A/-X in rsync), and it stops asking at the first yes. Races: src/state/recorder.ts.
+//   - here, by the kernel's own account, /proc/self/mountinfo: the filesystem the source is on and every one
+//     mounted below it (rsync crosses mount points) is of a type whose Linux driver has no xattr handlers at
+//     all, so no file there has an ACL or an xattr to read (no scan needed: for a source without records).
+// Mount options are no proof: noacl and nouser_xattr are gone from current ext4 (this kernel refuses them),
+// and nouser_xattr never covered the security.* and trusted.* names root's rsync -X copies.
+// What leaving them out gives up: an ACL or xattr set by hand on a target file (none came from the source)
+// is no longer pruned by the full sync (rsync without -X leaves a target's xattrs as they are, and an xattr
+// removed from the source while the agent was down is an attribute change the state record's difference
+// sends, with -A/-X, unless that target had no trusted record). Live batches always keep -A/-X.
 import { readFileSync, realpathSync } from 'node:fs';
 
 /** Filesystem types whose Linux drivers have no xattr handlers: no ACL, no xattr on any file. */

@@ -14,8 +14,8 @@
 //             the cores: partsAtOnce); with -H in ATTRS only
 //             when the caller's scan says where the hard links are (hard-links.ts), and each inode's names
 //             then go in one run. A verification (`serial`) is split only as its size needs, one part at a time.
-//             On a source that cannot hold ACLs or xattrs (bare-source.ts) it leaves out -A and -X, which
-//             cost as much as the scan itself.
+//             It leaves out -A and -X, which cost rsync as much as the scan itself, where the source holds
+//             no ACL or xattr: by the scan just before it (src/state/), or by its filesystems (bare-source.ts).
 //
 // The target's delete mode (src/sync/delete-mode.ts) takes deletes out where it keeps them: live batches
 // then run with --ignore-missing-args and trees without --delete (a renamed directory's old name stays), a
@@ -149,6 +149,11 @@ export interface FullSyncOptions extends PassOption {
   serial?: boolean;
   /** Called once its first rsync is spawned (its split made): work beside it starts then, not in the plan's way. */
   started?: () => void;
+  /**
+   * No entry holds an xattr or ACL, by a scan of the whole tree finished before this full sync and not
+   * overtaken since by what the host queue may have dropped (src/state/recorder.ts): -A/-X are left out.
+   */
+  noXattrs?: boolean;
 }
 
 /** Nothing to keep together: without -H a split breaks no link. */
@@ -210,8 +215,6 @@ export class Transport {
   readonly keepsHardLinks: boolean;
   /** `--no-A`, `--no-X` for those of -A, -X the options have: what a full sync of a bare source leaves out. */
   private readonly aclXattrOff: string[];
-  /** What the last full sync found of the source's filesystems (bare-source.ts), for one log line per change. */
-  private lastBare: string | undefined;
   private readonly logger: Logger;
   private readonly progress: ProgressTracker | undefined;
   private readonly master: SshMaster | undefined;
@@ -277,7 +280,7 @@ export class Transport {
     const down = await this.connect(started);
     if (down) return down;
     const pass = options.pass ?? this.progress?.begin(options.lowPriority === true ? 'verification' : 'full sync', 'sending');
-    const common = [...this.attrsNotHeld(), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
+    const common = [...this.attrsNotHeld(options.noXattrs === true), ...(fullSyncDeletes(this.deletes, causes) ? ['--delete'] : [])];
     const links = this.keepsHardLinks ? options.links : NO_LINKS;
     const atOnce = this.partsAtOnce();
     // One core left to a local target: parts only as its size needs, one after another (a verification's way).
@@ -337,18 +340,19 @@ export class Transport {
   }
 
   /**
-   * `--no-A`/`--no-X` when the source's filesystems cannot hold ACLs or xattrs (bare-source.ts): looked at for
-   * every full sync (a mount may come or go between two), and logged when the answer changes.
+   * `--no-A`/`--no-X` when the source holds no ACL or xattr (bare-source.ts says what that gives up): by the
+   * scan before this full sync (`scanned`), else by its filesystems, looked at for every full sync (a mount
+   * may come or go between two). Logged for every full sync that could leave them out.
    */
-  private attrsNotHeld(): string[] {
+  private attrsNotHeld(scanned: boolean): string[] {
     if (this.aclXattrOff.length === 0) return [];
-    const { bare, types } = bareSource(this.source);
-    const said = `${bare}:${types.join(',')}`;
-    if (said !== this.lastBare) {
-      this.lastBare = said;
-      if (bare) this.logger.info({ filesystems: types }, `the source's filesystems hold no ACLs or xattrs: full syncs run with ${this.aclXattrOff.join(' ')}`);
-      else this.logger.debug({ filesystems: types }, 'the source may hold ACLs or xattrs: full syncs keep -A/-X');
+    const off = this.aclXattrOff.join(' ');
+    if (scanned) {
+      this.logger.info(`the scan before this full sync found no ACL or xattr on the source: it runs with ${off}`);
+      return this.aclXattrOff;
     }
+    const { bare, types } = bareSource(this.source);
+    this.logger.info({ filesystems: types }, bare ? `the source's filesystems hold no ACLs or xattrs: this full sync runs with ${off}` : 'the source may hold ACLs or xattrs: this full sync keeps -A/-X');
     return bare ? this.aclXattrOff : [];
   }
 

@@ -22,6 +22,17 @@
 // and gone in it behind rsync) and sent whole at the next start. Not with -H: the split needs the scan's
 // hard links before its rsyncs start. What it saves: the scan's time before the first rsync (200k files,
 // about 1 s of the agent's CPU, on the path of a first start).
+//
+// A scan that found no xattr or ACL anywhere (scan.ts) lets the full sync after it leave out -A/-X
+// (transport.ts, bare-source.ts; a scan beside the rsyncs tells too late: they keep them). One given an xattr after the scan passed it is an attribute change
+// (IN_ATTRIB), sent by a batch with -A/-X, which the host queue runs after a full sync (or, beside a
+// verification, again after it), and rsync without -X leaves a target's xattrs as they are. Except where the
+// host queue drops a change because a full sync it owes will cover it (not yet started, or a backlog
+// collapsed): so the start's scan is used for that only while nothing that may bring an xattr (an attribute
+// change, a create, a move, a rescan) was seen since it began; else the full sync scans afresh, and what
+// changes during that scan is queued, not dropped (the queue took the full sync first). In a subtree left
+// unwatched (--allow-partial-watch) an xattr given after the scan passed is seen by the next full sync's
+// scan, as a write there after rsync passed is sent by the next full sync.
 import { randomBytes } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,7 +70,7 @@ export interface StateOptions {
 export interface PrioritizedTransport extends SyncTransport {
   /** -H: its full sync is split only with the scan's finding of the hard links (undefined: taken as true). */
   readonly keepsHardLinks?: boolean;
-  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number; started?: () => void }): Promise<BatchResult>;
+  fullSync(signal: AbortSignal, causes: readonly FullSyncCause[], options?: { lowPriority?: boolean; serial?: boolean; pass?: Pass; links?: LinkedNames; entries?: number; started?: () => void; noXattrs?: boolean }): Promise<BatchResult>;
   transfer(batch: { paths: Buffer[]; trees: Buffer[] }, signal: AbortSignal, options?: { pass?: Pass }): Promise<BatchResult>;
 }
 
@@ -79,12 +90,21 @@ interface ScanFile {
   entries: number;
   /** Where the hard links are (a split full sync keeps each inode's names in one run); undefined: too many. */
   links: LinkedNames | undefined;
+  /** Some entry may hold an xattr or ACL (scan.ts). */
+  xattrs: boolean;
+  /** A change seen since the scan began may have brought an xattr it did not see (see the header). */
+  overtaken(): boolean;
   release(): void;
 }
+
+/** Changes that may bring an xattr where a scan had already passed (see the header). */
+const MAY_BRING_XATTRS: ReadonlySet<Change['kind']> = new Set(['attributes', 'created', 'moved', 'rescan']);
 
 export class SourceRecords {
   private readonly recorders = new Map<string, RecordingTransport>();
   private readonly root: { dev: string; ino: string };
+  /** Changes seen that are in MAY_BRING_XATTRS. */
+  private xattrChanges = 0;
 
   constructor(private readonly options: SourceRecordOptions) {
     privateDirectory(options.dir);
@@ -163,11 +183,17 @@ export class SourceRecords {
 
   /** A change seen by the watch tree: forgotten by every target whose full sync runs. */
   note(change: Change): void {
+    if (MAY_BRING_XATTRS.has(change.kind)) this.xattrChanges++;
     for (const recorder of this.recorders.values()) recorder.note(change);
   }
 
   forgetTarget(spec: string): void {
     this.recorders.delete(spec);
+  }
+
+  /** Whether a change that may bring an xattr was seen after `since`; made apart from scan(), whose frame it would keep alive. */
+  private overtakenSince(since: number): () => boolean {
+    return () => this.xattrChanges !== since;
   }
 
   /** Scans the source into a file; `pass` (phase 'scanning') counts the entries as they come. */
@@ -177,11 +203,13 @@ export class SourceRecords {
     let entries = 0;
     const counted = pass ?? { scanned: 0 };
     const links = new LinkFinder();
+    const since = this.xattrChanges;
+    let xattrs = true;
     try {
-      await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), ...(besideSince === undefined ? {} : { besideSince }), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
+      ({ xattrs } = await scanTree({ root: this.options.source, ...(this.options.exclude ? { exclude: this.options.exclude } : {}), ...(besideSince === undefined ? {} : { besideSince }), linked: (p, dev, ino) => links.add(p, dev, ino) }, (bytes, end, count) => {
         writer.addEncoded(bytes, 0, end, count);
         counted.scanned = entries += count;
-      });
+      }));
       writer.close();
     } catch (error) {
       writer.abandon();
@@ -191,7 +219,7 @@ export class SourceRecords {
     // A turn later: this frame (the writer, its buffer) is gone by then.
     const { collect } = this.options;
     if (collect) setImmediate(collect);
-    return scanFile(path, entries, links.found(), users);
+    return scanFile(path, entries, links.found(), xattrs, this.overtakenSince(since), users);
   }
 }
 
@@ -236,6 +264,10 @@ class RecordingTransport implements SyncTransport {
   async fullSync(signal: AbortSignal, causes: readonly FullSyncCause[]): Promise<BatchResult> {
     let taken = this.pending;
     this.pending = undefined;
+    if (taken !== undefined && !taken.xattrs && taken.overtaken()) {
+      taken.release(); // its word on xattrs is out of date (see the header): a fresh scan
+      taken = undefined;
+    }
     const lowPriority = this.lowPriority;
     this.lowPriority = false;
     this.difference = false;
@@ -264,7 +296,7 @@ class RecordingTransport implements SyncTransport {
         });
       };
       const entries = taken?.entries ?? (beside ? this.guess() : undefined);
-      const running = this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(entries === undefined ? {} : { entries }), ...(beside && generation !== undefined ? { started } : {}) });
+      const running = this.inner.fullSync(signal, causes, { lowPriority, serial: lowPriority, ...(pass ? { pass } : {}), ...(taken?.links ? { links: taken.links } : {}), ...(entries === undefined ? {} : { entries }), ...(taken ? { noXattrs: !taken.xattrs } : {}), ...(beside && generation !== undefined ? { started } : {}) });
       let result: BatchResult;
       try {
         result = await running;
@@ -338,9 +370,9 @@ class RecordingTransport implements SyncTransport {
 }
 
 /** A scan's file, removed once its `users` have let go: made here, so that nothing of the scan's own (its writer's buffer) lives on with it. */
-function scanFile(path: string, entries: number, links: LinkedNames | undefined, users: number): ScanFile {
+function scanFile(path: string, entries: number, links: LinkedNames | undefined, xattrs: boolean, overtaken: () => boolean, users: number): ScanFile {
   let left = users;
-  return { path, entries, links, release: () => { if (--left === 0) removeFile(path, 'any'); } };
+  return { path, entries, links, xattrs, overtaken, release: () => { if (--left === 0) removeFile(path, 'any'); } };
 }
 
 /** The source root's device and inode; a root that cannot be read is the watch tree's to report (it starts first). */

@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, ENTRY, listDirectories, openInotify, STAT_NLINK_AT, STAT_RECORD_BYTES, syscallError, type NativeInotify } from '../../src/inotify/binding.js';
 import { tempDir, type CleanupContext } from '../helpers/tmp.js';
+import { addAcl, noXattrTools, setXattr } from '../helpers/xattrs.js';
 
 const ALL = ENTRY.directory | ENTRY.symlink | ENTRY.other;
 
@@ -110,4 +111,23 @@ test('listDirectories lists without watches; with ENTRY.stats each name is follo
     assert.deepEqual([stat.readBigUInt64LE(12), stat.readBigInt64LE(20), stat.readBigInt64LE(28), stat.readBigUInt64LE(36), stat.readUInt32LE(STAT_NLINK_AT)],
       [expected.size, expected.mtimeNs, expected.ctimeNs, expected.ino, Number(expected.nlink)], name);
   }
+});
+
+test('listDirectories with ENTRY.xattrs counts the listed directories and entries that hold an xattr or an ACL, symlinks not followed', { skip: noXattrTools }, (t) => {
+  const dir = tempDir(t);
+  const outside = tempDir(t);
+  for (const name of ['sub', 'acl']) mkdirSync(join(dir, name));
+  for (const name of ['plain', 'marked']) writeFileSync(join(dir, name), name);
+  writeFileSync(join(outside, 'marked'), 'x');
+  setXattr(join(outside, 'marked'), 'user.mark', 'outside');
+  symlinkSync(join(outside, 'marked'), join(dir, 'link'));
+  const count = (...paths: string[]): number => listDirectories(batch(...paths), ALL | ENTRY.xattrs).xattrs;
+  assert.equal(count(dir, join(dir, 'sub')), 0);
+  assert.equal(listDirectories(batch(dir), ALL).xattrs, 0, 'not asked: none counted');
+  setXattr(join(dir, 'marked'), 'user.mark', '1');
+  addAcl(join(dir, 'acl'), 'u:nobody:rx');
+  assert.equal(count(dir), 2, 'a file with an xattr, a directory with an ACL');
+  setXattr(join(dir, 'sub'), 'user.mark', 'listed');
+  assert.equal(count(join(dir, 'sub')), 1, 'a listed directory itself');
+  assert.equal(count(join(dir, 'absent')), 0, 'nothing of a directory that cannot be listed (the caller counts it as unknown)');
 });

@@ -1,12 +1,14 @@
-// The local scan of the source: record order, excludes, bytes for names, racy stats left unknown.
+// The local scan of the source: record order, excludes, bytes for names, racy stats left unknown, whether any
+// entry may hold an xattr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanTree } from '../../src/state/scan.js';
 import { comparePaths, decodeEntry, type Entry } from '../../src/state/entry.js';
 import { excludeFn } from '../../src/sync/exclude.js';
 import { tempDir } from '../helpers/tmp.js';
+import { addAcl, noXattrTools, setXattr } from '../helpers/xattrs.js';
 
 async function collect(root: string, patterns: string[] = [], now?: () => bigint, besideSince?: bigint): Promise<Entry[]> {
   const exclude = excludeFn(patterns);
@@ -90,4 +92,28 @@ test('beside an rsync, what changed since it started is unknown: a file, and a d
 
   assert.deepEqual(started.map((e) => [e.path.toString(), e.kind]), [['', 'dir'], ['dir', 'unknown'], ['file', 'unknown']]);
   assert.deepEqual(before.map((e) => [e.path.toString(), e.kind]), [['', 'dir'], ['dir', 'dir'], ['dir/sub', 'dir'], ['dir/sub/f', 'file'], ['file', 'file']]);
+});
+
+test('the scan tells whether any entry may hold an xattr or an ACL: deep in the tree, on the root, never through a symlink', { skip: noXattrTools }, async (t) => {
+  const xattrsOfTree = async (root: string): Promise<boolean> => (await scanTree({ root }, () => undefined)).xattrs;
+  const root = tempDir(t);
+  const outside = tempDir(t);
+  mkdirSync(join(root, 'a', 'b', 'c'), { recursive: true });
+  for (const file of ['a/b/c/deep', 'a/f', 'g']) writeFileSync(join(root, file), file);
+  writeFileSync(join(outside, 'target'), 'x');
+  setXattr(join(outside, 'target'), 'user.mark', 'outside');
+  symlinkSync(join(outside, 'target'), join(root, 'a', 'link'));
+  assert.equal(await xattrsOfTree(root), false, 'none, and the symlink to a file that has one is not followed');
+  setXattr(join(root, 'a', 'b', 'c', 'deep'), 'user.mark', '1');
+  assert.equal(await xattrsOfTree(root), true, 'a file deep in the tree');
+
+  const acl = tempDir(t);
+  mkdirSync(join(acl, 'd'));
+  addAcl(join(acl, 'd'), 'u:nobody:rx');
+  assert.equal(await xattrsOfTree(acl), true, 'a directory with an ACL');
+
+  const top = tempDir(t);
+  writeFileSync(join(top, 'f'), '');
+  setXattr(top, 'user.mark', 'root');
+  assert.equal(await xattrsOfTree(top), true, 'the root itself');
 });
