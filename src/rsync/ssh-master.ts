@@ -248,12 +248,13 @@ process.on('exit', () => {
 const KILL_WAIT_MS = 2000;
 
 /**
- * SIGKILLs a child and waits, synchronously, until it is a zombie (nothing left to run, its files closed):
- * a signal only pends while a system call in flight (a bind, an open) completes.
+ * SIGKILLs a detached child's process group (it leads it: a ProxyCommand of its goes too) and waits,
+ * synchronously, until the child is a zombie (nothing left to run, its files closed): a signal only pends
+ * while a system call in flight (a bind, an open) completes. Unreaped, its pid and group are still ours.
  */
 function killAndReap(pid: number): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(-pid, 'SIGKILL');
   } catch {
     return; // gone already
   }
@@ -282,8 +283,9 @@ function answers(socket: string): Promise<boolean> {
 
 /**
  * A fresh private directory (mkdtemp: 0700, a name nobody had) in the first base the control path fits in,
- * with its identity. Synchronous, so that the caller registers it before anything else can run. Undefined when none fits or can be used. Running out of descriptors is no reason to
- * give up on a base: that error is thrown, and the start is retried.
+ * with its identity. Synchronous, so that the caller registers it before anything else can run. Undefined
+ * when none fits or can be used. Running out of descriptors is no reason to give up on a base: that error is
+ * thrown, and the start is retried.
  */
 function makeControlDir(): [string, Stats] | undefined {
   for (const base of controlBases().filter(controlPathFits)) {
