@@ -13,9 +13,9 @@
 // the target is reached without a master, one ssh connection per rsync, with a warning.
 // Clients (rsync's ssh, remote moves) use ControlMaster=no: if the master is gone they connect directly
 // rather than fail, so a dead master costs speed, never correctness.
-import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, rmSync, type Stats } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,8 @@ export class SshMaster {
   /** No control directory fits: every connection is made directly. */
   private direct = false;
   private starting: Promise<MasterState> | undefined;
+  /** The `ssh -M` being started: until it has bound the socket and gone to the background, only its pid can stop it. */
+  private launching: ChildProcess | undefined;
   private stopped = false;
 
   constructor(readonly target: SshTarget, private readonly options: SshMasterOptions) {}
@@ -134,7 +136,9 @@ export class SshMaster {
 
   private async launchMaster(): Promise<MasterState> {
     if (this.dir === undefined) {
-      const made = await makeControlDir();
+      // Made and registered for the exit-time cleanup in one synchronous step: an exit between the two
+      // (a second signal) would leave a directory nobody knows of.
+      const made = makeControlDir();
       if (made === undefined) {
         this.direct = true;
         this.options.logger.warn({ target: this.target.spec, bases: controlBases() }, `no directory for an ssh control socket fits in ${MAX_CONTROL_PATH_BYTES} bytes or can be created: connecting to ${this.target.spec} without a shared connection (slower; set TMPDIR to a short path)`);
@@ -154,6 +158,7 @@ export class SshMaster {
     // No pipes: the backgrounded master would hold them open. detached: out of our terminal's signals.
     // Out of descriptors, spawn throws or emits 'error': both end as a failed start, retried later.
     const child = spawn('ssh', args, { stdio: 'ignore', detached: true, shell: false });
+    this.launching = child;
     // ConnectTimeout bounds the TCP connect only; authentication gets the same budget again.
     const budgetMs = this.options.timeoutSec * 2000 + 1000;
     const exit = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
@@ -161,6 +166,7 @@ export class SshMaster {
       child.once('error', (error) => { clearTimeout(timer); resolve({ code: null, error }); });
       child.once('exit', (code) => { clearTimeout(timer); resolve({ code }); });
     });
+    this.launching = undefined;
     if (exit.code === 0 && (await answers(socket))) {
       this.options.logger.debug({ target: this.target.spec }, 'ssh master up');
       return { ok: true, message: '' };
@@ -214,9 +220,13 @@ export class SshMaster {
     });
   }
 
-  /** Synchronous last-resort cleanup, for process exit. */
+  /**
+   * Synchronous last-resort cleanup, for process exit. An `ssh -M` still starting is killed and waited for
+   * first: alive, it would bind its socket (or write its log) in the directory after we removed it.
+   */
   abandon(): void {
     if (this.dir === undefined) return;
+    if (this.launching?.pid !== undefined && this.launching.exitCode === null && this.launching.signalCode === null) killAndReap(this.launching.pid);
     spawnSync('ssh', this.exitArgs(), { stdio: 'ignore', timeout: 2000 });
     if (isSameDirectory(safeLstat(this.dir), this.dirInfo!)) rmSync(this.dir, { recursive: true, force: true });
   }
@@ -224,7 +234,43 @@ export class SshMaster {
 
 // An agent that exits without stop() (an uncaught error, process.exit) still leaves no master or socket.
 const live = new Set<SshMaster>();
-process.on('exit', () => { for (const master of live) master.abandon(); });
+process.on('exit', () => {
+  for (const master of live) {
+    try {
+      master.abandon();
+    } catch {
+      // One master's cleanup failing (out of descriptors) must not leave the others' behind.
+    }
+  }
+});
+
+/** Longest wait (ms) in an exit handler for a SIGKILLed ssh to be gone: the kernel ends it at its next return to user space. */
+const KILL_WAIT_MS = 2000;
+
+/**
+ * SIGKILLs a detached child's process group (it leads it: a ProxyCommand of its goes too) and waits,
+ * synchronously, until the child is a zombie (nothing left to run, its files closed): a signal only pends
+ * while a system call in flight (a bind, an open) completes. Unreaped, its pid and group are still ours.
+ */
+function killAndReap(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    return; // gone already
+  }
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (const until = Date.now() + KILL_WAIT_MS; Date.now() < until && isRunning(pid);) Atomics.wait(nap, 0, 0, 5);
+}
+
+/** False once the process is a zombie or gone (Linux /proc: the state follows the command name). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /** True when a master accepts connections on the control socket. */
 function answers(socket: string): Promise<boolean> {
@@ -237,16 +283,17 @@ function answers(socket: string): Promise<boolean> {
 
 /**
  * A fresh private directory (mkdtemp: 0700, a name nobody had) in the first base the control path fits in,
- * with its identity; undefined when none fits or can be used. Running out of descriptors is no reason to
- * give up on a base: that error is thrown, and the start is retried.
+ * with its identity. Synchronous, so that the caller registers it before anything else can run. Undefined
+ * when none fits or can be used. Running out of descriptors is no reason to give up on a base: that error is
+ * thrown, and the start is retried.
  */
-async function makeControlDir(): Promise<[string, Stats] | undefined> {
+function makeControlDir(): [string, Stats] | undefined {
   for (const base of controlBases().filter(controlPathFits)) {
     try {
-      if (base === ROOT_BASE) await mkdir(base, { recursive: true, mode: 0o700 });
+      if (base === ROOT_BASE) mkdirSync(base, { recursive: true, mode: 0o700 });
       removeDirsOfDeadAgents(base);
-      const dir = await mkdtemp(join(base, `${DIR_PREFIX}${process.pid}-`));
-      return [dir, await lstat(dir)];
+      const dir = mkdtempSync(join(base, `${DIR_PREFIX}${process.pid}-`));
+      return [dir, lstatSync(dir)];
     } catch (error) {
       if (isResourceShortage(error)) throw error;
     }

@@ -2,7 +2,8 @@
 // overflow, and stopping by signal (drain, what is left unsynced, a second signal).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { childrenNamed } from '../helpers/procs.js';
 import { machineQueueLimit } from '../helpers/queue-limit.js';
@@ -102,6 +103,31 @@ test('a second signal exits at once, without waiting for the drain', async (t) =
   agent.cli.child.kill('SIGTERM');
   const exit = await agent.cli.exited;
   assert.equal(exit.code, 1);
+});
+
+test('a second signal while an ssh master is still starting leaves neither its ssh nor its control directory', async (t) => {
+  // A host that accepts the connection and never speaks: `ssh -M` waits for its banner for the whole
+  // --timeout, so the master is caught starting, its control directory made and its ssh alive.
+  const sockets = new Set<Socket>();
+  // Unref'd: a failed leftover guard skips the hooks after it, and this server must not hold the test file open.
+  const silent = createServer((socket) => { sockets.add(socket); socket.unref(); socket.on('error', () => undefined); });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silent.unref();
+  const { port } = silent.address() as AddressInfo;
+  const mirror = await makeMirror(t, { local: 0, ssh: 0 });
+  const targetArgs = ['--target', '127.0.0.1:/nonexistent/inosync-silent', '--ssh-port', `127.0.0.1=${port}`];
+  const agent = await startAgent(t, { ...mirror, targetArgs }, ['--drain-timeout', '600', '--timeout', '600']);
+  // Registered after the agent's leftover guard, so it runs after it: a connection closed earlier would end the ssh.
+  t.after(() => { for (const socket of sockets) socket.destroy(); silent.close(); });
+  const pid = agent.cli.child.pid!;
+  await waitFor(() => childrenNamed(pid, 'ssh').length > 0 && sockets.size > 0 || undefined, { what: 'the ssh master to be connecting' });
+  assert.ok(readdirSync('/run/inosync').some((name) => name.startsWith(`inosync-ssh-${pid}-`)), 'the control directory exists');
+  agent.cli.child.kill('SIGTERM');
+  await agent.waitForLog((l) => l.msg.startsWith('stopping'), 'the drain to begin');
+  agent.cli.child.kill('SIGTERM');
+  const exit = await agent.cli.exited;
+  assert.equal(exit.code, 1);
+  // The leftover guard (startAgent) then fails the test for a starting ssh or a control directory left behind.
 });
 
 test('a target that fails in a way retrying will not fix is reported loudly and holds back no other', async (t) => {
