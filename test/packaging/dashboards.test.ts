@@ -50,6 +50,9 @@ async function startAgentWithMetrics(t: TestContext, prefix?: string[]): Promise
   const args = ['sync', '--source', join(base, 'src'), '--target', join(base, 'dst'), '--socket', join(base, 'sock'), '--metrics', '127.0.0.1:0'];
   const agent = startLoggedCli(t, args, prefix === undefined ? {} : { prefix });
   const running = await agent.waitForLog((l) => l.msg.startsWith('agent running'), 'the agent to run');
+  // Idle before the test ends: the temp tree is removed before the agent is stopped (hooks run in order), and
+  // a startup full sync still retrying would make its target again meanwhile.
+  await agent.waitForLog((l) => l.msg.startsWith('startup full sync done'), 'the startup full sync');
   return `http://${String(running.metrics)}/metrics`;
 }
 
